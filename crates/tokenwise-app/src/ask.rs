@@ -1,0 +1,182 @@
+//! One question, one answer: validate, fit, save the question, stream the answer, save it.
+
+use serde::{Deserialize, Serialize};
+use tokenwise_core::chat::title_from_prompt;
+use tokenwise_core::{
+    CancellationToken, ChatEvent, ChatMessage, Error, GenerationRequest, MessageStatus,
+    PromptMessage, Role,
+};
+use ts_rs::TS;
+
+use crate::context::{answer_budget, fit};
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+
+/// The largest prompt accepted at all, before tokenizing (about 50,000 tokens of English).
+/// Anything bigger is surely a paste gone wrong; it is refused without being tokenized.
+pub const ASK_MAX_PROMPT_CHARS: usize = 200_000;
+
+/// A question from a front end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AskInput {
+    /// The conversation to continue; `None` starts a new one.
+    pub conversation_id: Option<String>,
+    pub prompt: String,
+    /// Greedy decoding, for reproducible answers.
+    #[serde(default)]
+    pub greedy: bool,
+}
+
+/// Clears the "answer in progress" slot when the answer ends, however it ends.
+struct RunningGuard<'a>(&'a Tokenwise);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.running.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl Tokenwise {
+    /// Answers `input.prompt` with the local model, sending [`ChatEvent`]s to `events` as it
+    /// goes, and returns the saved answer.
+    ///
+    /// Nothing is saved unless the question can be answered (not empty, fits the context, the
+    /// model is ready, no other answer running). Once the question is saved, whatever part of
+    /// the answer arrives is saved too, as stopped or failed if it did not complete.
+    pub async fn ask(
+        &self,
+        input: AskInput,
+        mut events: impl FnMut(ChatEvent) + Send,
+    ) -> Result<ChatMessage, AppError> {
+        let prompt = input.prompt.trim();
+        if prompt.is_empty() {
+            return Err(Error::EmptyPrompt.into());
+        }
+        let chars = prompt.chars().count();
+        if chars > ASK_MAX_PROMPT_CHARS {
+            return Err(Error::PromptTooLarge {
+                chars,
+                limit: ASK_MAX_PROMPT_CHARS,
+            }
+            .into());
+        }
+        let engine = self.engine()?;
+        let cancel = CancellationToken::new();
+        let _running = {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            if running.is_some() {
+                return Err(Error::EngineBusy.into());
+            }
+            *running = Some(cancel.clone());
+            RunningGuard(self)
+        };
+
+        let history = match &input.conversation_id {
+            Some(id) => self.store.messages(id).await?,
+            None => Vec::new(),
+        };
+        let history_prompt = history
+            .iter()
+            .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
+            .map(|m| PromptMessage::new(m.role, m.content.clone()))
+            .collect();
+        let question = PromptMessage::new(Role::User, prompt);
+        let max_new_tokens = answer_budget(engine.context_tokens());
+        let prompt_budget = engine.context_tokens().saturating_sub(max_new_tokens);
+        let fitted = fit(engine.as_ref(), history_prompt, question, prompt_budget).await?;
+
+        let conversation_id = match input.conversation_id {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                self.store
+                    .create_conversation(&id, &title_from_prompt(prompt), self.clock.now_ms())
+                    .await?;
+                id
+            }
+        };
+        let user_message = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id: conversation_id.clone(),
+            role: Role::User,
+            content: prompt.to_string(),
+            status: MessageStatus::Complete,
+            stats: None,
+            created_at_ms: self.clock.now_ms(),
+        };
+        self.store.append_message(&user_message).await?;
+        events(ChatEvent::Started {
+            conversation_id: conversation_id.clone(),
+            user_message,
+            dropped_history_messages: fitted.dropped_history_messages,
+        });
+
+        let request = GenerationRequest {
+            messages: fitted.messages,
+            max_new_tokens,
+            greedy: input.greedy,
+        };
+        let (tokens_tx, mut tokens_rx) = tokio::sync::mpsc::unbounded_channel();
+        let generation = engine.generate(request, tokens_tx, cancel);
+        let forward = async {
+            let mut text = String::new();
+            while let Some(piece) = tokens_rx.recv().await {
+                text.push_str(&piece);
+                events(ChatEvent::Token { text: piece });
+            }
+            text
+        };
+        let (outcome, text) = tokio::join!(generation, forward);
+
+        let mut answer = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id,
+            role: Role::Assistant,
+            content: text,
+            status: MessageStatus::Complete,
+            stats: None,
+            created_at_ms: self.clock.now_ms(),
+        };
+        match outcome {
+            Ok(outcome) => {
+                answer.status = if outcome.stopped {
+                    MessageStatus::Stopped
+                } else {
+                    MessageStatus::Complete
+                };
+                answer.stats = Some(outcome.stats);
+                if let Err(error) = self.store.append_message(&answer).await {
+                    let error = AppError::from(error);
+                    events(ChatEvent::Failed {
+                        code: error.code().into(),
+                        message: format!("The answer could not be saved. {error}"),
+                        partial: None,
+                    });
+                    return Err(error);
+                }
+                events(ChatEvent::Finished {
+                    message: answer.clone(),
+                });
+                Ok(answer)
+            }
+            Err(error) => {
+                let error = AppError::from(error);
+                answer.status = MessageStatus::Failed;
+                let partial = if answer.content.is_empty() {
+                    None
+                } else {
+                    // Best effort: the failure below is what the user needs to hear about.
+                    self.store.append_message(&answer).await.ok().map(|_| answer)
+                };
+                events(ChatEvent::Failed {
+                    code: error.code().into(),
+                    message: error.to_string(),
+                    partial,
+                });
+                Err(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! [`Tokenwise`]: the one object the front ends hold.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokenwise_core::{
+    CancellationToken, ChatEngine, ChatMessage, Clock, ConversationSummary, EngineStatus, Error,
+};
+use tokenwise_store::Store;
+use ts_rs::TS;
+
+use crate::error::AppError;
+use crate::paths::AppPaths;
+
+/// What the status line of a front end shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AppStatus {
+    pub engine: EngineStatus,
+    /// Set when the history database could not be opened: says why, and that this session's
+    /// chats are kept in memory only.
+    pub history_warning: Option<String>,
+    pub database_path: String,
+    pub models_dir: String,
+}
+
+/// The app: history, the local engine (once loaded), and the answer in progress.
+pub struct Tokenwise {
+    pub(crate) store: Store,
+    history_warning: Option<String>,
+    engine: RwLock<Option<Arc<dyn ChatEngine>>>,
+    engine_status: watch::Sender<EngineStatus>,
+    pub(crate) running: Mutex<Option<CancellationToken>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    paths: AppPaths,
+}
+
+impl Tokenwise {
+    /// Opens the history database. A database that cannot be opened (damaged, locked, no
+    /// permission) does not stop the app: the session runs on an in-memory history and
+    /// [`AppStatus::history_warning`] says why.
+    pub async fn open(paths: AppPaths, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        let (store, history_warning) = match Store::open(&paths.database()).await {
+            Ok(store) => (store, None),
+            Err(error) => {
+                let warning = format!(
+                    "{error} Until then, chats in this session are not saved."
+                );
+                (Store::open_in_memory().await?, Some(warning))
+            }
+        };
+        let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
+            message: "The local model has not been loaded yet.".into(),
+        });
+        Ok(Self {
+            store,
+            history_warning,
+            engine: RwLock::new(None),
+            engine_status,
+            running: Mutex::new(None),
+            clock,
+            paths,
+        })
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    /// Current status for a status line.
+    pub fn status(&self) -> AppStatus {
+        AppStatus {
+            engine: self.engine_status.borrow().clone(),
+            history_warning: self.history_warning.clone(),
+            database_path: self.store.path().display().to_string(),
+            models_dir: self.paths.models_dir.display().to_string(),
+        }
+    }
+
+    /// Engine status changes, for pushing to a user interface.
+    pub fn watch_engine_status(&self) -> watch::Receiver<EngineStatus> {
+        self.engine_status.subscribe()
+    }
+
+    /// Marks the model as loading.
+    pub fn engine_loading(&self, model: &str) {
+        self.engine_status.send_replace(EngineStatus::Loading {
+            model: model.to_string(),
+        });
+    }
+
+    /// Installs a loaded engine; questions are answered from now on.
+    pub fn engine_ready(&self, engine: Arc<dyn ChatEngine>) {
+        let status = EngineStatus::Ready {
+            model: engine.model_name(),
+            context_tokens: engine.context_tokens(),
+        };
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(engine);
+        self.engine_status.send_replace(status);
+    }
+
+    /// Records why the engine cannot be used (missing or damaged model file, …).
+    pub fn engine_failed(&self, message: String) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = None;
+        self.engine_status
+            .send_replace(EngineStatus::Unavailable { message });
+    }
+
+    pub(crate) fn engine(&self) -> Result<Arc<dyn ChatEngine>, Error> {
+        if let Some(engine) = self.engine.read().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(engine);
+        }
+        Err(match &*self.engine_status.borrow() {
+            EngineStatus::Loading { model } => Error::EngineUnavailable(format!(
+                "The local model {model} is still loading; ask again in a moment."
+            )),
+            EngineStatus::Unavailable { message } => Error::EngineUnavailable(message.clone()),
+            EngineStatus::Ready { .. } => {
+                Error::EngineUnavailable("The local model is not available.".into())
+            }
+        })
+    }
+
+    /// All conversations, most recent first.
+    pub async fn conversations(&self) -> Result<Vec<ConversationSummary>, AppError> {
+        Ok(self.store.list_conversations().await?)
+    }
+
+    /// The messages of one conversation.
+    pub async fn messages(&self, conversation_id: &str) -> Result<Vec<ChatMessage>, AppError> {
+        Ok(self.store.messages(conversation_id).await?)
+    }
+
+    /// Renames a conversation; the title is trimmed and must not be blank.
+    pub async fn rename_conversation(
+        &self,
+        conversation_id: &str,
+        title: &str,
+    ) -> Result<(), AppError> {
+        const MAX_TITLE_CHARS: usize = 200;
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(AppError::InvalidInput("A conversation needs a name.".into()));
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(AppError::InvalidInput(format!(
+                "A conversation name can be at most {MAX_TITLE_CHARS} characters."
+            )));
+        }
+        let now = self.clock.now_ms();
+        Ok(self
+            .store
+            .rename_conversation(conversation_id, title, now)
+            .await?)
+    }
+
+    /// Deletes a conversation and its messages.
+    pub async fn delete_conversation(&self, conversation_id: &str) -> Result<(), AppError> {
+        Ok(self.store.delete_conversation(conversation_id).await?)
+    }
+
+    /// Stops the answer in progress. Returns false when nothing was running.
+    pub fn stop(&self) -> bool {
+        match &*self.running.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The Tokenwise facade: the use cases a person has, composed from the headless crates.
+//!
+//! The desktop shell (`src-tauri`) and the CLI (`tokenwise-cli`) call [`Tokenwise`] and nothing
+//! below it, so the rules live here once and both front ends behave the same.
+//!
+//! - [`paths`]: where the database and models live (the platform's app-data folder unless
+//!   overridden by `TOKENWISE_DATA_DIR` / `TOKENWISE_MODELS_DIR`).
+//! - [`context`]: fitting a conversation into the model's context window.
+//! - [`ask`]: one question to one answer, streamed, saved, stoppable.
+//! - [`facade`]: [`Tokenwise`] itself: engine slot, history, status.
+//! - [`error`]: [`AppError`] and the `{code, message, details}` shape of the IPC boundary.
+
+pub mod ask;
+pub mod context;
+pub mod error;
+pub mod facade;
+pub mod paths;
+
+pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
+pub use error::{AppError, ErrorPayload};
+pub use facade::{AppStatus, Tokenwise};
+pub use paths::AppPaths;
+pub use tokenwise_core as core;

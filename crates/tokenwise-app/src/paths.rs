@@ -1,0 +1,90 @@
+//! Where Tokenwise keeps its files.
+
+use std::path::{Path, PathBuf};
+
+/// Folders and files the app uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPaths {
+    /// The platform's app-data folder (Linux: `~/.local/share/tokenwise`).
+    pub data_dir: PathBuf,
+    /// Where GGUF model files are looked for.
+    pub models_dir: PathBuf,
+}
+
+impl AppPaths {
+    /// Resolves the folders from the environment:
+    /// `TOKENWISE_DATA_DIR` overrides the app-data folder; `TOKENWISE_MODELS_DIR` overrides the
+    /// models folder, which otherwise is `./models` when it holds a model (a source checkout),
+    /// else `<data_dir>/models`.
+    pub fn from_env() -> Self {
+        let data_dir = std::env::var_os("TOKENWISE_DATA_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                directories::ProjectDirs::from("com", "Tokenwise", "tokenwise")
+                    .map(|dirs| dirs.data_dir().to_path_buf())
+            })
+            .unwrap_or_else(|| PathBuf::from(".tokenwise"));
+        let models_dir = std::env::var_os("TOKENWISE_MODELS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Self::default_models_dir(&data_dir, Path::new("models")));
+        Self {
+            data_dir,
+            models_dir,
+        }
+    }
+
+    fn default_models_dir(data_dir: &Path, checkout_models: &Path) -> PathBuf {
+        let has_gguf = std::fs::read_dir(checkout_models)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.path().extension().is_some_and(|x| x == "gguf"))
+            })
+            .unwrap_or(false);
+        if has_gguf {
+            std::fs::canonicalize(checkout_models).unwrap_or_else(|_| checkout_models.into())
+        } else {
+            data_dir.join("models")
+        }
+    }
+
+    /// The chat history database.
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("tokenwise.sqlite3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_default_to_the_data_folder_without_a_checkout() {
+        let data = tempfile::tempdir().unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(
+            AppPaths::default_models_dir(data.path(), empty.path()),
+            data.path().join("models")
+        );
+    }
+
+    #[test]
+    fn a_checkout_models_folder_with_a_gguf_wins() {
+        let data = tempfile::tempdir().unwrap();
+        let checkout = tempfile::tempdir().unwrap();
+        std::fs::write(checkout.path().join("m.gguf"), b"x").unwrap();
+        assert_eq!(
+            AppPaths::default_models_dir(data.path(), checkout.path()),
+            std::fs::canonicalize(checkout.path()).unwrap()
+        );
+    }
+
+    #[test]
+    fn database_lives_in_the_data_folder() {
+        let paths = AppPaths {
+            data_dir: PathBuf::from("/d"),
+            models_dir: PathBuf::from("/m"),
+        };
+        assert_eq!(paths.database(), PathBuf::from("/d/tokenwise.sqlite3"));
+    }
+}

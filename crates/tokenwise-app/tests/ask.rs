@@ -1,0 +1,264 @@
+//! The ask use case against a real SQLite file and a scripted engine.
+//!
+//! The real model is exercised by `tokenwise-local`'s integration test and the end-to-end
+//! test; here a scripted engine makes the facade's rules checkable quickly and exactly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokenwise_app::{AppPaths, AskInput, Tokenwise};
+use tokenwise_core::{
+    CancellationToken, ChatEngine, ChatEvent, Error, FixedClock, GenerationOutcome,
+    GenerationRequest, GenerationStats, MessageStatus, PromptMessage, Role,
+};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Answers with fixed words, one every `delay`; one token per word.
+struct ScriptedEngine {
+    words: Vec<&'static str>,
+    delay: Duration,
+    context: u32,
+    fail_after: Option<usize>,
+}
+
+impl ScriptedEngine {
+    fn new(words: &[&'static str]) -> Self {
+        Self {
+            words: words.to_vec(),
+            delay: Duration::from_millis(1),
+            context: 4096,
+            fail_after: None,
+        }
+    }
+}
+
+#[async_trait]
+impl ChatEngine for ScriptedEngine {
+    fn model_name(&self) -> String {
+        "scripted".into()
+    }
+    fn context_tokens(&self) -> u32 {
+        self.context
+    }
+    async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
+        Ok(messages.iter().map(|m| m.content.split_whitespace().count() as u32 + 3).sum())
+    }
+    async fn generate(
+        &self,
+        request: GenerationRequest,
+        tokens: UnboundedSender<String>,
+        cancel: CancellationToken,
+    ) -> Result<GenerationOutcome, Error> {
+        let tokens_in = self.count_prompt_tokens(&request.messages).await?;
+        let mut sent = 0;
+        let mut stopped = false;
+        for word in &self.words {
+            if self.fail_after == Some(sent) {
+                return Err(Error::Generation("scripted failure".into()));
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => { stopped = true; break; }
+                _ = tokio::time::sleep(self.delay) => {}
+            }
+            tokens.send(format!("{word} ")).unwrap();
+            sent += 1;
+        }
+        Ok(GenerationOutcome {
+            stats: GenerationStats {
+                model: "scripted".into(),
+                tokens_in,
+                tokens_out: sent as u32,
+                time_to_first_token_ms: 1,
+                prefill_tokens_per_second: 100.0,
+                decode_tokens_per_second: 50.0,
+                total_ms: 2,
+            },
+            stopped,
+        })
+    }
+}
+
+async fn app_with(engine: ScriptedEngine, dir: &std::path::Path) -> Arc<Tokenwise> {
+    let paths = AppPaths {
+        data_dir: dir.to_path_buf(),
+        models_dir: dir.join("models"),
+    };
+    let app = Tokenwise::open(paths, Arc::new(FixedClock::at(1_700_000_000_000)))
+        .await
+        .unwrap();
+    app.engine_ready(Arc::new(engine));
+    Arc::new(app)
+}
+
+fn ask(prompt: &str, conversation: Option<&str>) -> AskInput {
+    AskInput {
+        conversation_id: conversation.map(String::from),
+        prompt: prompt.into(),
+        greedy: true,
+    }
+}
+
+#[tokio::test]
+async fn an_answer_streams_in_order_and_is_saved_with_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(ScriptedEngine::new(&["Paris", "is", "lovely."]), dir.path()).await;
+    let mut events = Vec::new();
+    let answer = app
+        .ask(ask("  What is the capital of France?  ", None), |e| events.push(e))
+        .await
+        .unwrap();
+
+    assert_eq!(answer.content, "Paris is lovely. ");
+    assert_eq!(answer.status, MessageStatus::Complete);
+    assert_eq!(answer.stats.as_ref().unwrap().tokens_out, 3);
+    assert!(matches!(events.first(), Some(ChatEvent::Started { .. })));
+    let streamed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ChatEvent::Token { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(streamed, ["Paris ", "is ", "lovely. "]);
+    assert!(matches!(events.last(), Some(ChatEvent::Finished { .. })));
+
+    let conversations = app.conversations().await.unwrap();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0].title, "What is the capital of France?");
+    let saved = app.messages(&conversations[0].id).await.unwrap();
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0].content, "What is the capital of France?", "trimmed");
+    assert_eq!(saved[1], answer);
+}
+
+#[tokio::test]
+async fn a_follow_up_continues_the_conversation_with_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(ScriptedEngine::new(&["ok"]), dir.path()).await;
+    let first = app.ask(ask("one", None), |_| {}).await.unwrap();
+    app.ask(ask("two", Some(&first.conversation_id)), |_| {})
+        .await
+        .unwrap();
+    let saved = app.messages(&first.conversation_id).await.unwrap();
+    let roles: Vec<_> = saved.iter().map(|m| m.role).collect();
+    assert_eq!(roles, [Role::User, Role::Assistant, Role::User, Role::Assistant]);
+    // The second answer saw the whole history: 3 messages of 1 word + 3 markers each.
+    assert_eq!(saved[3].stats.as_ref().unwrap().tokens_in, 3 * (1 + 3));
+}
+
+#[tokio::test]
+async fn stop_ends_the_answer_early_and_keeps_what_arrived() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = ScriptedEngine::new(&["a"; 500]);
+    engine.delay = Duration::from_millis(5);
+    let app = app_with(engine, dir.path()).await;
+
+    let asking = {
+        let app = app.clone();
+        tokio::spawn(async move { app.ask(ask("count", None), |_| {}).await })
+    };
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert!(app.stop(), "an answer was running");
+    let answer = asking.await.unwrap().unwrap();
+    assert_eq!(answer.status, MessageStatus::Stopped);
+    let tokens_out = answer.stats.unwrap().tokens_out;
+    assert!(tokens_out > 0 && tokens_out < 500, "{tokens_out}");
+    assert!(!app.stop(), "nothing runs any more");
+}
+
+#[tokio::test]
+async fn a_second_question_while_one_runs_is_refused_and_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = ScriptedEngine::new(&["a"; 100]);
+    engine.delay = Duration::from_millis(5);
+    let app = app_with(engine, dir.path()).await;
+    let asking = {
+        let app = app.clone();
+        tokio::spawn(async move { app.ask(ask("first", None), |_| {}).await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let error = app.ask(ask("second", None), |_| {}).await.unwrap_err();
+    assert_eq!(error.code(), "engine_busy");
+    app.stop();
+    asking.await.unwrap().unwrap();
+    assert_eq!(app.conversations().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn empty_and_oversized_prompts_are_refused_before_anything_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = ScriptedEngine::new(&["x"]);
+    engine.context = 64;
+    let app = app_with(engine, dir.path()).await;
+
+    let empty = app.ask(ask(" \n\t ", None), |_| {}).await.unwrap_err();
+    assert_eq!(empty.code(), "empty_prompt");
+
+    let long = app.ask(ask(&"word ".repeat(100), None), |_| {}).await.unwrap_err();
+    assert_eq!(long.code(), "prompt_too_long");
+    assert!(long.to_string().contains("at most 48 tokens"), "{long}");
+
+    let huge = app
+        .ask(ask(&"x".repeat(tokenwise_app::ASK_MAX_PROMPT_CHARS + 1), None), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(huge.code(), "prompt_too_large");
+
+    assert!(app.conversations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failure_mid_answer_keeps_the_partial_text_and_says_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut engine = ScriptedEngine::new(&["half", "of", "it"]);
+    engine.fail_after = Some(2);
+    let app = app_with(engine, dir.path()).await;
+    let mut events = Vec::new();
+    let error = app.ask(ask("go", None), |e| events.push(e)).await.unwrap_err();
+    assert_eq!(error.code(), "generation_failed");
+    match events.last() {
+        Some(ChatEvent::Failed { partial: Some(partial), message, .. }) => {
+            assert_eq!(partial.content, "half of ");
+            assert_eq!(partial.status, MessageStatus::Failed);
+            assert!(message.contains("scripted failure"));
+        }
+        other => panic!("expected Failed with partial, got {other:?}"),
+    }
+    let conversation = &app.conversations().await.unwrap()[0];
+    assert_eq!(app.messages(&conversation.id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_model_the_question_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(ScriptedEngine::new(&["x"]), dir.path()).await;
+    app.engine_failed("The local model file /m/x.gguf is missing.".into());
+    let error = app.ask(ask("hi", None), |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("/m/x.gguf is missing"), "{error}");
+}
+
+#[tokio::test]
+async fn a_damaged_history_file_leaves_the_app_working_in_memory_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tokenwise.sqlite3"), vec![0x5a; 8192]).unwrap();
+    let app = app_with(ScriptedEngine::new(&["fine"]), dir.path()).await;
+    let warning = app.status().history_warning.expect("a warning");
+    assert!(warning.contains("tokenwise.sqlite3") && warning.contains("not saved"), "{warning}");
+    app.ask(ask("still works?", None), |_| {}).await.unwrap();
+    assert_eq!(app.conversations().await.unwrap().len(), 1);
+    assert_eq!(std::fs::read(dir.path().join("tokenwise.sqlite3")).unwrap(), vec![0x5a; 8192]);
+}
+
+#[tokio::test]
+async fn rename_validates_and_delete_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(ScriptedEngine::new(&["x"]), dir.path()).await;
+    let answer = app.ask(ask("hello", None), |_| {}).await.unwrap();
+    let id = answer.conversation_id;
+    assert_eq!(app.rename_conversation(&id, "   ").await.unwrap_err().code(), "invalid_input");
+    app.rename_conversation(&id, "  Greetings ").await.unwrap();
+    assert_eq!(app.conversations().await.unwrap()[0].title, "Greetings");
+    app.delete_conversation(&id).await.unwrap();
+    assert!(app.conversations().await.unwrap().is_empty());
+}

@@ -1,0 +1,33 @@
+//! What streams to a user interface while an answer is produced.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::chat::ChatMessage;
+
+/// One event of an answer in progress, in order: `Started`, any number of `Token`s, then
+/// exactly one of `Finished` or `Failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export)]
+pub enum ChatEvent {
+    /// The question is saved; the answer is on its way.
+    #[serde(rename_all = "camelCase")]
+    Started {
+        conversation_id: String,
+        user_message: ChatMessage,
+        /// Messages dropped from the front of the history to fit the model's context.
+        dropped_history_messages: u32,
+    },
+    /// A piece of the answer's text.
+    Token { text: String },
+    /// The answer is complete (or was stopped) and saved.
+    Finished { message: ChatMessage },
+    /// The answer could not be produced; `message` says why and what to do.
+    Failed {
+        code: String,
+        message: String,
+        /// The partial answer, saved, if any text had arrived.
+        partial: Option<ChatMessage>,
+    },
+}

@@ -1,0 +1,280 @@
+//! [`LocalEngine`]: one loaded GGUF model behind a cloneable handle.
+//!
+//! mistral.rs already runs its model on an engine thread of its own and takes requests over a
+//! channel; this handle adds what the app needs on top: one generation at a time (a second
+//! request is refused at once with [`tokenwise_core::Error::EngineBusy`] rather than queued
+//! behind an answer the user may be about to stop), cancellation (dropping mistral.rs's
+//! response stream makes its engine cancel the sequence), and the figures shown under an answer.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use either::Either;
+use mistralrs::{
+    GgufModelBuilder, Model, RequestBuilder, Response, TextMessageRole, TextMessages,
+    TokenSource,
+};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Semaphore;
+use tokenwise_core::{
+    CancellationToken, ChatEngine, Error, GenerationOutcome, GenerationRequest, GenerationStats,
+    PromptMessage, Role,
+};
+
+use crate::catalog::ModelSpec;
+use crate::error::LocalError;
+use crate::model_file;
+
+/// Engine settings that trade memory for speed. The defaults suit one person chatting.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings {
+    /// Keep the KV cache of recent conversations so a follow-up question does not re-read the
+    /// whole history. Costs memory per cached sequence.
+    pub prefix_cache_sequences: Option<usize>,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            prefix_cache_sequences: Some(4),
+        }
+    }
+}
+
+/// A loaded local model. Clones share the model and its one-at-a-time gate.
+#[derive(Clone)]
+pub struct LocalEngine {
+    model: Arc<Model>,
+    display_name: String,
+    context_tokens: u32,
+    one_at_a_time: Arc<Semaphore>,
+}
+
+/// Context window used when the model file does not state one.
+const FALLBACK_CONTEXT_TOKENS: u32 = 2048;
+
+impl LocalEngine {
+    /// Verifies the model file against its catalog entry, then loads it on the CPU.
+    pub async fn load(
+        models_dir: &Path,
+        spec: &ModelSpec,
+        settings: EngineSettings,
+    ) -> Result<Self, LocalError> {
+        let dir = models_dir.to_path_buf();
+        let spec_copy = *spec;
+        let path = tokio::task::spawn_blocking(move || model_file::verify(&dir, &spec_copy))
+            .await
+            .map_err(|join| LocalError::ModelLoad {
+                path: models_dir.join(spec.file_name),
+                detail: join.to_string(),
+            })??;
+        Self::load_verified(path, spec.display_name, settings).await
+    }
+
+    /// Loads a GGUF file that is not in the catalog (no checksum to verify against).
+    pub async fn load_unverified(
+        path: PathBuf,
+        display_name: &str,
+        settings: EngineSettings,
+    ) -> Result<Self, LocalError> {
+        if !path.is_file() {
+            return Err(LocalError::ModelMissing {
+                path,
+                source_name: "a file you chose",
+            });
+        }
+        Self::load_verified(path, display_name, settings).await
+    }
+
+    async fn load_verified(
+        path: PathBuf,
+        display_name: &str,
+        settings: EngineSettings,
+    ) -> Result<Self, LocalError> {
+        let load_error = |detail: String| LocalError::ModelLoad {
+            path: path.clone(),
+            detail,
+        };
+        let dir = path
+            .parent()
+            .ok_or_else(|| load_error("the path has no folder".into()))?;
+        let file_name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .ok_or_else(|| load_error("the file name is not valid UTF-8".into()))?;
+        // An absolute folder that exists: mistral.rs treats anything else as a Hugging Face
+        // model id and would try the network.
+        let dir = std::fs::canonicalize(dir).map_err(|e| load_error(e.to_string()))?;
+        let builder = GgufModelBuilder::new(dir.to_string_lossy(), vec![file_name.to_string()])
+            .with_token_source(TokenSource::None)
+            .with_force_cpu()
+            .with_max_num_seqs(1)
+            .with_prefix_cache_n(settings.prefix_cache_sequences);
+        // A damaged file can panic inside the loader: run it as a task so a panic becomes an
+        // error message instead of taking the app down.
+        let model = tokio::spawn(builder.build())
+            .await
+            .map_err(|join| load_error(format!("the loader crashed ({join})")))?
+            .map_err(|error| load_error(format!("{error:#}")))?;
+        let context_tokens = model
+            .max_sequence_length()
+            .ok()
+            .flatten()
+            .and_then(|tokens| u32::try_from(tokens).ok())
+            .unwrap_or(FALLBACK_CONTEXT_TOKENS);
+        Ok(Self {
+            model: Arc::new(model),
+            display_name: display_name.to_string(),
+            context_tokens,
+            one_at_a_time: Arc::new(Semaphore::new(1)),
+        })
+    }
+}
+
+fn to_text_messages(messages: &[PromptMessage]) -> TextMessages {
+    messages
+        .iter()
+        .fold(TextMessages::new(), |all, message| {
+            all.add_message(role_of(message.role), &message.content)
+        })
+}
+
+fn role_of(role: Role) -> TextMessageRole {
+    match role {
+        Role::System => TextMessageRole::System,
+        Role::User => TextMessageRole::User,
+        Role::Assistant => TextMessageRole::Assistant,
+    }
+}
+
+fn millis_since(start: Instant) -> u32 {
+    u32::try_from(start.elapsed().as_millis()).unwrap_or(u32::MAX)
+}
+
+#[async_trait]
+impl ChatEngine for LocalEngine {
+    fn model_name(&self) -> String {
+        self.display_name.clone()
+    }
+
+    fn context_tokens(&self) -> u32 {
+        self.context_tokens
+    }
+
+    async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
+        let tokens = self
+            .model
+            .tokenize(Either::Left(to_text_messages(messages)), None, true, true, None)
+            .await
+            .map_err(|error| Error::Generation(format!("could not tokenize the prompt: {error}")))?;
+        Ok(u32::try_from(tokens.len()).unwrap_or(u32::MAX))
+    }
+
+    async fn generate(
+        &self,
+        request: GenerationRequest,
+        tokens: UnboundedSender<String>,
+        cancel: CancellationToken,
+    ) -> Result<GenerationOutcome, Error> {
+        let _permit = self
+            .one_at_a_time
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::EngineBusy)?;
+
+        let mut builder = request.messages.iter().fold(RequestBuilder::new(), |b, m| {
+            b.add_message(role_of(m.role), &m.content)
+        });
+        builder = builder.set_sampler_max_len(request.max_new_tokens as usize);
+        if request.greedy {
+            builder = builder.set_deterministic_sampler();
+        }
+
+        let started = Instant::now();
+        let mut first_token_ms: Option<u32> = None;
+        let mut chunks_out: u32 = 0;
+        let mut usage = None;
+        let mut stopped = false;
+        {
+            let mut stream = self
+                .model
+                .stream_chat_request(builder)
+                .await
+                .map_err(|error| Error::Generation(error.to_string()))?;
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => { stopped = true; break; }
+                    next = stream.next() => next,
+                };
+                let Some(response) = next else { break };
+                match response {
+                    Response::Chunk(chunk) => {
+                        for choice in &chunk.choices {
+                            if let Some(text) = choice.delta.content.as_deref() {
+                                if !text.is_empty() {
+                                    first_token_ms.get_or_insert_with(|| millis_since(started));
+                                    chunks_out += 1;
+                                    // A closed receiver means nobody listens any more: stop.
+                                    if tokens.send(text.to_string()).is_err() {
+                                        stopped = true;
+                                    }
+                                }
+                            }
+                        }
+                        if let Some(final_usage) = chunk.usage {
+                            usage = Some(final_usage);
+                        }
+                        let finished = chunk.choices.iter().any(|c| c.finish_reason.is_some());
+                        if stopped || (finished && usage.is_some()) {
+                            break;
+                        }
+                    }
+                    Response::Done(done) => {
+                        usage = Some(done.usage);
+                        break;
+                    }
+                    Response::ModelError(message, _) => return Err(Error::Generation(message)),
+                    Response::InternalError(error) | Response::ValidationError(error) => {
+                        return Err(Error::Generation(error.to_string()))
+                    }
+                    _ => {}
+                }
+            }
+            // Dropping the stream here tells mistral.rs to cancel the sequence if it still runs.
+        }
+
+        let total_ms = millis_since(started);
+        let time_to_first_token_ms = first_token_ms.unwrap_or(total_ms);
+        let stats = match usage {
+            Some(usage) => GenerationStats {
+                model: self.display_name.clone(),
+                tokens_in: usage.prompt_tokens as u32,
+                tokens_out: usage.completion_tokens as u32,
+                time_to_first_token_ms,
+                prefill_tokens_per_second: usage.avg_prompt_tok_per_sec,
+                decode_tokens_per_second: usage.avg_compl_tok_per_sec,
+                total_ms,
+            },
+            None => {
+                // Stopped before mistral.rs reported usage: count what we saw.
+                let tokens_in = self.count_prompt_tokens(&request.messages).await.unwrap_or(0);
+                let decode_ms = total_ms.saturating_sub(time_to_first_token_ms).max(1);
+                GenerationStats {
+                    model: self.display_name.clone(),
+                    tokens_in,
+                    tokens_out: chunks_out,
+                    time_to_first_token_ms,
+                    prefill_tokens_per_second: tokens_in as f32 * 1000.0
+                        / time_to_first_token_ms.max(1) as f32,
+                    decode_tokens_per_second: chunks_out.saturating_sub(1) as f32 * 1000.0
+                        / decode_ms as f32,
+                    total_ms,
+                }
+            }
+        };
+        Ok(GenerationOutcome { stats, stopped })
+    }
+}

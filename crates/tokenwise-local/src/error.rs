@@ -1,0 +1,42 @@
+//! The one error type of the local engine crate.
+
+use std::path::PathBuf;
+
+use crate::catalog::FETCH_COMMAND;
+
+/// Why the local model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error(
+        "The local model file {path} is missing. Run `{FETCH_COMMAND}` to download it \
+         ({source_name}), or set TOKENWISE_MODELS_DIR to the folder that holds it."
+    )]
+    ModelMissing {
+        path: PathBuf,
+        source_name: &'static str,
+    },
+
+    #[error(
+        "The local model file {path} is damaged or incomplete ({detail}). Delete it and run \
+         `{FETCH_COMMAND}` to download it again."
+    )]
+    ModelCorrupt { path: PathBuf, detail: String },
+
+    #[error("Could not read the local model file {path}: {cause}")]
+    ModelUnreadable {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+
+    #[error(
+        "mistral.rs could not load the local model file {path}: {detail}. If the file was \
+         replaced by hand, delete it and run `{FETCH_COMMAND}`."
+    )]
+    ModelLoad { path: PathBuf, detail: String },
+}
+
+impl From<LocalError> for tokenwise_core::Error {
+    fn from(error: LocalError) -> Self {
+        tokenwise_core::Error::EngineUnavailable(error.to_string())
+    }
+}

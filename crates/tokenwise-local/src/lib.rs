@@ -1,0 +1,19 @@
+//! The local model engine.
+//!
+//! mistral.rs lives only in this crate (and the binaries that link it), so the rest of the
+//! workspace builds and tests without its long compile.
+//!
+//! - [`catalog`]: the models Tokenwise knows, with their file names and checksums.
+//! - [`model_file`]: checks that a model file is present and intact before loading it, so a
+//!   missing or damaged download gets a message that names the file and the fix.
+//! - [`engine`]: [`LocalEngine`], a cloneable handle over one loaded model that implements
+//!   [`tokenwise_core::ChatEngine`]: streaming, cancellable, one generation at a time.
+
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod model_file;
+
+pub use catalog::{ModelSpec, DEFAULT_MODEL};
+pub use engine::{EngineSettings, LocalEngine};
+pub use error::LocalError;

@@ -1,0 +1,187 @@
+//! Conversations and messages: create, list, rename, delete, append, read.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+use tokenwise_core::{
+    ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Role,
+};
+
+use crate::error::StoreError;
+use crate::open::Store;
+
+impl Store {
+    /// Creates an empty conversation.
+    pub async fn create_conversation(
+        &self,
+        id: &str,
+        title: &str,
+        now_ms: i64,
+    ) -> Result<ConversationSummary, StoreError> {
+        sqlx::query(
+            "INSERT INTO conversations (id, title, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(title)
+        .bind(now_ms)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        Ok(ConversationSummary {
+            id: id.to_string(),
+            title: title.to_string(),
+            updated_at_ms: now_ms,
+            message_count: 0,
+        })
+    }
+
+    /// All conversations, most recently active first.
+    pub async fn list_conversations(&self) -> Result<Vec<ConversationSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.title, c.updated_at_ms, \
+                    (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count \
+             FROM conversations c ORDER BY c.updated_at_ms DESC, c.rowid DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        Ok(rows
+            .iter()
+            .map(|row| ConversationSummary {
+                id: row.get("id"),
+                title: row.get("title"),
+                updated_at_ms: row.get("updated_at_ms"),
+                message_count: row.get::<i64, _>("message_count") as u32,
+            })
+            .collect())
+    }
+
+    /// Renames a conversation. Blank titles are refused by the caller's validation.
+    pub async fn rename_conversation(
+        &self,
+        id: &str,
+        title: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE conversations SET title = ?, updated_at_ms = ? WHERE id = ?")
+            .bind(title)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::ConversationNotFound(id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Deletes a conversation and all its messages.
+    pub async fn delete_conversation(&self, id: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM conversations WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::ConversationNotFound(id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The messages of a conversation in the order they were written.
+    pub async fn messages(&self, conversation_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")
+            .bind(conversation_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        if exists.is_none() {
+            return Err(StoreError::ConversationNotFound(conversation_id.to_string()));
+        }
+        let rows = sqlx::query(
+            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at_ms, rowid",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        rows.iter().map(|row| self.message_from_row(row)).collect()
+    }
+
+    /// Appends a message and marks its conversation as just active, in one transaction.
+    pub async fn append_message(&self, message: &ChatMessage) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(|e| self.error(e))?;
+        let stats = message.stats.as_ref();
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, role, content, status, model, tokens_in, \
+             tokens_out, time_to_first_token_ms, prefill_tokens_per_second, \
+             decode_tokens_per_second, total_ms, created_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&message.id)
+        .bind(&message.conversation_id)
+        .bind(message.role.as_str())
+        .bind(&message.content)
+        .bind(message.status.as_str())
+        .bind(stats.map(|s| s.model.clone()))
+        .bind(stats.map(|s| s.tokens_in as i64))
+        .bind(stats.map(|s| s.tokens_out as i64))
+        .bind(stats.map(|s| s.time_to_first_token_ms as i64))
+        .bind(stats.map(|s| s.prefill_tokens_per_second as f64))
+        .bind(stats.map(|s| s.decode_tokens_per_second as f64))
+        .bind(stats.map(|s| s.total_ms as i64))
+        .bind(message.created_at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.error(e))?;
+        let touched = sqlx::query(
+            "UPDATE conversations SET updated_at_ms = MAX(updated_at_ms, ?) WHERE id = ?",
+        )
+        .bind(message.created_at_ms)
+        .bind(&message.conversation_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.error(e))?;
+        if touched.rows_affected() == 0 {
+            return Err(StoreError::ConversationNotFound(
+                message.conversation_id.clone(),
+            ));
+        }
+        tx.commit().await.map_err(|e| self.error(e))
+    }
+
+    fn message_from_row(&self, row: &SqliteRow) -> Result<ChatMessage, StoreError> {
+        let damaged = |what: &str| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail: format!("unexpected {what} in the messages table"),
+        };
+        let role: String = row.get("role");
+        let status: String = row.get("status");
+        let model: Option<String> = row.get("model");
+        let stats = model.map(|model| GenerationStats {
+            model,
+            tokens_in: row.get::<Option<i64>, _>("tokens_in").unwrap_or(0) as u32,
+            tokens_out: row.get::<Option<i64>, _>("tokens_out").unwrap_or(0) as u32,
+            time_to_first_token_ms: row
+                .get::<Option<i64>, _>("time_to_first_token_ms")
+                .unwrap_or(0) as u32,
+            prefill_tokens_per_second: row
+                .get::<Option<f64>, _>("prefill_tokens_per_second")
+                .unwrap_or(0.0) as f32,
+            decode_tokens_per_second: row
+                .get::<Option<f64>, _>("decode_tokens_per_second")
+                .unwrap_or(0.0) as f32,
+            total_ms: row.get::<Option<i64>, _>("total_ms").unwrap_or(0) as u32,
+        });
+        Ok(ChatMessage {
+            id: row.get("id"),
+            conversation_id: row.get("conversation_id"),
+            role: Role::parse(&role).ok_or_else(|| damaged("role"))?,
+            content: row.get("content"),
+            status: MessageStatus::parse(&status).ok_or_else(|| damaged("status"))?,
+            stats,
+            created_at_ms: row.get("created_at_ms"),
+        })
+    }
+}

@@ -1,0 +1,113 @@
+//! Opening the database: folder, pragmas, integrity check, migrations.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::error::StoreError;
+
+/// How long a write waits for another process's lock before giving up with
+/// [`StoreError::Locked`].
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: SqlitePool,
+    pub(crate) path: PathBuf,
+}
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|cause| StoreError::Folder {
+                path: folder.to_path_buf(),
+                cause,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        Self::connect(options, path.to_path_buf(), 4).await
+    }
+
+    /// A private database in memory: for tests, and for a session whose database file is
+    /// damaged (the app says its chats will not be kept).
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(|error| StoreError::from_sqlx(Path::new(":memory:"), error))?
+            .foreign_keys(true);
+        // One connection: every connection to ":memory:" is a different database.
+        Self::connect(options, PathBuf::from(":memory:"), 1).await
+    }
+
+    async fn connect(
+        options: SqliteConnectOptions,
+        path: PathBuf,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(1))
+            .connect_with(options)
+            .await
+            .map_err(|error| StoreError::from_sqlx(&path, error))?;
+        let store = Store { pool, path };
+        store.check_integrity().await?;
+        MIGRATIONS
+            .run(&store.pool)
+            .await
+            .map_err(|error| match error {
+                sqlx::migrate::MigrateError::Execute(inner) => {
+                    StoreError::from_sqlx(&store.path, inner)
+                }
+                other => StoreError::Database {
+                    path: store.path.clone(),
+                    detail: other.to_string(),
+                },
+            })?;
+        Ok(store)
+    }
+
+    async fn check_integrity(&self) -> Result<(), StoreError> {
+        let verdict: String = sqlx::query_scalar("PRAGMA quick_check")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|error| self.error(error))?;
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                detail: verdict,
+            })
+        }
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn error(&self, error: sqlx::Error) -> StoreError {
+        StoreError::from_sqlx(&self.path, error)
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
