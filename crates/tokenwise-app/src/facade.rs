@@ -101,6 +101,26 @@ impl Tokenwise {
         self.engine_status.send_replace(status);
     }
 
+    /// Runs `load` with the status showing "loading `model`", then installs its engine or
+    /// records its error. Returns the error message on failure.
+    pub async fn load_engine<E, F>(&self, model: &str, load: F) -> Result<(), String>
+    where
+        E: ChatEngine + 'static,
+        F: std::future::Future<Output = Result<E, String>>,
+    {
+        self.engine_loading(model);
+        match load.await {
+            Ok(engine) => {
+                self.engine_ready(Arc::new(engine));
+                Ok(())
+            }
+            Err(message) => {
+                self.engine_failed(message.clone());
+                Err(message)
+            }
+        }
+    }
+
     /// Records why the engine cannot be used (missing or damaged model file, …).
     pub fn engine_failed(&self, message: String) {
         *self.engine.write().unwrap_or_else(|e| e.into_inner()) = None;

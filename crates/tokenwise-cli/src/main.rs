@@ -1,0 +1,56 @@
+//! `tokenwise`: the command-line front end over the same facade as the desktop app.
+//!
+//! - `tokenwise ask "…"` streams an answer from the local model to stdout (`--json` prints the
+//!   answer with its usage figures instead).
+//! - `tokenwise bench local` prints load time, time to first token, prefill and decode speed and
+//!   peak memory of the default model.
+
+mod ask;
+mod bench;
+mod engine;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "tokenwise", version, about = "Ask AI for less: local first, cloud when it pays.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ask the local model a question; the answer streams to stdout.
+    Ask(ask::AskArgs),
+    /// Measure performance.
+    Bench {
+        #[command(subcommand)]
+        target: bench::BenchTarget,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tokenwise: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Ask(args) => ask::run(args).await,
+            Command::Bench { target } => bench::run(target).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tokenwise: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

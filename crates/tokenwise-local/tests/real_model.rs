@@ -1,0 +1,144 @@
+//! The real mistral.rs engine on the real SmolLM2 GGUF (fetched by `scripts/fetch-model.sh`).
+//!
+//! One test function so the 98 MB model loads once; each check is a step with its own message.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tokenwise_core::{
+    CancellationToken, ChatEngine, Error, GenerationRequest, PromptMessage, Role,
+};
+use tokenwise_local::{EngineSettings, LocalEngine, LocalError, DEFAULT_MODEL};
+
+fn models_dir() -> PathBuf {
+    std::env::var_os("TOKENWISE_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"))
+}
+
+fn question(text: &str, max_new_tokens: u32) -> GenerationRequest {
+    GenerationRequest {
+        messages: vec![PromptMessage::new(Role::User, text)],
+        max_new_tokens,
+        greedy: true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_model_answers_streams_stops_and_reports_usage() {
+    let engine = LocalEngine::load(&models_dir(), &DEFAULT_MODEL, EngineSettings::default())
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(engine.context_tokens() >= 2048, "context {}", engine.context_tokens());
+
+    // 1. Greedy answer to a factoid, streamed piece by piece, with usage filled in.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let outcome = engine
+        .generate(
+            question("What is the capital of France?", 48),
+            tx,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    let mut pieces = Vec::new();
+    while let Ok(piece) = rx.try_recv() {
+        pieces.push(piece);
+    }
+    let answer = pieces.concat();
+    assert!(answer.contains("Paris"), "answer: {answer:?}");
+    assert!(pieces.len() > 1, "streamed in pieces: {pieces:?}");
+    let stats = outcome.stats;
+    assert!(!outcome.stopped);
+    assert!(stats.tokens_in > 5, "{stats:?}");
+    assert!(stats.tokens_out > 0 && stats.tokens_out <= 48, "{stats:?}");
+    assert!(stats.decode_tokens_per_second > 0.0, "{stats:?}");
+    assert!(stats.time_to_first_token_ms <= stats.total_ms, "{stats:?}");
+    assert_eq!(stats.model, DEFAULT_MODEL.display_name);
+    let counted = engine
+        .count_prompt_tokens(&[PromptMessage::new(Role::User, "What is the capital of France?")])
+        .await
+        .unwrap();
+    assert_eq!(counted, stats.tokens_in, "counting agrees with the engine's own usage");
+
+    // 2. Stop: a long answer cancelled after a few pieces ends early, and a second request
+    //    meanwhile is refused as busy.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let long = {
+        let engine = engine.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            engine
+                .generate(
+                    question("Write a very long story about a dragon and a knight.", 600),
+                    tx,
+                    cancel,
+                )
+                .await
+        })
+    };
+    let mut received = 0;
+    while received < 5 {
+        rx.recv().await.expect("tokens before the end");
+        received += 1;
+    }
+    let (busy_tx, _busy_rx) = tokio::sync::mpsc::unbounded_channel();
+    let busy = engine
+        .generate(question("Hi", 4), busy_tx, CancellationToken::new())
+        .await;
+    assert_eq!(busy.unwrap_err(), Error::EngineBusy);
+
+    let stop_requested = Instant::now();
+    cancel.cancel();
+    let outcome = long.await.unwrap().unwrap();
+    assert!(outcome.stopped);
+    assert!(
+        outcome.stats.tokens_out < 600,
+        "stopped early: {:?}",
+        outcome.stats
+    );
+    assert!(
+        stop_requested.elapsed() < Duration::from_secs(10),
+        "stop took {:?}",
+        stop_requested.elapsed()
+    );
+
+    // 3. After a stop the engine takes the next question.
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let again = engine
+        .generate(question("Say hello.", 8), tx, CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(again.stats.tokens_out > 0);
+}
+
+#[tokio::test]
+async fn a_damaged_model_file_is_named_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read(models_dir().join(DEFAULT_MODEL.file_name)).unwrap();
+    // Same size, flipped bytes in the middle: only the checksum can tell.
+    let mut damaged = original.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle..middle + 64].fill(0xff);
+    std::fs::write(dir.path().join(DEFAULT_MODEL.file_name), &damaged).unwrap();
+    let error = LocalEngine::load(dir.path(), &DEFAULT_MODEL, EngineSettings::default())
+        .await
+        .err()
+        .expect("a damaged file must not load");
+    assert!(matches!(error, LocalError::ModelCorrupt { .. }), "{error}");
+    assert!(error.to_string().contains(DEFAULT_MODEL.file_name));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_gguf_fails_with_a_message_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-model.gguf");
+    std::fs::write(&path, b"<html>404 Not Found</html>".repeat(1000)).unwrap();
+    let error = LocalEngine::load_unverified(path, "bogus", EngineSettings::default())
+        .await
+        .err()
+        .expect("garbage must not load");
+    assert!(matches!(error, LocalError::ModelLoad { .. }), "{error}");
+    assert!(error.to_string().contains("not-a-model.gguf"), "{error}");
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests against the built app: a private Xvfb display and D-Bus session,
+# tauri-driver on 127.0.0.1, a fresh data folder. Screenshots land in target/e2e/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET="${CARGO_TARGET_DIR:-target}"
+export TOKENWISE_APP_BINARY="$(realpath "$TARGET/release/tokenwise-desktop")"
+export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
+export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
+export TOKENWISE_DATA_DIR="$(mktemp -d)"
+mkdir -p "$TOKENWISE_E2E_ARTIFACTS"
+PORT="${TOKENWISE_WEBDRIVER_PORT:-4444}"
+export TOKENWISE_WEBDRIVER_URL="http://127.0.0.1:$PORT"
+# WebKitGTK in a VM without GPU: software rendering, no sandbox helper processes to wait on.
+export WEBKIT_DISABLE_COMPOSITING_MODE=1
+export WEBKIT_DISABLE_DMABUF_RENDERER=1
+export LIBGL_ALWAYS_SOFTWARE=1
+export NO_AT_BRIDGE=1
+
+exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
+    dbus-run-session -- bash -c '
+        tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
+        DRIVER_PID=$!
+        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\"" EXIT
+        node --test --test-reporter=spec tests/e2e/
+    '

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what Tokenwise needs on a fresh Debian 12 / Ubuntu machine, skipping what is there:
+# the WebKitGTK/GTK build libraries (apt), Node packages for the UI (npm ci), and with `test`
+# also Xvfb, D-Bus, WebKitWebDriver (apt) and tauri-driver (cargo install).
+# Usage: scripts/install-deps.sh [run|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE="${1:-run}"
+
+need_cmd() {
+    command -v "$1" >/dev/null 2>&1 || { echo "install-deps: '$1' is missing: $2" >&2; exit 1; }
+}
+need_cmd cargo "install the Rust toolchain (https://rustup.rs) and run this again"
+
+APT_PACKAGES=(pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev
+    libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libssl-dev python3 python3-pip)
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+if [ "$MODE" = test ]; then
+    APT_PACKAGES+=(xvfb xauth dbus dbus-x11 webkit2gtk-driver xdotool imagemagick)
+fi
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+# python3/pip may come from elsewhere (pyenv): only ask apt when the commands are absent.
+if command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1; then
+    filtered=()
+    for package in "${missing[@]}"; do
+        case "$package" in python3|python3-pip) ;; *) filtered+=("$package") ;; esac
+    done
+    missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "install-deps: apt-get install ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The UI's packages, exactly as locked.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    echo "install-deps: npm ci (ui/)"
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "$MODE" = test ] && ! command -v tauri-driver >/dev/null 2>&1; then
+    echo "install-deps: cargo install tauri-driver"
+    cargo install tauri-driver --locked --quiet
+fi

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# README command 2: set up everything that is missing, then run every test: formatting, lints,
+# Rust unit and integration tests (real SQLite, the real SmolLM2 model through mistral.rs),
+# the UI tests (Vitest), and the end-to-end test of the real window (Xvfb + tauri-driver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "dependencies"
+scripts/install-deps.sh test
+scripts/fetch-model.sh
+
+step "format"
+cargo fmt --all --check
+
+step "UI type check and build (embedded into the app)"
+(cd ui && npm run --silent build)
+
+step "release build"
+cargo build --release --workspace --all-targets
+
+step "clippy"
+cargo clippy --release --workspace --all-targets -- -D warnings
+
+step "Rust tests"
+export TOKENWISE_MODELS_DIR="$PWD/models"
+cargo test --release --workspace
+
+step "generated TypeScript types match the Rust types"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git diff --exit-code --stat -- ui/src/bindings \
+        || { echo "ui/src/bindings is stale: commit the files cargo test regenerated" >&2; exit 1; }
+fi
+
+step "UI tests"
+(cd ui && npm test --silent)
+
+step "end-to-end"
+scripts/e2e.sh
+
+step "all tests passed"

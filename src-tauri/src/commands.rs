@@ -1,0 +1,61 @@
+//! IPC commands: each delegates to the facade and maps errors to `{code, message, details}`.
+
+use std::sync::Arc;
+
+use tauri::ipc::Channel;
+use tauri::State;
+use tokenwise_app::{AppStatus, AskInput, ErrorPayload, Tokenwise};
+use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary};
+
+type App<'a> = State<'a, Arc<Tokenwise>>;
+
+#[tauri::command]
+pub fn app_status(app: App<'_>) -> AppStatus {
+    app.status()
+}
+
+#[tauri::command]
+pub async fn list_conversations(app: App<'_>) -> Result<Vec<ConversationSummary>, ErrorPayload> {
+    Ok(app.conversations().await?)
+}
+
+#[tauri::command]
+pub async fn conversation_messages(
+    app: App<'_>,
+    conversation_id: String,
+) -> Result<Vec<ChatMessage>, ErrorPayload> {
+    Ok(app.messages(&conversation_id).await?)
+}
+
+#[tauri::command]
+pub async fn rename_conversation(
+    app: App<'_>,
+    conversation_id: String,
+    title: String,
+) -> Result<(), ErrorPayload> {
+    Ok(app.rename_conversation(&conversation_id, &title).await?)
+}
+
+#[tauri::command]
+pub async fn delete_conversation(app: App<'_>, conversation_id: String) -> Result<(), ErrorPayload> {
+    Ok(app.delete_conversation(&conversation_id).await?)
+}
+
+/// Streams the answer's events over `on_event`; returns the saved answer.
+#[tauri::command]
+pub async fn ask(
+    app: App<'_>,
+    input: AskInput,
+    on_event: Channel<ChatEvent>,
+) -> Result<ChatMessage, ErrorPayload> {
+    Ok(app
+        .ask(input, |event| {
+            let _ = on_event.send(event);
+        })
+        .await?)
+}
+
+#[tauri::command]
+pub fn stop_answer(app: App<'_>) -> bool {
+    app.stop()
+}

@@ -1,0 +1,30 @@
+//! Loads the local model after the window is up, and pushes engine status changes to the UI
+//! as `engine-status` events. A missing or damaged model leaves the window open with the
+//! reason in the status line.
+
+use std::sync::Arc;
+
+use tauri::{AppHandle, Emitter};
+use tokenwise_app::Tokenwise;
+use tokenwise_local::{EngineSettings, LocalEngine, DEFAULT_MODEL};
+
+pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
+    let mut status = app.watch_engine_status();
+    tauri::async_runtime::spawn(async move {
+        while status.changed().await.is_ok() {
+            let current = status.borrow_and_update().clone();
+            let _ = handle.emit("engine-status", current);
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        let models_dir = app.paths().models_dir.clone();
+        // A failure is recorded in the engine status, which the UI shows.
+        let _ = app
+            .load_engine(DEFAULT_MODEL.display_name, async {
+                LocalEngine::load(&models_dir, &DEFAULT_MODEL, EngineSettings::default())
+                    .await
+                    .map_err(|error| error.to_string())
+            })
+            .await;
+    });
+}

@@ -1,0 +1,51 @@
+//! The Tokenwise desktop shell: one window, IPC commands that delegate to
+//! [`tokenwise_app::Tokenwise`], and the background load of the local model.
+//!
+//! No business logic lives here: each command is a line or two of delegation.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod engine_loader;
+
+use std::sync::Arc;
+
+use tauri::Manager;
+use tokenwise_app::{AppPaths, Tokenwise};
+use tokenwise_core::SystemClock;
+
+fn main() {
+    let app = tauri::async_runtime::block_on(Tokenwise::open(
+        AppPaths::from_env(),
+        Arc::new(SystemClock),
+    ))
+    .unwrap_or_else(|error| {
+        eprintln!("Tokenwise cannot start: {error}");
+        std::process::exit(1);
+    });
+    let app = Arc::new(app);
+
+    let result = tauri::Builder::default()
+        .manage(app.clone())
+        .setup(move |tauri_app| {
+            engine_loader::spawn(tauri_app.handle().clone(), app.clone());
+            if let Some(window) = tauri_app.get_webview_window("main") {
+                let _ = window.set_focus();
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::list_conversations,
+            commands::conversation_messages,
+            commands::rename_conversation,
+            commands::delete_conversation,
+            commands::ask,
+            commands::stop_answer,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(error) = result {
+        eprintln!("Tokenwise stopped: {error}");
+        std::process::exit(1);
+    }
+}

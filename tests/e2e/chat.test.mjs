@@ -1,0 +1,90 @@
+// End to end: the real Tokenwise binary in a real window (Xvfb), driven through tauri-driver
+// and WebKitWebDriver, answering from the real SmolLM2 model. Started by scripts/e2e.sh, which
+// provides the display, the D-Bus session, tauri-driver and a fresh data folder.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { WebDriver, waitForServer } from "./webdriver.mjs";
+
+const DRIVER = process.env.TOKENWISE_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
+const APP = process.env.TOKENWISE_APP_BINARY;
+const ARTIFACTS = process.env.TOKENWISE_E2E_ARTIFACTS ?? "target/e2e";
+
+async function waitForReadyModel(driver) {
+  await driver.waitFor(
+    "the local model to be ready",
+    async () => (await driver.text(await driver.find("engine-status"))).includes("ready"),
+    180_000,
+    250,
+  );
+}
+
+test("chat streams an answer, stops, and the conversation survives a restart", async () => {
+  assert.ok(APP, "TOKENWISE_APP_BINARY must name the built app");
+  await waitForServer(DRIVER);
+
+  let driver = await WebDriver.start(DRIVER, APP);
+  let title;
+  try {
+    await waitForReadyModel(driver);
+    const input = await driver.find("composer-input");
+    await driver.type(input, "Write a long story about a brave knight and a dragon.");
+    await driver.click(await driver.find("send-button"));
+
+    // The answer streams: the in-progress text is seen to grow.
+    const first = await driver.waitFor(
+      "streamed text to appear",
+      async () => {
+        const text = await driver.text(await driver.find("message-streaming"));
+        return text.replace("▍", "").trim().length > 0 ? text : null;
+      },
+      60_000,
+      50,
+    );
+    await driver.waitFor(
+      "the streamed text to grow",
+      async () => (await driver.text(await driver.find("message-streaming"))).length > first.length,
+      30_000,
+      50,
+    );
+    await driver.screenshot(`${ARTIFACTS}/chat-streaming.png`);
+
+    // Stop really stops: the answer is saved as stopped and Send comes back.
+    await driver.click(await driver.find("stop-button"));
+    await driver.waitFor("the send button to return", () => driver.find("send-button"), 30_000);
+    const answer = await driver.find("message-assistant");
+    assert.ok((await driver.text(answer)).length > 0);
+    const stats = await driver.text(await driver.find("message-stats"));
+    assert.match(stats, /SmolLM2/);
+    assert.match(stats, /\d+ in \/ \d+ out/);
+    assert.match(stats, /tok\/s/);
+    assert.match(stats, /first token \d+ ms/);
+    assert.match(stats, /Stopped/);
+
+    const items = await driver.findAll("conversation-item");
+    assert.equal(items.length, 1);
+    title = await driver.text(items[0]);
+    assert.match(title, /brave knight/);
+    await driver.screenshot(`${ARTIFACTS}/chat.png`);
+  } finally {
+    await driver.quit();
+  }
+
+  // Restart: the conversation is listed and opens with its messages.
+  driver = await WebDriver.start(DRIVER, APP);
+  try {
+    const item = await driver.waitFor("the saved conversation in the sidebar", async () => {
+      const items = await driver.findAll("conversation-item");
+      return items.length > 0 ? items[0] : null;
+    });
+    assert.equal(await driver.text(item), title);
+    await driver.click(item);
+    await driver.waitFor("the saved messages", async () => {
+      const answers = await driver.findAll("message-assistant");
+      return answers.length === 1;
+    });
+    assert.equal((await driver.findAll("message-user")).length, 1);
+    await driver.screenshot(`${ARTIFACTS}/chat-after-restart.png`);
+  } finally {
+    await driver.quit();
+  }
+});

@@ -1,0 +1,147 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { Api } from "./api";
+import { errorMessage } from "./api";
+import type { AppStatus } from "./bindings/AppStatus";
+import type { ConversationSummary } from "./bindings/ConversationSummary";
+import { applyEvent, emptyChat, type ChatState } from "./chatState";
+import { Composer } from "./components/Composer";
+import { MessageView, StreamingView } from "./components/MessageView";
+import { Sidebar } from "./components/Sidebar";
+import { engineLine } from "./format";
+
+export function App({ api }: { api: Api }) {
+  const [status, setStatus] = useState<AppStatus | null>(null);
+  const [conversations, setConversations] = useState<ConversationSummary[]>([]);
+  const [chat, setChat] = useState<ChatState>(emptyChat);
+  const [busy, setBusy] = useState(false);
+  const [sidebarError, setSidebarError] = useState<string | null>(null);
+  const bottom = useRef<HTMLDivElement>(null);
+
+  const refreshConversations = useCallback(async () => {
+    try {
+      setConversations(await api.conversations());
+    } catch (e) {
+      setSidebarError(errorMessage(e));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    api.status().then(setStatus, (e) => setSidebarError(errorMessage(e)));
+    void refreshConversations();
+    const unlisten = api.onEngineStatus((engine) =>
+      setStatus((s) => (s ? { ...s, engine } : s)),
+    );
+    return () => void unlisten.then((stop) => stop());
+  }, [api, refreshConversations]);
+
+  useEffect(() => bottom.current?.scrollIntoView?.({ block: "end" }), [chat]);
+
+  const openConversation = async (id: string) => {
+    if (busy) return;
+    try {
+      const messages = await api.messages(id);
+      setChat({ ...emptyChat, conversationId: id, messages });
+    } catch (e) {
+      setChat((c) => ({ ...c, error: errorMessage(e) }));
+    }
+  };
+
+  const send = async (prompt: string, accepted: () => void) => {
+    setBusy(true);
+    setChat((c) => ({ ...c, error: null, notice: null }));
+    let started = false;
+    try {
+      await api.ask({ conversationId: chat.conversationId, prompt, greedy: false }, (event) => {
+        if (event.kind === "started") {
+          started = true;
+          accepted();
+          void refreshConversations();
+        }
+        setChat((c) => applyEvent(c, event));
+      });
+    } catch (e) {
+      // Refused before it started (empty, too long, model not ready): the draft stays.
+      if (!started) setChat((c) => ({ ...c, error: errorMessage(e) }));
+    } finally {
+      setBusy(false);
+      void refreshConversations();
+    }
+  };
+
+  const rename = async (id: string, title: string) => {
+    try {
+      await api.rename(id, title);
+    } catch (e) {
+      setSidebarError(errorMessage(e));
+    }
+    void refreshConversations();
+  };
+
+  const remove = async (id: string) => {
+    try {
+      await api.remove(id);
+      if (chat.conversationId === id) setChat(emptyChat);
+    } catch (e) {
+      setSidebarError(errorMessage(e));
+    }
+    void refreshConversations();
+  };
+
+  const engine = status?.engine;
+  const notReady = engine && engine.state !== "ready" ? engineLine(engine) : null;
+  const title = conversations.find((c) => c.id === chat.conversationId)?.title ?? "New chat";
+
+  return (
+    <div class="app">
+      <Sidebar
+        conversations={conversations}
+        currentId={chat.conversationId}
+        onNew={() => !busy && setChat(emptyChat)}
+        onOpen={openConversation}
+        onRename={rename}
+        onDelete={remove}
+      />
+      <main class="chat">
+        <header class="chat-header">
+          <h1 data-testid="chat-title">{title}</h1>
+        </header>
+        {status?.historyWarning && (
+          <div class="banner warning" data-testid="history-warning">
+            {status.historyWarning}
+          </div>
+        )}
+        {sidebarError && (
+          <div class="banner error" onClick={() => setSidebarError(null)}>
+            {sidebarError}
+          </div>
+        )}
+        <section class="messages" data-testid="messages">
+          {chat.messages.length === 0 && chat.streaming === null && (
+            <p class="placeholder">Simple questions are answered on this laptop, for free.</p>
+          )}
+          {chat.messages.map((m) => (
+            <MessageView key={m.id} message={m} />
+          ))}
+          {chat.streaming !== null && <StreamingView text={chat.streaming} />}
+          {chat.notice && <div class="banner notice">{chat.notice}</div>}
+          {chat.error && (
+            <div class="banner error" data-testid="chat-error" role="alert">
+              {chat.error}
+            </div>
+          )}
+          <div ref={bottom} />
+        </section>
+        <Composer
+          busy={busy}
+          disabledReason={notReady}
+          onSend={send}
+          onStop={() => void api.stop()}
+        />
+        <footer class={`status ${engine?.state ?? "loading"}`} data-testid="engine-status">
+          <span class="dot" />
+          {engine ? engineLine(engine) : "Starting…"}
+        </footer>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+// The only module that talks to the Rust side. Every type here is generated from Rust
+// (ui/src/bindings, written by `cargo test`), never written by hand.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { AppStatus } from "./bindings/AppStatus";
+import type { AskInput } from "./bindings/AskInput";
+import type { ChatEvent } from "./bindings/ChatEvent";
+import type { ChatMessage } from "./bindings/ChatMessage";
+import type { ConversationSummary } from "./bindings/ConversationSummary";
+import type { EngineStatus } from "./bindings/EngineStatus";
+import type { ErrorPayload } from "./bindings/ErrorPayload";
+
+export interface Api {
+  status(): Promise<AppStatus>;
+  conversations(): Promise<ConversationSummary[]>;
+  messages(conversationId: string): Promise<ChatMessage[]>;
+  rename(conversationId: string, title: string): Promise<void>;
+  remove(conversationId: string): Promise<void>;
+  ask(input: AskInput, onEvent: (event: ChatEvent) => void): Promise<ChatMessage>;
+  stop(): Promise<boolean>;
+  onEngineStatus(handler: (status: EngineStatus) => void): Promise<() => void>;
+}
+
+export const tauriApi: Api = {
+  status: () => invoke<AppStatus>("app_status"),
+  conversations: () => invoke<ConversationSummary[]>("list_conversations"),
+  messages: (conversationId) => invoke<ChatMessage[]>("conversation_messages", { conversationId }),
+  rename: (conversationId, title) => invoke<void>("rename_conversation", { conversationId, title }),
+  remove: (conversationId) => invoke<void>("delete_conversation", { conversationId }),
+  ask: (input, onEvent) => {
+    const channel = new Channel<ChatEvent>();
+    channel.onmessage = onEvent;
+    return invoke<ChatMessage>("ask", { input, onEvent: channel });
+  },
+  stop: () => invoke<boolean>("stop_answer"),
+  onEngineStatus: (handler) => listen<EngineStatus>("engine-status", (e) => handler(e.payload)),
+};
+
+/** The message of a failed command: an ErrorPayload from Rust, or anything else. */
+export function errorMessage(error: unknown): string {
+  if (error && typeof error === "object" && "message" in error) {
+    return String((error as ErrorPayload).message);
+  }
+  return String(error);
+}
