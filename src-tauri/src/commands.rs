@@ -37,7 +37,10 @@ pub async fn rename_conversation(
 }
 
 #[tauri::command]
-pub async fn delete_conversation(app: App<'_>, conversation_id: String) -> Result<(), ErrorPayload> {
+pub async fn delete_conversation(
+    app: App<'_>,
+    conversation_id: String,
+) -> Result<(), ErrorPayload> {
     Ok(app.delete_conversation(&conversation_id).await?)
 }
 

@@ -168,7 +168,11 @@ impl Tokenwise {
                     None
                 } else {
                     // Best effort: the failure below is what the user needs to hear about.
-                    self.store.append_message(&answer).await.ok().map(|_| answer)
+                    self.store
+                        .append_message(&answer)
+                        .await
+                        .ok()
+                        .map(|_| answer)
                 };
                 events(ChatEvent::Failed {
                     code: error.code().into(),

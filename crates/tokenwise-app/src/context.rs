@@ -26,7 +26,9 @@ pub async fn fit(
     question: PromptMessage,
     prompt_budget: u32,
 ) -> Result<FittedPrompt, Error> {
-    let alone = engine.count_prompt_tokens(std::slice::from_ref(&question)).await?;
+    let alone = engine
+        .count_prompt_tokens(std::slice::from_ref(&question))
+        .await?;
     if alone > prompt_budget {
         return Err(Error::PromptTooLong {
             model: engine.model_name(),
@@ -98,7 +100,9 @@ mod tests {
     #[tokio::test]
     async fn everything_fits_nothing_dropped() {
         let history = vec![words(Role::User, 3), words(Role::Assistant, 3)];
-        let fitted = fit(&WordCounter, history, words(Role::User, 3), 100).await.unwrap();
+        let fitted = fit(&WordCounter, history, words(Role::User, 3), 100)
+            .await
+            .unwrap();
         assert_eq!(fitted.messages.len(), 3);
         assert_eq!(fitted.dropped_history_messages, 0);
         assert_eq!(fitted.prompt_tokens, 15);
@@ -113,7 +117,9 @@ mod tests {
             words(Role::Assistant, 3),  // 5
         ];
         // question 5 tokens; budget 20 keeps only the last turn (5 + 5 + 5 = 15).
-        let fitted = fit(&WordCounter, history, words(Role::User, 3), 20).await.unwrap();
+        let fitted = fit(&WordCounter, history, words(Role::User, 3), 20)
+            .await
+            .unwrap();
         assert_eq!(fitted.dropped_history_messages, 2);
         assert_eq!(fitted.messages.len(), 3);
         assert_eq!(fitted.messages[0].role, Role::User);
@@ -122,7 +128,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_question_too_long_on_its_own_is_refused_with_its_size() {
-        let error = fit(&WordCounter, vec![], words(Role::User, 50), 20).await.unwrap_err();
+        let error = fit(&WordCounter, vec![], words(Role::User, 50), 20)
+            .await
+            .unwrap_err();
         assert_eq!(
             error,
             Error::PromptTooLong {

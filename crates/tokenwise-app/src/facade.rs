@@ -3,11 +3,11 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
 use tokenwise_core::{
     CancellationToken, ChatEngine, ChatMessage, Clock, ConversationSummary, EngineStatus, Error,
 };
 use tokenwise_store::Store;
+use tokio::sync::watch;
 use ts_rs::TS;
 
 use crate::error::AppError;
@@ -45,9 +45,7 @@ impl Tokenwise {
         let (store, history_warning) = match Store::open(&paths.database()).await {
             Ok(store) => (store, None),
             Err(error) => {
-                let warning = format!(
-                    "{error} Until then, chats in this session are not saved."
-                );
+                let warning = format!("{error} Until then, chats in this session are not saved.");
                 (Store::open_in_memory().await?, Some(warning))
             }
         };
@@ -129,7 +127,12 @@ impl Tokenwise {
     }
 
     pub(crate) fn engine(&self) -> Result<Arc<dyn ChatEngine>, Error> {
-        if let Some(engine) = self.engine.read().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(engine) = self
+            .engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Ok(engine);
         }
         Err(match &*self.engine_status.borrow() {
@@ -162,7 +165,9 @@ impl Tokenwise {
         const MAX_TITLE_CHARS: usize = 200;
         let title = title.trim();
         if title.is_empty() {
-            return Err(AppError::InvalidInput("A conversation needs a name.".into()));
+            return Err(AppError::InvalidInput(
+                "A conversation needs a name.".into(),
+            ));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(AppError::InvalidInput(format!(

@@ -42,7 +42,10 @@ impl ChatEngine for ScriptedEngine {
         self.context
     }
     async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
-        Ok(messages.iter().map(|m| m.content.split_whitespace().count() as u32 + 3).sum())
+        Ok(messages
+            .iter()
+            .map(|m| m.content.split_whitespace().count() as u32 + 3)
+            .sum())
     }
     async fn generate(
         &self,
@@ -105,7 +108,9 @@ async fn an_answer_streams_in_order_and_is_saved_with_its_figures() {
     let app = app_with(ScriptedEngine::new(&["Paris", "is", "lovely."]), dir.path()).await;
     let mut events = Vec::new();
     let answer = app
-        .ask(ask("  What is the capital of France?  ", None), |e| events.push(e))
+        .ask(ask("  What is the capital of France?  ", None), |e| {
+            events.push(e)
+        })
         .await
         .unwrap();
 
@@ -128,7 +133,10 @@ async fn an_answer_streams_in_order_and_is_saved_with_its_figures() {
     assert_eq!(conversations[0].title, "What is the capital of France?");
     let saved = app.messages(&conversations[0].id).await.unwrap();
     assert_eq!(saved.len(), 2);
-    assert_eq!(saved[0].content, "What is the capital of France?", "trimmed");
+    assert_eq!(
+        saved[0].content, "What is the capital of France?",
+        "trimmed"
+    );
     assert_eq!(saved[1], answer);
 }
 
@@ -142,7 +150,10 @@ async fn a_follow_up_continues_the_conversation_with_its_history() {
         .unwrap();
     let saved = app.messages(&first.conversation_id).await.unwrap();
     let roles: Vec<_> = saved.iter().map(|m| m.role).collect();
-    assert_eq!(roles, [Role::User, Role::Assistant, Role::User, Role::Assistant]);
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::User, Role::Assistant]
+    );
     // The second answer saw the whole history: 3 messages of 1 word + 3 markers each.
     assert_eq!(saved[3].stats.as_ref().unwrap().tokens_in, 3 * (1 + 3));
 }
@@ -195,12 +206,18 @@ async fn empty_and_oversized_prompts_are_refused_before_anything_is_saved() {
     let empty = app.ask(ask(" \n\t ", None), |_| {}).await.unwrap_err();
     assert_eq!(empty.code(), "empty_prompt");
 
-    let long = app.ask(ask(&"word ".repeat(100), None), |_| {}).await.unwrap_err();
+    let long = app
+        .ask(ask(&"word ".repeat(100), None), |_| {})
+        .await
+        .unwrap_err();
     assert_eq!(long.code(), "prompt_too_long");
     assert!(long.to_string().contains("at most 48 tokens"), "{long}");
 
     let huge = app
-        .ask(ask(&"x".repeat(tokenwise_app::ASK_MAX_PROMPT_CHARS + 1), None), |_| {})
+        .ask(
+            ask(&"x".repeat(tokenwise_app::ASK_MAX_PROMPT_CHARS + 1), None),
+            |_| {},
+        )
         .await
         .unwrap_err();
     assert_eq!(huge.code(), "prompt_too_large");
@@ -215,10 +232,17 @@ async fn a_failure_mid_answer_keeps_the_partial_text_and_says_what_happened() {
     engine.fail_after = Some(2);
     let app = app_with(engine, dir.path()).await;
     let mut events = Vec::new();
-    let error = app.ask(ask("go", None), |e| events.push(e)).await.unwrap_err();
+    let error = app
+        .ask(ask("go", None), |e| events.push(e))
+        .await
+        .unwrap_err();
     assert_eq!(error.code(), "generation_failed");
     match events.last() {
-        Some(ChatEvent::Failed { partial: Some(partial), message, .. }) => {
+        Some(ChatEvent::Failed {
+            partial: Some(partial),
+            message,
+            ..
+        }) => {
             assert_eq!(partial.content, "half of ");
             assert_eq!(partial.status, MessageStatus::Failed);
             assert!(message.contains("scripted failure"));
@@ -235,7 +259,10 @@ async fn without_a_model_the_question_is_refused_with_the_reason() {
     let app = app_with(ScriptedEngine::new(&["x"]), dir.path()).await;
     app.engine_failed("The local model file /m/x.gguf is missing.".into());
     let error = app.ask(ask("hi", None), |_| {}).await.unwrap_err();
-    assert!(error.to_string().contains("/m/x.gguf is missing"), "{error}");
+    assert!(
+        error.to_string().contains("/m/x.gguf is missing"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -244,10 +271,16 @@ async fn a_damaged_history_file_leaves_the_app_working_in_memory_with_a_warning(
     std::fs::write(dir.path().join("tokenwise.sqlite3"), vec![0x5a; 8192]).unwrap();
     let app = app_with(ScriptedEngine::new(&["fine"]), dir.path()).await;
     let warning = app.status().history_warning.expect("a warning");
-    assert!(warning.contains("tokenwise.sqlite3") && warning.contains("not saved"), "{warning}");
+    assert!(
+        warning.contains("tokenwise.sqlite3") && warning.contains("not saved"),
+        "{warning}"
+    );
     app.ask(ask("still works?", None), |_| {}).await.unwrap();
     assert_eq!(app.conversations().await.unwrap().len(), 1);
-    assert_eq!(std::fs::read(dir.path().join("tokenwise.sqlite3")).unwrap(), vec![0x5a; 8192]);
+    assert_eq!(
+        std::fs::read(dir.path().join("tokenwise.sqlite3")).unwrap(),
+        vec![0x5a; 8192]
+    );
 }
 
 #[tokio::test]
@@ -256,7 +289,13 @@ async fn rename_validates_and_delete_removes() {
     let app = app_with(ScriptedEngine::new(&["x"]), dir.path()).await;
     let answer = app.ask(ask("hello", None), |_| {}).await.unwrap();
     let id = answer.conversation_id;
-    assert_eq!(app.rename_conversation(&id, "   ").await.unwrap_err().code(), "invalid_input");
+    assert_eq!(
+        app.rename_conversation(&id, "   ")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
     app.rename_conversation(&id, "  Greetings ").await.unwrap();
     assert_eq!(app.conversations().await.unwrap()[0].title, "Greetings");
     app.delete_conversation(&id).await.unwrap();

@@ -77,7 +77,10 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
             status: answer.status,
             usage: answer.stats.as_ref(),
         };
-        println!("{}", serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
+        );
     } else {
         println!();
         if let Some(stats) = &answer.stats {

@@ -36,7 +36,11 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
     println!("cpu: {}", cpu_name());
     println!(
         "build: AVX2 {} (target-cpu x86-64-v3 in .cargo/config.toml); this CPU has AVX2: {}",
-        if cfg!(target_feature = "avx2") { "on" } else { "off" },
+        if cfg!(target_feature = "avx2") {
+            "on"
+        } else {
+            "off"
+        },
         has_avx2_at_runtime()
     );
     let started = Instant::now();

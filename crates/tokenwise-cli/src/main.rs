@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "tokenwise", version, about = "Ask AI for less: local first, cloud when it pays.")]
+#[command(
+    name = "tokenwise",
+    version,
+    about = "Ask AI for less: local first, cloud when it pays."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -13,15 +13,14 @@ use std::time::Instant;
 use async_trait::async_trait;
 use either::Either;
 use mistralrs::{
-    GgufModelBuilder, Model, RequestBuilder, Response, TextMessageRole, TextMessages,
-    TokenSource,
+    GgufModelBuilder, Model, RequestBuilder, Response, TextMessageRole, TextMessages, TokenSource,
 };
-use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::Semaphore;
 use tokenwise_core::{
     CancellationToken, ChatEngine, Error, GenerationOutcome, GenerationRequest, GenerationStats,
     PromptMessage, Role,
 };
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::Semaphore;
 
 use crate::catalog::ModelSpec;
 use crate::error::LocalError;
@@ -134,11 +133,9 @@ impl LocalEngine {
 }
 
 fn to_text_messages(messages: &[PromptMessage]) -> TextMessages {
-    messages
-        .iter()
-        .fold(TextMessages::new(), |all, message| {
-            all.add_message(role_of(message.role), &message.content)
-        })
+    messages.iter().fold(TextMessages::new(), |all, message| {
+        all.add_message(role_of(message.role), &message.content)
+    })
 }
 
 fn role_of(role: Role) -> TextMessageRole {
@@ -166,9 +163,17 @@ impl ChatEngine for LocalEngine {
     async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
         let tokens = self
             .model
-            .tokenize(Either::Left(to_text_messages(messages)), None, true, true, None)
+            .tokenize(
+                Either::Left(to_text_messages(messages)),
+                None,
+                true,
+                true,
+                None,
+            )
             .await
-            .map_err(|error| Error::Generation(format!("could not tokenize the prompt: {error}")))?;
+            .map_err(|error| {
+                Error::Generation(format!("could not tokenize the prompt: {error}"))
+            })?;
         Ok(u32::try_from(tokens.len()).unwrap_or(u32::MAX))
     }
 
@@ -187,10 +192,12 @@ impl ChatEngine for LocalEngine {
         let mut builder = request.messages.iter().fold(RequestBuilder::new(), |b, m| {
             b.add_message(role_of(m.role), &m.content)
         });
-        builder = builder.set_sampler_max_len(request.max_new_tokens as usize);
+        // `set_deterministic_sampler` replaces all sampling parameters (the length limit
+        // included), so it must come first.
         if request.greedy {
             builder = builder.set_deterministic_sampler();
         }
+        builder = builder.set_sampler_max_len(request.max_new_tokens as usize);
 
         let started = Instant::now();
         let mut first_token_ms: Option<u32> = None;
@@ -260,7 +267,10 @@ impl ChatEngine for LocalEngine {
             },
             None => {
                 // Stopped before mistral.rs reported usage: count what we saw.
-                let tokens_in = self.count_prompt_tokens(&request.messages).await.unwrap_or(0);
+                let tokens_in = self
+                    .count_prompt_tokens(&request.messages)
+                    .await
+                    .unwrap_or(0);
                 let decode_ms = total_ms.saturating_sub(time_to_first_token_ms).max(1);
                 GenerationStats {
                     model: self.display_name.clone(),

@@ -108,7 +108,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("tiny.gguf"), b"GGUF-test").unwrap();
         let spec = ModelSpec {
-            sha256: Box::leak(sha256_hex(&dir.path().join("tiny.gguf")).unwrap().into_boxed_str()),
+            sha256: Box::leak(
+                sha256_hex(&dir.path().join("tiny.gguf"))
+                    .unwrap()
+                    .into_boxed_str(),
+            ),
             ..TINY
         };
         assert_eq!(

@@ -2,9 +2,7 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-use tokenwise_core::{
-    ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Role,
-};
+use tokenwise_core::{ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Role};
 
 use crate::error::StoreError;
 use crate::open::Store;
@@ -63,13 +61,14 @@ impl Store {
         title: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE conversations SET title = ?, updated_at_ms = ? WHERE id = ?")
-            .bind(title)
-            .bind(now_ms)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| self.error(e))?;
+        let done =
+            sqlx::query("UPDATE conversations SET title = ?, updated_at_ms = ? WHERE id = ?")
+                .bind(title)
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| self.error(e))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::ConversationNotFound(id.to_string()));
         }
@@ -97,7 +96,9 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?;
         if exists.is_none() {
-            return Err(StoreError::ConversationNotFound(conversation_id.to_string()));
+            return Err(StoreError::ConversationNotFound(
+                conversation_id.to_string(),
+            ));
         }
         let rows = sqlx::query(
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at_ms, rowid",

@@ -38,30 +38,60 @@ async fn conversations_and_messages_survive_reopening_the_file() {
     let path = dir.path().join("nested/folder/tokenwise.sqlite3");
     {
         let store = Store::open(&path).await.unwrap();
-        store.create_conversation("c1", "First", 1_000).await.unwrap();
-        store.create_conversation("c2", "Second", 2_000).await.unwrap();
-        store.append_message(&user_message("c1", "m1", "Hi", 3_000)).await.unwrap();
-        store.append_message(&answer("c1", "m2", "Hello", 3_500)).await.unwrap();
+        store
+            .create_conversation("c1", "First", 1_000)
+            .await
+            .unwrap();
+        store
+            .create_conversation("c2", "Second", 2_000)
+            .await
+            .unwrap();
+        store
+            .append_message(&user_message("c1", "m1", "Hi", 3_000))
+            .await
+            .unwrap();
+        store
+            .append_message(&answer("c1", "m2", "Hello", 3_500))
+            .await
+            .unwrap();
         store.close().await;
     }
     let store = Store::open(&path).await.unwrap();
     let list = store.list_conversations().await.unwrap();
     assert_eq!(list.len(), 2);
-    assert_eq!(list[0].id, "c1", "the conversation with the newest message comes first");
+    assert_eq!(
+        list[0].id, "c1",
+        "the conversation with the newest message comes first"
+    );
     assert_eq!(list[0].message_count, 2);
     assert_eq!(list[0].updated_at_ms, 3_500);
     let messages = store.messages("c1").await.unwrap();
-    assert_eq!(messages, vec![user_message("c1", "m1", "Hi", 3_000), answer("c1", "m2", "Hello", 3_500)]);
+    assert_eq!(
+        messages,
+        vec![
+            user_message("c1", "m1", "Hi", 3_000),
+            answer("c1", "m2", "Hello", 3_500)
+        ]
+    );
 }
 
 #[tokio::test]
 async fn rename_and_delete_change_what_is_listed() {
     let store = Store::open_in_memory().await.unwrap();
     store.create_conversation("c1", "Old", 1).await.unwrap();
-    store.append_message(&user_message("c1", "m1", "Hi", 2)).await.unwrap();
-    store.rename_conversation("c1", "New name", 5).await.unwrap();
+    store
+        .append_message(&user_message("c1", "m1", "Hi", 2))
+        .await
+        .unwrap();
+    store
+        .rename_conversation("c1", "New name", 5)
+        .await
+        .unwrap();
     let list = store.list_conversations().await.unwrap();
-    assert_eq!((list[0].title.as_str(), list[0].updated_at_ms), ("New name", 5));
+    assert_eq!(
+        (list[0].title.as_str(), list[0].updated_at_ms),
+        ("New name", 5)
+    );
 
     store.delete_conversation("c1").await.unwrap();
     assert!(store.list_conversations().await.unwrap().is_empty());
@@ -78,7 +108,9 @@ async fn rename_and_delete_change_what_is_listed() {
 #[tokio::test]
 async fn message_for_unknown_conversation_is_refused_not_orphaned() {
     let store = Store::open_in_memory().await.unwrap();
-    let result = store.append_message(&user_message("nope", "m1", "Hi", 1)).await;
+    let result = store
+        .append_message(&user_message("nope", "m1", "Hi", 1))
+        .await;
     assert!(result.is_err());
 }
 
@@ -91,7 +123,11 @@ async fn a_file_that_is_not_a_database_is_reported_as_damaged_and_left_untouched
     let error = Store::open(&path).await.unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
     assert!(error.to_string().contains("tokenwise.sqlite3"), "{error}");
-    assert_eq!(std::fs::read(&path).unwrap(), garbage, "the damaged file is left as it was");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        garbage,
+        "the damaged file is left as it was"
+    );
 }
 
 #[tokio::test]
@@ -114,10 +150,20 @@ async fn a_database_locked_by_another_connection_waits_then_says_so() {
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::Locked { .. }), "{error:?}");
-    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "it waited first");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(4),
+        "it waited first"
+    );
     assert!(error.to_string().contains("locked"), "{error}");
 
     other.execute("ROLLBACK").await.unwrap();
-    store.append_message(&user_message("c1", "m1", "Hi", 2)).await.unwrap();
-    assert_eq!(store.messages("c1").await.unwrap().len(), 1, "nothing lost once the lock is gone");
+    store
+        .append_message(&user_message("c1", "m1", "Hi", 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.messages("c1").await.unwrap().len(),
+        1,
+        "nothing lost once the lock is gone"
+    );
 }

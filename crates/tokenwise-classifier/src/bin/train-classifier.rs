@@ -1,0 +1,109 @@
+//! Trains the prompt-complexity classifier and writes its weights and report.
+//!
+//! ```sh
+//! cargo run --release -p tokenwise-classifier --bin train-classifier -- \
+//!     --data ../shared/datasets/routing/train.jsonl \
+//!     --out models/classifier/classifier-v1.json --report docs/classifier.md
+//! ```
+//!
+//! Runs leave-one-source-out validation for the shipped model, its variants and both
+//! baselines, prints the comparison, fits the final model on all records, and writes the
+//! weights JSON and the markdown report. The output is byte-identical from run to run.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use tokenwise_classifier::training::pipeline::{run, TrainingOptions};
+use tokenwise_classifier::training::report::{comparison_table, latency_section, render};
+use tokenwise_classifier::ClassifierError;
+
+/// The command documented in the report (paths relative to the repository root).
+const REPRODUCE_COMMAND: &str =
+    "cargo run --release -p tokenwise-classifier --bin train-classifier -- \\\n    \
+     --data ../shared/datasets/routing/train.jsonl \\\n    \
+     --out models/classifier/classifier-v1.json --report docs/classifier.md";
+
+#[derive(Debug, Parser)]
+#[command(about = "Train the Tokenwise prompt-complexity classifier")]
+struct Arguments {
+    /// Labelled prompts (JSONL with prompt, tier and source fields).
+    #[arg(long, default_value = "../shared/datasets/routing/train.jsonl")]
+    data: PathBuf,
+    /// Where to write the weights JSON.
+    #[arg(long, default_value = "models/classifier/classifier-v1.json")]
+    out: PathBuf,
+    /// Where to write the markdown report (its latency section is kept).
+    #[arg(long, default_value = "docs/classifier.md")]
+    report: PathBuf,
+    /// Threads for the LOSO folds (results do not depend on it).
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Skip the exploration variants (faster; the report then omits their table).
+    #[arg(long)]
+    skip_variants: bool,
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), ClassifierError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| ClassifierError::io(parent.display().to_string(), e))?;
+    }
+    std::fs::write(path, contents).map_err(|e| ClassifierError::io(path.display().to_string(), e))
+}
+
+fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
+    let options = TrainingOptions {
+        workers: arguments.workers,
+        variants: !arguments.skip_variants,
+    };
+    let started = std::time::Instant::now();
+    let outcome = run(&arguments.data, &options)?;
+    let records = &outcome.dataset.records;
+
+    println!(
+        "LOSO over {} records, {} sources ({:.1} s)\n",
+        records.len(),
+        outcome.dataset.sources().len(),
+        started.elapsed().as_secs_f64()
+    );
+    println!("{}", comparison_table(&outcome));
+    for (spec, evaluation) in &outcome.variants {
+        let matrix = evaluation.confusion(records);
+        println!(
+            "variant {:<48} accuracy {:5.1}%  macro-F1 {:5.1}%",
+            spec.name,
+            matrix.accuracy() * 100.0,
+            matrix.macro_f1() * 100.0
+        );
+    }
+    println!(
+        "\ntemperature {:.3} (held-out NLL {:.3} -> {:.3})",
+        outcome.calibration.temperature, outcome.calibration.nll.0, outcome.calibration.nll.1
+    );
+
+    write(&arguments.out, &outcome.weights_json)?;
+    println!(
+        "wrote {} ({} bytes, {} hashed rows)",
+        arguments.out.display(),
+        outcome.weights_json.len(),
+        outcome.hashed_rows
+    );
+
+    let existing = std::fs::read_to_string(&arguments.report).unwrap_or_default();
+    let report = render(&outcome, REPRODUCE_COMMAND, latency_section(&existing));
+    write(&arguments.report, &report)?;
+    println!("wrote {}", arguments.report.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let arguments = Arguments::parse();
+    match train(&arguments) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("train-classifier: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! # tokenwise-classifier
+//!
+//! Decides, locally and in microseconds, how capable a model a prompt needs:
+//! [`Tier::Simple`] (the local model answers), [`Tier::Medium`] or [`Tier::Complex`]
+//! (escalate to the cloud).
+//!
+//! ```
+//! use tokenwise_classifier::{Classifier, Tier};
+//!
+//! let classifier = Classifier::embedded().expect("shipped weights load");
+//! let decision = classifier.classify("What is the capital of France?");
+//! assert_eq!(decision.tier, Tier::Simple);
+//! println!("{}", decision.reason()); // e.g. "simple · short factoid question · 0.87"
+//! ```
+//!
+//! How it works (details and evaluation in `docs/classifier.md`):
+//!
+//! * [`features`] turns a prompt into a few dozen hand-designed features (what the prompt asks
+//!   for: transform a given text, produce new content, reason in many steps; code, maths,
+//!   constraints, length) plus hashed word unigrams and bigrams;
+//! * a multinomial logistic regression ([`Classifier`]) scores the three tiers, and a fitted
+//!   temperature turns the scores into calibrated probabilities;
+//! * [`training`] holds the deterministic trainer, leave-one-source-out validation and the
+//!   report generator used by the `train-classifier` binary; [`baselines`] holds the two
+//!   baselines the model is compared against.
+
+pub mod baselines;
+mod classifier;
+pub mod error;
+pub mod features;
+mod lexicon;
+mod math;
+pub mod sample_prompts;
+pub mod text;
+mod tier;
+pub mod training;
+pub mod weights;
+
+pub use classifier::{Classification, Classifier, Signal, MAX_ANALYSED_BYTES};
+pub use error::{ClassifierError, Result};
+pub use tier::Tier;

@@ -1,0 +1,124 @@
+//! Reading the labelled JSONL dataset and fingerprinting it.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ClassifierError, Result};
+use crate::tier::Tier;
+
+/// One labelled prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Stable record id.
+    pub id: String,
+    /// The prompt text.
+    pub prompt: String,
+    /// The label.
+    pub tier: Tier,
+    /// The source dataset (the unit of leave-one-source-out validation).
+    pub source: String,
+    /// Finer category inside the source.
+    pub category: String,
+}
+
+#[derive(Deserialize)]
+struct RawRecord {
+    id: String,
+    prompt: String,
+    tier: String,
+    source: String,
+    #[serde(default)]
+    category: String,
+}
+
+/// A loaded dataset and the SHA-256 of the file it came from.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Records in file order.
+    pub records: Vec<Record>,
+    /// Hex SHA-256 of the file bytes.
+    pub sha256: String,
+}
+
+impl Dataset {
+    /// Reads a JSONL file of `{"id","prompt","tier","source","category",...}` objects.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).map_err(|e| ClassifierError::io(path.display().to_string(), e))?;
+        let sha256 = sha256_hex(&bytes);
+        let text = String::from_utf8(bytes).map_err(|e| ClassifierError::InvalidRecord {
+            line: 0,
+            message: format!("file is not UTF-8: {e}"),
+        })?;
+        let records = parse_jsonl(&text)?;
+        Ok(Self { records, sha256 })
+    }
+
+    /// The distinct sources, sorted by name.
+    pub fn sources(&self) -> Vec<String> {
+        let mut sources: Vec<String> = self.records.iter().map(|r| r.source.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        sources
+    }
+}
+
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Parses JSONL text; blank lines are skipped.
+pub fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
+    let mut records = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let line_number = index + 1;
+        let raw: RawRecord =
+            serde_json::from_str(line).map_err(|e| ClassifierError::InvalidRecord {
+                line: line_number,
+                message: e.to_string(),
+            })?;
+        let tier = Tier::parse(&raw.tier).ok_or_else(|| ClassifierError::InvalidRecord {
+            line: line_number,
+            message: format!("unknown tier {:?}", raw.tier),
+        })?;
+        records.push(Record {
+            id: raw.id,
+            prompt: raw.prompt,
+            tier,
+            source: raw.source,
+            category: raw.category,
+        });
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_records_and_rejects_unknown_tiers() {
+        let text = r#"{"id":"a","prompt":"hi","tier":"simple","source":"s","category":"c","license":"MIT"}
+
+{"id":"b","prompt":"yo","tier":"complex","source":"t","category":"c"}"#;
+        let records = parse_jsonl(text).expect("valid JSONL");
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1].tier, Tier::Complex);
+        let bad = r#"{"id":"a","prompt":"hi","tier":"hard","source":"s"}"#;
+        assert!(parse_jsonl(bad).is_err());
+    }
+
+    #[test]
+    fn sha256_matches_known_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
