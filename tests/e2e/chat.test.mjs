@@ -60,9 +60,10 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
     assert.match(stats, /first token \d+ ms/);
     assert.match(stats, /Stopped/);
 
-    const items = await driver.findAll("conversation-item");
+    const items = await driver.findAll("conversation-open");
     assert.equal(items.length, 1);
-    title = await driver.text(items[0]);
+    // The sidebar cuts long titles with an ellipsis; the full title is the button's tooltip.
+    title = await driver.attribute(items[0], "title");
     assert.match(title, /brave knight/);
     await driver.screenshot(`${ARTIFACTS}/chat.png`);
   } finally {
@@ -73,10 +74,10 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
   driver = await WebDriver.start(DRIVER, APP);
   try {
     const item = await driver.waitFor("the saved conversation in the sidebar", async () => {
-      const items = await driver.findAll("conversation-item");
+      const items = await driver.findAll("conversation-open");
       return items.length > 0 ? items[0] : null;
     });
-    assert.equal(await driver.text(item), title);
+    assert.equal(await driver.attribute(item, "title"), title);
     await driver.click(item);
     await driver.waitFor("the saved messages", async () => {
       const answers = await driver.findAll("message-assistant");

@@ -1,9 +1,15 @@
 // A minimal W3C WebDriver client over fetch (Node's fetch keeps one HTTP connection alive),
 // enough to drive the real Tokenwise window through tauri-driver + WebKitWebDriver.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
 const ELEMENT = "element-6066-11e4-a07e-4abb8ad8bcf5";
+
+/** An element reference's id: the W3C key, or the legacy "ELEMENT" some drivers still send. */
+function elementId(reference) {
+  return reference[ELEMENT] ?? reference.ELEMENT ?? Object.values(reference)[0];
+}
 
 export class WebDriver {
   constructor(url, sessionId) {
@@ -31,7 +37,7 @@ export class WebDriver {
       using: "css selector",
       value: `[data-testid="${testId}"]`,
     });
-    return found[ELEMENT];
+    return elementId(found);
   }
 
   async findAll(testId) {
@@ -39,11 +45,15 @@ export class WebDriver {
       using: "css selector",
       value: `[data-testid="${testId}"]`,
     });
-    return found.map((e) => e[ELEMENT]);
+    return found.map(elementId);
   }
 
   text(element) {
     return this.cmd("GET", `/element/${element}/text`);
+  }
+
+  attribute(element, name) {
+    return this.cmd("GET", `/element/${element}/attribute/${name}`);
   }
 
   click(element) {
@@ -54,10 +64,11 @@ export class WebDriver {
     return this.cmd("POST", `/element/${element}/value`, { text });
   }
 
+  /** Captures the X display the app runs on (ImageMagick's `import`): WebKitWebDriver's own
+   *  screenshot command hangs intermittently under Xvfb. */
   async screenshot(path) {
-    const png = await this.cmd("GET", "/screenshot");
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, Buffer.from(png, "base64"));
+    execFileSync("import", ["-window", "root", path], { timeout: 30_000 });
   }
 
   /** Polls `probe` until it returns a truthy value; fails with `what` after `timeoutMs`. */
@@ -82,6 +93,10 @@ async function request(base, method, path, body) {
     method,
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
+    // No call may hang the suite: a stuck driver fails with the command that stuck.
+    signal: AbortSignal.timeout(60_000),
+  }).catch((error) => {
+    throw new Error(`${method} ${path}: ${error.message}`);
   });
   const json = await response.json().catch(() => ({}));
   if (!response.ok || json.value?.error) {

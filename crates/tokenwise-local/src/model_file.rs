@@ -70,7 +70,7 @@ mod tests {
     const TINY: ModelSpec = ModelSpec {
         display_name: "tiny",
         file_name: "tiny.gguf",
-        // sha256 of the bytes "GGUF-test"
+        // Not the checksum of any test file: only `intact_file_passes` needs a real one.
         sha256: "a8b1a4dd4fa2d0d2b2e0e2a6df9c1b8a19c3bd0c51fd6ee8a9a2ac1bd7c6a2a1",
         size_bytes: 9,
         source: "a test",

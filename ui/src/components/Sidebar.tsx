@@ -79,7 +79,7 @@ function ConversationItem(props: {
   }
   return (
     <li class={`conversation${current ? " current" : ""}`} data-testid="conversation-item">
-      <button class="open" title={conversation.title} onClick={props.onOpen}>
+      <button class="open" title={conversation.title} data-testid="conversation-open" onClick={props.onOpen}>
         {conversation.title}
       </button>
       <button class="icon" title="Rename" aria-label="Rename" data-testid="rename" onClick={() => setMode("rename")}>
