@@ -1,23 +1,23 @@
 #!/usr/bin/env python3
-"""Reference forward pass of SmolLM2-135M-Instruct.Q4_1.gguf in numpy (pip: gguf numpy).
+"""Reference forward pass of a llama GGUF in numpy (pip: gguf numpy), in f32 throughout.
 
-Greedy-decodes 8 tokens for the ChatML prompt "What is the capital of France?" (token ids below
-are what mistral.rs's own tokenizer produces for it) and prints the ids. Expected output:
-[504, 3575, 282, 4649, 314, 7042, 30, 2] = "The capital of France is Paris.<|im_end|>".
-
-mistral.rs 0.8.1 (CPU, this build) answers the same prompt with "L'Étoile, la Marseillaise…",
-whatever the dtype (F16/F32) and with Q4_1 re-encoded as Q8_0: see docs/architecture.md,
-"Known defect". This script is the yardstick for finding the cause.
+Usage: `tools/reference_forward.py MODEL.gguf [STEPS]`. Greedy-decodes STEPS tokens (default 8)
+for the ChatML prompt "What is the capital of France?" under the template's default system
+prompt (token ids below, as mistral.rs's tokenizer produces them), printing the top five
+logits at each step and then the ids. For SmolLM2-135M-Instruct.Q4_1.gguf:
+[504, 3575, 282, 4649, 314, 7042, 30, 2] = "The capital of France is Paris.<|im_end|>", with
+the first token a near tie (see docs/architecture.md, "Why the local model gets a system
+prompt"). Compare with `cargo run --release --example logits_probe -- DIR FILE`.
 """
 import numpy as np, gguf, sys
-r = gguf.GGUFReader("/work/main/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+r = gguf.GGUFReader(sys.argv[1] if len(sys.argv) > 1 else "models/SmolLM2-135M-Instruct.Q4_1.gguf")
 T = {}
 for t in r.tensors:
     a = gguf.quants.dequantize(t.data, t.tensor_type)
     T[t.name] = np.asarray(a, dtype=np.float32).reshape([int(x) for x in reversed(t.shape)]) if a.ndim==1 and len(t.shape)>1 else np.asarray(a, dtype=np.float32)
-    if len(sys.argv)>1: print(t.name, t.tensor_type.name, list(t.shape), T[t.name].shape)
+
 toks = [1, 9690, 198, 2683, 359, 253, 5356, 5646, 11173, 3365, 3511, 308, 34519, 28, 7018, 411, 407, 19712, 8182, 2, 198, 1, 4093, 198, 1780, 314, 260, 3575, 282, 4649, 47, 2, 198, 1, 520, 9531, 198]
-D, H, KV, L = 576, 9, 3, 30; hd = D//H; eps=1e-5; base=100000.0
+D, H, KV, L = 576, 9, 3, int(r.fields["llama.block_count"].contents()); hd = D//H; eps=1e-5; base=100000.0
 def rms(x, w): return x / np.sqrt((x*x).mean(-1, keepdims=True)+eps) * w
 def rope(x, pos):  # x: (n, heads, hd); llama.cpp NORM rope: adjacent pairs
     inv = base ** (-np.arange(0, hd, 2)/hd)
@@ -49,7 +49,8 @@ def run(toks):
     out = T.get("output.weight", T["token_embd.weight"])
     return (x[-1] @ out.T)
 out = []
-for i in range(8):
+for i in range(int(sys.argv[2]) if len(sys.argv)>2 else 8):
     logits = run(toks + out)
+    top=np.argsort(-logits)[:5]; print(" ".join(f"{i}:{logits[i]:.3f}" for i in top), flush=True)
     out.append(int(np.argmax(logits)))
 print(out)

