@@ -6,8 +6,8 @@ use crate::error::{ClassifierError, Result};
 use crate::features::{extract, Dense, FeatureConfig, Features, DENSE_COUNT};
 use crate::math::{argmax3, softmax3};
 use crate::text::truncate_on_char_boundary;
-use crate::tier::Tier;
 use crate::weights::{WeightsFile, WEIGHTS_VERSION};
+use crate::Tier;
 
 /// The weights shipped with the crate.
 const EMBEDDED_WEIGHTS: &str = include_str!("../../../models/classifier/classifier-v1.json");

@@ -32,10 +32,11 @@ mod lexicon;
 mod math;
 pub mod sample_prompts;
 pub mod text;
-mod tier;
 pub mod training;
 pub mod weights;
 
 pub use classifier::{Classification, Classifier, Signal, MAX_ANALYSED_BYTES};
 pub use error::{ClassifierError, Result};
-pub use tier::Tier;
+/// The routing tiers live in `tokenwise-core` (the router and the catalog speak them too);
+/// re-exported so `tokenwise_classifier::Tier` keeps working.
+pub use tokenwise_core::Tier;

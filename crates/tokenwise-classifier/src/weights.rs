@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::features::FeatureConfig;
-use crate::tier::Tier;
+use crate::Tier;
 
 /// Version of the format written by this crate.
 pub const WEIGHTS_VERSION: u32 = 1;

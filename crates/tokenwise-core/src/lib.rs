@@ -6,21 +6,40 @@
 //! - [`engine`]: the [`ChatEngine`] contract that the local mistral.rs engine implements and the
 //!   app facade consumes, so the facade builds and tests without the engine's heavy dependencies.
 //! - [`events`]: what streams to a user interface while an answer is produced.
+//! - [`clock`]: time, passed in ([`Clock`]), so logic that depends on "now" is testable.
+//! - [`tier`]: the three routing tiers ([`Tier`]) the classifier predicts.
+//! - [`money`]: [`Money`] in integer micro-dollars and per-million-token [`Price`]s.
+//! - [`tiers`]: the tier catalog ([`TierCatalog`], default `models/tiers.toml`): which model
+//!   serves each tier, local or cloud, at what price; loaded from TOML and validated.
+//! - [`router`]: [`route`], the pure decision of which catalog entry answers a prompt, from the
+//!   classifier's verdict, the policy, the budget's headroom and the user's choice.
+//! - [`error`]: the crate's one error type, [`Error`].
 //!
 //! Types that cross the IPC boundary derive `ts_rs::TS`; `cargo test` regenerates
 //! `ui/src/bindings/` from them, so the TypeScript side is never hand-copied.
 
 pub mod chat;
+pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod events;
 pub mod generation;
+pub mod money;
+pub mod router;
+pub mod tier;
+pub mod tiers;
 
 pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{ChatEngine, EngineStatus, GenerationOutcome};
 pub use error::Error;
 pub use events::ChatEvent;
 pub use generation::{GenerationRequest, GenerationStats, PromptMessage};
+pub use money::{Money, Price};
+pub use router::{
+    route, AllowedTiers, BudgetHeadroom, FixedHeadroom, NoBudget, RouteDecision, RouteInput,
+    RouteReason, SkipCause, SkippedTier, UserChoice,
+};
+pub use tier::Tier;
+pub use tiers::{TierCatalog, TierEntry, TierKind};
 pub use tokio_util::sync::CancellationToken;
-pub mod clock;
-pub use clock::{Clock, FixedClock, SystemClock};

@@ -7,8 +7,8 @@
 
 use crate::lexicon::looks_like_code_line;
 use crate::text::Tokens;
-use crate::tier::Tier;
 use crate::training::metrics::ConfusionMatrix;
+use crate::Tier;
 
 /// The lexical dimensions of one prompt, each in [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq)]

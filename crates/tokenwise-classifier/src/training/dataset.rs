@@ -6,7 +6,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ClassifierError, Result};
-use crate::tier::Tier;
+use crate::Tier;
 
 /// One labelled prompt.
 #[derive(Debug, Clone, PartialEq)]

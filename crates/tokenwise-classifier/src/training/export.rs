@@ -3,10 +3,10 @@
 use crate::error::Result;
 use crate::features::Dense;
 use crate::math::round_to;
-use crate::tier::Tier;
 use crate::training::softmax_regression::SoftmaxWeights;
 use crate::training::ModelSpec;
 use crate::weights::{WeightsFile, WEIGHTS_VERSION};
+use crate::Tier;
 
 /// Largest quantised magnitude (16-bit signed).
 const QUANTISATION_LEVELS: f64 = 32767.0;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use crate::baselines::rules::{score as rule_score, RuleThresholds};
 use crate::features::Features;
 use crate::math::argmax3;
-use crate::tier::Tier;
 use crate::training::dataset::Record;
 use crate::training::metrics::ConfusionMatrix;
 use crate::training::softmax_regression::{fit, Example, SoftmaxWeights};
 use crate::training::{Balance, ModelSpec};
+use crate::Tier;
 
 /// Pooled held-out predictions of one method.
 #[derive(Debug, Clone)]

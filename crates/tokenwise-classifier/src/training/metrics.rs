@@ -1,6 +1,6 @@
 //! Accuracy, macro-F1 and the confusion matrix.
 
-use crate::tier::Tier;
+use crate::Tier;
 
 /// Counts of (true tier, predicted tier); rows are the truth, columns the prediction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -7,12 +7,12 @@
 use std::fmt::Write as _;
 
 use crate::features::Dense;
-use crate::tier::Tier;
 use crate::training::dataset::Record;
 use crate::training::loso::Evaluation;
 use crate::training::metrics::ConfusionMatrix;
 use crate::training::pipeline::{source_tier_counts, TrainingOutcome};
 use crate::training::Balance;
+use crate::Tier;
 
 /// Start marker of the machine-dependent latency section.
 pub const LATENCY_BEGIN: &str = "<!-- latency:begin -->";

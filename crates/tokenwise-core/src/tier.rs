@@ -1,10 +1,17 @@
-//! The three routing tiers.
+//! The three routing tiers: how capable a model a prompt needs.
+//!
+//! The classifier (`tokenwise-classifier`) predicts a [`Tier`]; the tier catalog
+//! ([`crate::tiers`]) says which model serves each one; the router ([`crate::router`]) decides.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// How capable a model a prompt needs: the cheapest tier expected to answer acceptably.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Ordered from cheapest to most capable (`Simple < Medium < Complex`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum Tier {
     /// Answered by the small local model (transform a given text, one-line factoids).
     Simple,

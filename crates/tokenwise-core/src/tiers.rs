@@ -1,0 +1,774 @@
+//! The tier catalog: which model serves each routing [`Tier`], where it runs, what it costs.
+//!
+//! A catalog is a TOML file of `[[tier]]` tables (the default is `models/tiers.toml`, compiled
+//! in as [`TierCatalog::builtin`]); a company's policy or quota server may supply another in
+//! the same format. Keys per entry, all required except `typical_output_tokens`:
+//!
+//! ```toml
+//! [[tier]]
+//! id = "mid"                       # a-z, 0-9, '-', '_'; 1 to 32 characters
+//! tier = "medium"                  # "simple" | "medium" | "complex"
+//! kind = "cloud"                   # "local" | "cloud"
+//! provider = "openai"              # "local" for the local entry
+//! model = "gpt-4o-mini"            # the id the provider expects
+//! display_name = "gpt-4o-mini"     # what people see
+//! input_per_mtok_micros = 150000   # $0.15 per 1M prompt tokens, in micro-dollars
+//! output_per_mtok_micros = 600000  # $0.60 per 1M answer tokens
+//! max_output_tokens = 16384        # longest answer requested
+//! context_tokens = 128000          # prompt + answer
+//! typical_output_tokens = 500      # optional, for cost estimates (see below)
+//! ```
+//!
+//! # Rules
+//!
+//! Checked when a catalog is built; a breach is an [`Error::InvalidCatalog`] that names the
+//! file, the line (of the TOML error, or of the offending entry) and the entry's id:
+//!
+//! 1. The file is valid TOML of the shape above: unknown keys (typos) and missing keys are
+//!    errors, not silently ignored.
+//! 2. Ids are 1 to 32 characters of `a-z`, `0-9`, `-`, `_` (policies and command lines name
+//!    them), and unique.
+//! 3. Exactly one entry has `kind = "local"`. It serves `tier = "simple"`, has
+//!    `provider = "local"` and a zero price: the router's last resort is always there, and it
+//!    never costs money. Conversely a cloud entry may not claim `provider = "local"`, so a
+//!    cloud model can never pass for one that keeps the prompt on the machine.
+//! 4. Each tier is served by at most one entry (so cloud entries serve `medium` or
+//!    `complex`). A tier with no entry is allowed: the router steps past it.
+//! 5. `provider`, `model` and `display_name` are not blank; prices are not negative.
+//! 6. `0 < max_output_tokens < context_tokens` (the answer limit leaves room for a prompt),
+//!    and `typical_output_tokens`, when given, is between 1 and `max_output_tokens`.
+//!
+//! # Cost estimates
+//!
+//! [`TierEntry::expected_output_tokens`] is the answer length the router prices a request at:
+//! `typical_output_tokens` from the file, or by default 200 tokens for `simple`, 500 for
+//! `medium` and 1000 for `complex` (a short reply, about a page, a long worked answer), never
+//! more than `max_output_tokens`. The most a request can cost uses `max_output_tokens`
+//! ([`TierEntry::max_cost`]); that is what a budget reservation holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::Error;
+use crate::money::{Money, Price};
+use crate::tier::Tier;
+
+/// The default catalog, `models/tiers.toml`, as compiled in.
+pub const BUILTIN_CATALOG_TOML: &str = include_str!("../../../models/tiers.toml");
+
+/// How [`TierCatalog::builtin`] names its source in messages.
+pub const BUILTIN_CATALOG_NAME: &str = "built-in models/tiers.toml";
+
+/// Longest allowed entry id.
+pub const MAX_ID_CHARS: usize = 32;
+
+/// Where a tier's model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum TierKind {
+    /// On this machine: free, and the prompt never leaves it.
+    Local,
+    /// At a provider: costs money and needs the user's confirmation.
+    Cloud,
+}
+
+impl TierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierKind::Local => "local",
+            TierKind::Cloud => "cloud",
+        }
+    }
+}
+
+/// One entry of the catalog: the model that serves a tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TierEntry {
+    /// Short name used by policies, the UI and the CLI, e.g. "local", "mid", "frontier".
+    pub id: String,
+    /// The classifier tier this entry serves.
+    pub tier: Tier,
+    pub kind: TierKind,
+    /// "local", or the cloud provider, e.g. "openai", "anthropic".
+    pub provider: String,
+    /// The model id the provider (or the local engine) expects.
+    pub model: String,
+    /// The name shown to people.
+    pub display_name: String,
+    pub price: Price,
+    /// Longest answer requested from the model, in tokens.
+    pub max_output_tokens: u32,
+    /// The model's context window (prompt plus answer), in tokens.
+    pub context_tokens: u32,
+    /// Answer length cost estimates assume, in tokens (already capped by
+    /// `max_output_tokens`); see [`TierEntry::expected_output_tokens`].
+    pub typical_output_tokens: u32,
+}
+
+impl TierEntry {
+    /// The answer length a request to this entry is priced at: `typical_output_tokens`,
+    /// never more than `max_output_tokens`.
+    pub fn expected_output_tokens(&self) -> u32 {
+        self.typical_output_tokens.min(self.max_output_tokens)
+    }
+
+    /// Estimated cost of a prompt of `prompt_tokens` with an answer of the expected length.
+    pub fn estimated_cost(&self, prompt_tokens: u32) -> Money {
+        self.price
+            .cost(prompt_tokens, self.expected_output_tokens())
+    }
+
+    /// The most a prompt of `prompt_tokens` can cost (an answer of `max_output_tokens`).
+    pub fn max_cost(&self, prompt_tokens: u32) -> Money {
+        self.price.cost(prompt_tokens, self.max_output_tokens)
+    }
+
+    /// Whether the prompt and an answer of the expected length fit in the context window.
+    pub fn fits(&self, prompt_tokens: u32) -> bool {
+        u64::from(prompt_tokens) + u64::from(self.expected_output_tokens())
+            <= u64::from(self.context_tokens)
+    }
+
+    pub fn is_local(&self) -> bool {
+        self.kind == TierKind::Local
+    }
+}
+
+/// Default `typical_output_tokens` of an entry serving `tier` (see the module docs).
+pub const fn default_typical_output_tokens(tier: Tier) -> u32 {
+    match tier {
+        Tier::Simple => 200,
+        Tier::Medium => 500,
+        Tier::Complex => 1000,
+    }
+}
+
+/// A validated tier catalog: exactly one local entry, at most one entry per tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TierCatalog {
+    entries: Vec<TierEntry>,
+    local: usize,
+}
+
+impl TierCatalog {
+    /// The catalog compiled into the app (`models/tiers.toml`).
+    pub fn builtin() -> TierCatalog {
+        static BUILTIN: OnceLock<TierCatalog> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                TierCatalog::from_toml_str(BUILTIN_CATALOG_TOML, BUILTIN_CATALOG_NAME)
+                    .expect("the built-in tier catalog is valid (tested)")
+            })
+            .clone()
+    }
+
+    /// Reads and validates a catalog file. The path names the file in errors.
+    pub fn load(path: &Path) -> Result<TierCatalog, Error> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| Error::InvalidCatalog {
+            file: file.clone(),
+            line: None,
+            entry: None,
+            problem: format!("it cannot be read ({error})."),
+        })?;
+        TierCatalog::from_toml_str(&text, &file)
+    }
+
+    /// Parses and validates a catalog in TOML; `file` names its source in errors.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<TierCatalog, Error> {
+        let raw: RawCatalog = toml::from_str(text).map_err(|error| Error::InvalidCatalog {
+            file: file.to_string(),
+            line: error.span().map(|span| line_of(text, span.start)),
+            entry: None,
+            problem: error.message().trim().to_string(),
+        })?;
+        let mut entries = Vec::with_capacity(raw.tier.len());
+        let mut lines = Vec::with_capacity(raw.tier.len());
+        for spanned in raw.tier {
+            lines.push(Some(line_of(text, spanned.span().start)));
+            entries.push(spanned.into_inner().into_entry());
+        }
+        TierCatalog::validate(entries, &lines, file)
+    }
+
+    /// Validates entries built in code or received from elsewhere; `file` names their source.
+    pub fn from_entries(entries: Vec<TierEntry>, file: &str) -> Result<TierCatalog, Error> {
+        let lines = vec![None; entries.len()];
+        TierCatalog::validate(entries, &lines, file)
+    }
+
+    /// All entries, in the order given.
+    pub fn entries(&self) -> &[TierEntry] {
+        &self.entries
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: &str) -> Option<&TierEntry> {
+        self.entries.iter().find(|entry| entry.id == id)
+    }
+
+    /// The entry serving `tier`, if any.
+    pub fn for_tier(&self, tier: Tier) -> Option<&TierEntry> {
+        self.entries.iter().find(|entry| entry.tier == tier)
+    }
+
+    /// The local entry (there is always exactly one; it serves [`Tier::Simple`]).
+    pub fn local(&self) -> &TierEntry {
+        &self.entries[self.local]
+    }
+
+    fn validate(
+        entries: Vec<TierEntry>,
+        lines: &[Option<u32>],
+        file: &str,
+    ) -> Result<TierCatalog, Error> {
+        let fail = |index: Option<usize>, problem: String| Error::InvalidCatalog {
+            file: file.to_string(),
+            line: index.and_then(|i| lines.get(i).copied().flatten()),
+            entry: index.map(|i| entries[i].id.clone()),
+            problem,
+        };
+        let mut ids = BTreeSet::new();
+        let mut tiers: BTreeMap<Tier, &str> = BTreeMap::new();
+        let mut local: Option<usize> = None;
+        for (index, entry) in entries.iter().enumerate() {
+            let at = Some(index);
+            if let Some(problem) = entry_problem(entry) {
+                return Err(fail(at, problem));
+            }
+            if !ids.insert(entry.id.as_str()) {
+                return Err(fail(at, "another entry already has this id.".into()));
+            }
+            if entry.is_local() {
+                if let Some(first) = local {
+                    return Err(fail(
+                        at,
+                        format!(
+                            "entry \"{}\" is already the local one; a catalog has exactly \
+                             one entry with kind = \"local\".",
+                            entries[first].id
+                        ),
+                    ));
+                }
+                local = Some(index);
+            }
+            if let Some(other) = tiers.insert(entry.tier, &entry.id) {
+                return Err(fail(
+                    at,
+                    format!(
+                        "entry \"{other}\" already serves tier \"{}\"; each tier is served by \
+                         at most one entry.",
+                        entry.tier
+                    ),
+                ));
+            }
+        }
+        let Some(local) = local else {
+            return Err(fail(
+                None,
+                "no entry has kind = \"local\"; exactly one must (the free model on this \
+                 machine, serving tier \"simple\")."
+                    .into(),
+            ));
+        };
+        Ok(TierCatalog { entries, local })
+    }
+}
+
+/// What is wrong with one entry on its own, if anything.
+fn entry_problem(entry: &TierEntry) -> Option<String> {
+    let id_ok = !entry.id.is_empty()
+        && entry.id.chars().count() <= MAX_ID_CHARS
+        && entry
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !id_ok {
+        return Some(format!(
+            "id \"{}\" must be 1 to {MAX_ID_CHARS} characters of a-z, 0-9, '-' or '_'.",
+            entry.id
+        ));
+    }
+    for (key, value) in [
+        ("provider", &entry.provider),
+        ("model", &entry.model),
+        ("display_name", &entry.display_name),
+    ] {
+        if value.trim().is_empty() {
+            return Some(format!("{key} is blank."));
+        }
+    }
+    for (key, price) in [
+        ("input_per_mtok_micros", entry.price.input_per_mtok),
+        ("output_per_mtok_micros", entry.price.output_per_mtok),
+    ] {
+        if price.is_negative() {
+            return Some(format!(
+                "{key} is {}; a price cannot be negative.",
+                price.micros()
+            ));
+        }
+    }
+    match entry.kind {
+        TierKind::Local => {
+            if entry.tier != Tier::Simple {
+                return Some(format!(
+                    "the local entry serves tier \"{}\"; it must serve \"simple\".",
+                    entry.tier
+                ));
+            }
+            if entry.provider != "local" {
+                return Some(format!(
+                    "the local entry has provider \"{}\"; it must be \"local\".",
+                    entry.provider
+                ));
+            }
+            if !entry.price.is_free() {
+                return Some(
+                    "the local entry has a price; it must be 0 (it runs on this machine).".into(),
+                );
+            }
+        }
+        TierKind::Cloud => {
+            if entry.provider == "local" {
+                return Some(
+                    "a cloud entry cannot have provider \"local\"; name the cloud provider.".into(),
+                );
+            }
+        }
+    }
+    if entry.context_tokens == 0 {
+        return Some("context_tokens is 0.".into());
+    }
+    if entry.max_output_tokens == 0 || entry.max_output_tokens >= entry.context_tokens {
+        return Some(format!(
+            "max_output_tokens is {}; it must be above 0 and below context_tokens ({}).",
+            entry.max_output_tokens, entry.context_tokens
+        ));
+    }
+    if entry.typical_output_tokens == 0 || entry.typical_output_tokens > entry.max_output_tokens {
+        return Some(format!(
+            "typical_output_tokens is {}; it must be between 1 and max_output_tokens ({}).",
+            entry.typical_output_tokens, entry.max_output_tokens
+        ));
+    }
+    None
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    let newlines = text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+}
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    #[serde(default)]
+    tier: Vec<toml::Spanned<RawEntry>>,
+}
+
+/// One `[[tier]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: String,
+    tier: Tier,
+    kind: TierKind,
+    provider: String,
+    model: String,
+    display_name: String,
+    input_per_mtok_micros: i64,
+    output_per_mtok_micros: i64,
+    max_output_tokens: u32,
+    context_tokens: u32,
+    typical_output_tokens: Option<u32>,
+}
+
+impl RawEntry {
+    fn into_entry(self) -> TierEntry {
+        // The default is capped here; an explicit value above the maximum is an error.
+        let typical_output_tokens = self.typical_output_tokens.unwrap_or_else(|| {
+            default_typical_output_tokens(self.tier).min(self.max_output_tokens.max(1))
+        });
+        TierEntry {
+            id: self.id,
+            tier: self.tier,
+            kind: self.kind,
+            provider: self.provider,
+            model: self.model,
+            display_name: self.display_name,
+            price: Price::per_mtok(
+                Money::from_micros(self.input_per_mtok_micros),
+                Money::from_micros(self.output_per_mtok_micros),
+            ),
+            max_output_tokens: self.max_output_tokens,
+            context_tokens: self.context_tokens,
+            typical_output_tokens,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCAL: &str = r#"
+[[tier]]
+id = "local"
+tier = "simple"
+kind = "local"
+provider = "local"
+model = "m"
+display_name = "Local"
+input_per_mtok_micros = 0
+output_per_mtok_micros = 0
+max_output_tokens = 1024
+context_tokens = 8192
+"#;
+
+    fn cloud(id: &str, tier: &str) -> String {
+        format!(
+            r#"
+[[tier]]
+id = "{id}"
+tier = "{tier}"
+kind = "cloud"
+provider = "openai"
+model = "m-{id}"
+display_name = "Model {id}"
+input_per_mtok_micros = 150000
+output_per_mtok_micros = 600000
+max_output_tokens = 16384
+context_tokens = 128000
+"#
+        )
+    }
+
+    fn parse(text: &str) -> Result<TierCatalog, Error> {
+        TierCatalog::from_toml_str(text, "test.toml")
+    }
+
+    /// The error's (line, entry, problem), for compact assertions.
+    fn failure(text: &str) -> (Option<u32>, Option<String>, String) {
+        match parse(text) {
+            Err(Error::InvalidCatalog {
+                file,
+                line,
+                entry,
+                problem,
+            }) => {
+                assert_eq!(file, "test.toml");
+                (line, entry, problem)
+            }
+            other => panic!("expected InvalidCatalog, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builtin_catalog_parses_with_the_documented_prices() {
+        let catalog = TierCatalog::from_toml_str(BUILTIN_CATALOG_TOML, BUILTIN_CATALOG_NAME)
+            .expect("built-in catalog is valid");
+        assert_eq!(catalog, TierCatalog::builtin());
+        let ids: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["local", "mid", "frontier"]);
+
+        let local = catalog.local();
+        assert_eq!(local.id, "local");
+        assert_eq!(local.display_name, "SmolLM2-135M-Instruct");
+        assert!(local.price.is_free());
+        assert_eq!(catalog.for_tier(Tier::Simple), Some(local));
+
+        let mid = catalog.for_tier(Tier::Medium).unwrap();
+        assert_eq!(
+            (mid.id.as_str(), mid.model.as_str()),
+            ("mid", "gpt-4o-mini")
+        );
+        assert_eq!(mid.price.input_per_mtok, Money::from_cents(15));
+        assert_eq!(mid.price.output_per_mtok, Money::from_cents(60));
+        assert_eq!(mid.kind, TierKind::Cloud);
+
+        let frontier = catalog.get("frontier").unwrap();
+        assert_eq!(frontier.tier, Tier::Complex);
+        assert_eq!(frontier.price.input_per_mtok, Money::from_cents(250));
+        assert_eq!(frontier.price.output_per_mtok, Money::from_dollars(10));
+        assert!(catalog.get("nope").is_none());
+    }
+
+    #[test]
+    fn builtin_catalog_states_its_price_source_and_date() {
+        assert!(BUILTIN_CATALOG_TOML.contains("https://openai.com/api/pricing/"));
+        assert!(BUILTIN_CATALOG_TOML.contains("2026-11-30"));
+    }
+
+    #[test]
+    fn typical_output_defaults_per_tier_and_is_capped() {
+        let catalog = TierCatalog::builtin();
+        assert_eq!(catalog.local().expected_output_tokens(), 200);
+        assert_eq!(catalog.get("mid").unwrap().expected_output_tokens(), 500);
+        assert_eq!(
+            catalog.get("frontier").unwrap().expected_output_tokens(),
+            1000
+        );
+
+        let small = LOCAL.replace("max_output_tokens = 1024", "max_output_tokens = 64");
+        let catalog = parse(&small).unwrap();
+        assert_eq!(catalog.local().typical_output_tokens, 64);
+
+        let explicit = format!("{LOCAL}typical_output_tokens = 300\n");
+        assert_eq!(
+            parse(&explicit).unwrap().local().expected_output_tokens(),
+            300
+        );
+    }
+
+    #[test]
+    fn costs_and_fit_follow_the_entry() {
+        let catalog = TierCatalog::builtin();
+        let mid = catalog.get("mid").unwrap();
+        // 1000 × $0.15/M + 500 × $0.60/M = 150 + 300 µ$.
+        assert_eq!(mid.estimated_cost(1000), Money::from_micros(450));
+        // 1000 × $0.15/M + 16384 × $0.60/M = 150 + 9830.4 µ$ → 9981 µ$ (rounded up).
+        assert_eq!(mid.max_cost(1000), Money::from_micros(9981));
+        assert_eq!(catalog.local().estimated_cost(5000), Money::ZERO);
+        assert!(catalog.local().fits(8192 - 200));
+        assert!(!catalog.local().fits(8192 - 199));
+        assert!(!catalog.local().fits(u32::MAX));
+    }
+
+    #[test]
+    fn a_minimal_catalog_is_just_the_local_entry() {
+        let catalog = parse(LOCAL).unwrap();
+        assert_eq!(catalog.entries().len(), 1);
+        assert!(catalog.for_tier(Tier::Medium).is_none());
+        assert!(catalog.local().is_local());
+    }
+
+    #[test]
+    fn catalog_errors_name_line_entry_and_problem() {
+        let two_locals = format!(
+            "{LOCAL}{}",
+            LOCAL.replace("\"local\"\ntier", "\"local2\"\ntier")
+        );
+        let duplicate_id = format!(
+            "{LOCAL}{}{}",
+            cloud("mid", "medium"),
+            cloud("mid", "complex")
+        );
+        let duplicate_tier = format!(
+            "{LOCAL}{}{}",
+            cloud("mid", "medium"),
+            cloud("mid2", "medium")
+        );
+        // (text, expected line, expected entry, words the problem must contain)
+        let cases: Vec<(String, Option<u32>, Option<&str>, &str)> = vec![
+            ("".into(), None, None, "no entry has kind = \"local\""),
+            (
+                cloud("mid", "medium"),
+                None,
+                None,
+                "no entry has kind = \"local\"",
+            ),
+            (
+                two_locals,
+                Some(14),
+                Some("local2"),
+                "already the local one",
+            ),
+            (duplicate_id, Some(26), Some("mid"), "already has this id"),
+            (
+                duplicate_tier,
+                Some(26),
+                Some("mid2"),
+                "\"mid\" already serves tier \"medium\"",
+            ),
+            (
+                LOCAL.replace("tier = \"simple\"", "tier = \"medium\""),
+                Some(2),
+                Some("local"),
+                "must serve \"simple\"",
+            ),
+            (
+                LOCAL.replace("provider = \"local\"", "provider = \"openai\""),
+                Some(2),
+                Some("local"),
+                "must be \"local\"",
+            ),
+            (
+                LOCAL.replace("output_per_mtok_micros = 0", "output_per_mtok_micros = 1"),
+                Some(2),
+                Some("local"),
+                "must be 0",
+            ),
+            (
+                format!(
+                    "{LOCAL}{}",
+                    cloud("mid", "medium").replace("\"openai\"", "\"local\"")
+                ),
+                Some(14),
+                Some("mid"),
+                "cannot have provider \"local\"",
+            ),
+            (
+                format!("{LOCAL}{}", cloud("Mid", "medium")),
+                Some(14),
+                Some("Mid"),
+                "a-z, 0-9",
+            ),
+            (
+                format!("{LOCAL}{}", cloud(&"x".repeat(33), "medium")),
+                Some(14),
+                None,
+                "1 to 32 characters",
+            ),
+            (
+                format!(
+                    "{LOCAL}{}",
+                    cloud("mid", "medium").replace("\"Model mid\"", "\"  \"")
+                ),
+                Some(14),
+                Some("mid"),
+                "display_name is blank",
+            ),
+            (
+                format!(
+                    "{LOCAL}{}",
+                    cloud("mid", "medium").replace("= 150000", "= -1")
+                ),
+                Some(14),
+                Some("mid"),
+                "input_per_mtok_micros is -1; a price cannot be negative",
+            ),
+            (
+                LOCAL.replace("context_tokens = 8192", "context_tokens = 0"),
+                Some(2),
+                Some("local"),
+                "context_tokens is 0",
+            ),
+            (
+                LOCAL.replace("max_output_tokens = 1024", "max_output_tokens = 8192"),
+                Some(2),
+                Some("local"),
+                "below context_tokens (8192)",
+            ),
+            (
+                LOCAL.replace("max_output_tokens = 1024", "max_output_tokens = 0"),
+                Some(2),
+                Some("local"),
+                "max_output_tokens is 0",
+            ),
+            (
+                format!("{LOCAL}typical_output_tokens = 2000\n"),
+                Some(2),
+                Some("local"),
+                "between 1 and max_output_tokens (1024)",
+            ),
+            (
+                format!("{LOCAL}typical_output_tokens = 0\n"),
+                Some(2),
+                Some("local"),
+                "typical_output_tokens is 0",
+            ),
+        ];
+        for (text, line, entry, words) in cases {
+            let (got_line, got_entry, problem) = failure(&text);
+            assert!(
+                problem.contains(words),
+                "{problem:?} lacks {words:?}\n{text}"
+            );
+            assert_eq!(got_line, line, "{problem}");
+            if entry.is_some() {
+                assert_eq!(got_entry.as_deref(), entry, "{problem}");
+            }
+        }
+    }
+
+    #[test]
+    fn toml_errors_carry_the_line_toml_reports() {
+        let cases = [
+            // Syntax error on line 3.
+            ("[[tier]]\nid = \"local\"\ntier = \n", 3, ""),
+            // Typo in a key on line 13.
+            (
+                &*format!("{LOCAL}input_per_mtok_micro = 5\n"),
+                13,
+                "unknown field `input_per_mtok_micro`",
+            ),
+            // Unknown tier name on line 4.
+            (
+                &*LOCAL.replace("tier = \"simple\"", "tier = \"huge\""),
+                4,
+                "unknown variant `huge`",
+            ),
+            // A key missing from the entry starting on line 2.
+            (
+                &*LOCAL.replace("model = \"m\"\n", ""),
+                2,
+                "missing field `model`",
+            ),
+            // Negative token count on line 11.
+            (
+                &*LOCAL.replace("max_output_tokens = 1024", "max_output_tokens = -1"),
+                11,
+                "",
+            ),
+            // Unknown top-level key on line 1.
+            (
+                &*format!("version = 1\n{LOCAL}"),
+                1,
+                "unknown field `version`",
+            ),
+        ];
+        for (text, line, words) in cases {
+            let (got_line, entry, problem) = failure(text);
+            assert_eq!(got_line, Some(line), "{problem}\n{text}");
+            assert!(problem.contains(words), "{problem:?} lacks {words:?}");
+            assert_eq!(entry, None);
+        }
+    }
+
+    #[test]
+    fn entries_built_in_code_are_validated_too() {
+        let mut entries = TierCatalog::builtin().entries().to_vec();
+        assert!(TierCatalog::from_entries(entries.clone(), "pushed").is_ok());
+        entries[1].price.output_per_mtok = Money::from_micros(-5);
+        let error = TierCatalog::from_entries(entries, "pushed").unwrap_err();
+        assert!(matches!(
+            &error,
+            Error::InvalidCatalog { file, line: None, entry: Some(entry), .. }
+                if file == "pushed" && entry == "mid"
+        ));
+        assert!(error
+            .to_string()
+            .starts_with("The tier catalog pushed, entry \"mid\""));
+    }
+
+    #[test]
+    fn load_names_a_missing_file() {
+        let error = TierCatalog::load(Path::new("/nonexistent/tiers.toml")).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("/nonexistent/tiers.toml") && text.contains("cannot be read"));
+    }
+
+    #[test]
+    fn entries_serialise_in_camel_case() {
+        let json = serde_json::to_value(TierCatalog::builtin().get("mid").unwrap()).unwrap();
+        assert_eq!(json["displayName"], "gpt-4o-mini");
+        assert_eq!(json["tier"], "medium");
+        assert_eq!(json["kind"], "cloud");
+        assert_eq!(json["price"]["inputPerMtok"], 150_000);
+        assert_eq!(json["maxOutputTokens"], 16_384);
+    }
+}
