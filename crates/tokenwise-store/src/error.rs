@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::ledger::ScopeKind;
+
 /// A database failure, phrased for the person who has to act on it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,6 +33,78 @@ pub enum StoreError {
 
     #[error("The chat history database {path} failed: {detail}")]
     Database { path: PathBuf, detail: String },
+
+    /// A hard budget window has no room for this request; nothing was reserved.
+    #[error(
+        "Over budget: this request may cost up to {requested}, but {scope} has {committed} of its \
+         {window} limit of {limit} already spent or reserved, which leaves {left}. Answer it \
+         locally, pick a cheaper tier, wait for the window to reset, or ask your administrator \
+         for a higher limit.",
+        requested = dollars(*.requested_micros),
+        scope = scope_phrase(.scope_kind, .scope_id),
+        committed = dollars(*.committed_micros),
+        window = window_phrase(.window_kind),
+        limit = dollars(*.limit_micros),
+        left = dollars(.limit_micros.saturating_sub(*.committed_micros).max(0)),
+    )]
+    BudgetExceeded {
+        scope_kind: ScopeKind,
+        scope_id: String,
+        window_kind: String,
+        limit_micros: i64,
+        committed_micros: i64,
+        requested_micros: i64,
+    },
+
+    /// The request id is already in the ledger: it is counted once, never twice.
+    #[error(
+        "Request {0} is already in the ledger; it is counted once. Send a new request with a \
+         new id."
+    )]
+    DuplicateRequest(String),
+
+    #[error("No request with id {0} in the ledger: nothing to settle or release.")]
+    RequestNotFound(String),
+
+    /// Settle or release of a request that is no longer (or never was) an open reservation.
+    #[error(
+        "Request {request_id} is {status}, not an open reservation: nothing to settle or release \
+         (its cost is recorded once)."
+    )]
+    NotReserved { request_id: String, status: String },
+
+    /// The caller passed values the ledger cannot record (a bug in the caller, not the data).
+    #[error("Tokenwise could not record this request: {0}")]
+    InvalidInput(String),
+}
+
+/// `1_234_500` micro-dollars → `$1.2345`; at least two decimals, never a float.
+pub(crate) fn dollars(micros: i64) -> String {
+    let sign = if micros < 0 { "-" } else { "" };
+    let abs = micros.unsigned_abs();
+    let whole = abs / 1_000_000;
+    let mut fraction = format!("{:06}", abs % 1_000_000);
+    while fraction.len() > 2 && fraction.ends_with('0') {
+        fraction.pop();
+    }
+    format!("{sign}${whole}.{fraction}")
+}
+
+fn scope_phrase(kind: &ScopeKind, id: &str) -> String {
+    match kind {
+        ScopeKind::User => format!("your account ({id})"),
+        ScopeKind::Team => format!("team {id}"),
+        ScopeKind::Project => format!("project {id}"),
+    }
+}
+
+fn window_phrase(window_kind: &str) -> String {
+    match window_kind {
+        "day" => "daily".to_string(),
+        "week" => "weekly".to_string(),
+        "month" => "monthly".to_string(),
+        other => other.to_string(),
+    }
 }
 
 // SQLite primary result codes (https://sqlite.org/rescode.html).
@@ -74,6 +148,11 @@ impl StoreError {
             StoreError::DiskFull { .. } => "disk_full",
             StoreError::ConversationNotFound(_) => "conversation_not_found",
             StoreError::Database { .. } => "database_error",
+            StoreError::BudgetExceeded { .. } => "budget_exceeded",
+            StoreError::DuplicateRequest(_) => "duplicate_request",
+            StoreError::RequestNotFound(_) => "request_not_found",
+            StoreError::NotReserved { .. } => "not_reserved",
+            StoreError::InvalidInput(_) => "invalid_input",
         }
     }
 }

@@ -1,14 +1,26 @@
 //! Tokenwise's local database: one SQLite file (WAL mode, versioned migrations) in the
-//! platform's app-data folder, holding conversations and their messages.
+//! platform's app-data folder, holding conversations and their messages, and the spend ledger:
+//! local answers, cloud reservations ([`Store::reserve`] → [`Store::settle`] or
+//! [`Store::release`]), window totals, threshold alerts already raised, and the aggregates of the
+//! spend view.
 //!
-//! All SQL lives here; callers speak `tokenwise_core` types. Times are passed in, never read
+//! All SQL lives here; chats are spoken in `tokenwise_core` types, the ledger in plain structs
+//! with amounts as integer micro-dollars (`i64`, named `*_micros`) that the app layer converts
+//! to its `Money`. A hard budget limit is never overshot, also by concurrent requests: see
+//! [`Store::reserve`]. Times are passed in, never read
 //! from the clock here. Every failure maps to a [`StoreError`] whose message says what to do:
 //! a database locked by another process waits [`BUSY_TIMEOUT`] and then says so; a damaged file
 //! is named and left untouched for the user to keep or move aside.
 
 mod conversations;
 mod error;
+mod ledger;
 mod open;
 
 pub use error::StoreError;
+pub use ledger::{
+    BucketSpend, ConversationSpend, LedgerRow, LedgerStatus, LocalRecord, Reservation,
+    ReserveRequest, ScopeFilter, ScopeIds, ScopeKind, SettleInput, WindowCheck, WindowTotals,
+    WindowUse,
+};
 pub use open::{Store, BUSY_TIMEOUT};
