@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use tauri::ipc::Channel;
 use tauri::State;
-use tokenwise_app::{AppStatus, AskInput, ErrorPayload, Tokenwise};
-use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary};
+use tokenwise_app::{AppStatus, AskInput, ErrorPayload, RouteQuery, Tokenwise};
+use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary, RouteDecision};
 
 type App<'a> = State<'a, Arc<Tokenwise>>;
 
@@ -42,6 +42,12 @@ pub async fn delete_conversation(
     conversation_id: String,
 ) -> Result<(), ErrorPayload> {
     Ok(app.delete_conversation(&conversation_id).await?)
+}
+
+/// Where a prompt would go (tier, model, estimated cost, why), before anything is sent.
+#[tauri::command]
+pub async fn route_prompt(app: App<'_>, query: RouteQuery) -> Result<RouteDecision, ErrorPayload> {
+    Ok(app.route(query).await?)
 }
 
 /// Streams the answer's events over `on_event`; returns the saved answer.

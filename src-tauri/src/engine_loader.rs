@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tauri::{AppHandle, Emitter};
 use tokenwise_app::Tokenwise;
-use tokenwise_local::{EngineSettings, LocalEngine, DEFAULT_MODEL};
+use tokenwise_local::{LocalEngine, DEFAULT_MODEL};
 
 pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
     let mut status = app.watch_engine_status();
@@ -20,11 +20,10 @@ pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
         let models_dir = app.paths().models_dir.clone();
         // A failure is recorded in the engine status, which the UI shows.
         let _ = app
-            .load_engine(DEFAULT_MODEL.display_name, async {
-                LocalEngine::load(&models_dir, &DEFAULT_MODEL, EngineSettings::default())
-                    .await
-                    .map_err(|error| error.to_string())
-            })
+            .load_engine(
+                DEFAULT_MODEL.display_name,
+                LocalEngine::load_default(&models_dir),
+            )
             .await;
     });
 }

@@ -40,6 +40,7 @@ fn main() {
             commands::conversation_messages,
             commands::rename_conversation,
             commands::delete_conversation,
+            commands::route_prompt,
             commands::ask,
             commands::stop_answer,
         ])

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tokenwise_core::chat::title_from_prompt;
 use tokenwise_core::{
     CancellationToken, ChatEvent, ChatMessage, Error, GenerationRequest, MessageStatus,
-    PromptMessage, Role,
+    PromptMessage, Role, RouteBadge, TierKind, UserChoice,
 };
 use ts_rs::TS;
 
@@ -27,6 +27,9 @@ pub struct AskInput {
     /// Greedy decoding, for reproducible answers.
     #[serde(default)]
     pub greedy: bool,
+    /// Which tier should answer: the router's pick by default.
+    #[serde(default)]
+    pub choice: UserChoice,
 }
 
 /// Clears the "answer in progress" slot when the answer ends, however it ends.
@@ -73,15 +76,21 @@ impl Tokenwise {
             RunningGuard(self)
         };
 
-        let history = match &input.conversation_id {
-            Some(id) => self.store.messages(id).await?,
-            None => Vec::new(),
-        };
-        let history_prompt = history
-            .iter()
-            .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
-            .map(|m| PromptMessage::new(m.role, m.content.clone()))
-            .collect();
+        let history_prompt = self
+            .history_prompt(input.conversation_id.as_deref())
+            .await?;
+        let decision = self
+            .decide_route(&history_prompt, prompt, input.choice)
+            .await?;
+        if decision.kind == TierKind::Cloud {
+            // Cloud answers need the cost preview and confirmation, which are not built yet:
+            // the front end offers to answer locally (`UserChoice::ForceLocal`) or to wait.
+            return Err(Error::CloudRouteNotAvailable {
+                explanation: decision.explanation,
+            }
+            .into());
+        }
+        let route = RouteBadge::from(&decision);
         let question = PromptMessage::new(Role::User, prompt);
         let max_new_tokens = answer_budget(engine.context_tokens());
         let prompt_budget = engine.context_tokens().saturating_sub(max_new_tokens);
@@ -104,6 +113,7 @@ impl Tokenwise {
             content: prompt.to_string(),
             status: MessageStatus::Complete,
             stats: None,
+            route: None,
             created_at_ms: self.clock.now_ms(),
         };
         self.store.append_message(&user_message).await?;
@@ -111,6 +121,7 @@ impl Tokenwise {
             conversation_id: conversation_id.clone(),
             user_message,
             dropped_history_messages: fitted.dropped_history_messages,
+            route: route.clone(),
         });
 
         let request = GenerationRequest {
@@ -137,6 +148,7 @@ impl Tokenwise {
             content: text,
             status: MessageStatus::Complete,
             stats: None,
+            route: Some(route),
             created_at_ms: self.clock.now_ms(),
         };
         match outcome {

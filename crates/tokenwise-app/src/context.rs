@@ -20,6 +20,9 @@ pub struct FittedPrompt {
 }
 
 /// Builds `history + question`, dropping the oldest turns until it fits `prompt_budget` tokens.
+///
+/// Finds the cut by binary search over the turn boundaries, so a long conversation costs
+/// O(log turns) tokenizations rather than one per dropped turn.
 pub async fn fit(
     engine: &dyn ChatEngine,
     history: Vec<PromptMessage>,
@@ -36,27 +39,37 @@ pub async fn fit(
             limit_tokens: prompt_budget,
         });
     }
-    let mut history = history;
-    let mut dropped = 0u32;
-    loop {
-        let mut messages = history.clone();
+    // Where the kept history may start: at the beginning, at any question, or after the end.
+    // Cutting only there keeps each question together with its answer.
+    let cuts: Vec<usize> = std::iter::once(0)
+        .chain((1..history.len()).filter(|&i| history[i].role != Role::Assistant))
+        .chain(std::iter::once(history.len()))
+        .collect();
+    let with_question = |cut: usize| {
+        let mut messages = history[cut..].to_vec();
         messages.push(question.clone());
-        let tokens = engine.count_prompt_tokens(&messages).await?;
-        if tokens <= prompt_budget || history.is_empty() {
-            return Ok(FittedPrompt {
-                messages,
-                dropped_history_messages: dropped,
-                prompt_tokens: tokens,
-            });
-        }
-        // Drop the oldest message, and the answer that followed it, so turns stay whole.
-        history.remove(0);
-        dropped += 1;
-        while history.first().is_some_and(|m| m.role == Role::Assistant) {
-            history.remove(0);
-            dropped += 1;
+        messages
+    };
+    // Invariant: the cut at `fits` fits (the last one, the question alone, was checked above);
+    // every cut before `low` does not.
+    let (mut low, mut fits, mut fits_tokens) = (0, cuts.len() - 1, alone);
+    while low < fits {
+        let middle = (low + fits) / 2;
+        let tokens = engine
+            .count_prompt_tokens(&with_question(cuts[middle]))
+            .await?;
+        if tokens <= prompt_budget {
+            (fits, fits_tokens) = (middle, tokens);
+        } else {
+            low = middle + 1;
         }
     }
+    let cut = cuts[fits];
+    Ok(FittedPrompt {
+        messages: with_question(cut),
+        dropped_history_messages: u32::try_from(cut).unwrap_or(u32::MAX),
+        prompt_tokens: fits_tokens,
+    })
 }
 
 #[cfg(test)]
@@ -82,6 +95,34 @@ mod tests {
                 .iter()
                 .map(|m| m.content.split_whitespace().count() as u32 + 2)
                 .sum())
+        }
+        async fn generate(
+            &self,
+            _: GenerationRequest,
+            _: UnboundedSender<String>,
+            _: CancellationToken,
+        ) -> Result<GenerationOutcome, Error> {
+            unreachable!("fitting never generates")
+        }
+    }
+
+    /// A [`WordCounter`] that also counts how often it was asked to tokenize.
+    #[derive(Default)]
+    struct CountingWordCounter {
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl ChatEngine for CountingWordCounter {
+        fn model_name(&self) -> String {
+            WordCounter.model_name()
+        }
+        fn context_tokens(&self) -> u32 {
+            WordCounter.context_tokens()
+        }
+        async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            WordCounter.count_prompt_tokens(messages).await
         }
         async fn generate(
             &self,
@@ -139,6 +180,37 @@ mod tests {
                 limit_tokens: 20
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_long_conversation_is_cut_with_few_tokenizations() {
+        let counter = CountingWordCounter::default();
+        let history: Vec<PromptMessage> = (0..200)
+            .flat_map(|_| [words(Role::User, 3), words(Role::Assistant, 3)])
+            .collect();
+        // 5 tokens a message: the question plus the last 3 turns fit in 35.
+        let fitted = fit(&counter, history, words(Role::User, 3), 35)
+            .await
+            .unwrap();
+        assert_eq!(fitted.messages.len(), 7);
+        assert_eq!(fitted.dropped_history_messages, 394);
+        assert_eq!(fitted.prompt_tokens, 35);
+        let calls = counter.calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(calls <= 10, "{calls} tokenizations for 400 messages");
+    }
+
+    #[tokio::test]
+    async fn a_history_starting_with_an_answer_is_cut_at_a_question() {
+        let history = vec![
+            words(Role::Assistant, 10), // 12 tokens
+            words(Role::User, 3),       // 5
+            words(Role::Assistant, 3),  // 5
+        ];
+        let fitted = fit(&WordCounter, history, words(Role::User, 3), 14)
+            .await
+            .unwrap();
+        assert_eq!(fitted.dropped_history_messages, 3);
+        assert_eq!(fitted.messages.len(), 1);
     }
 
     #[test]

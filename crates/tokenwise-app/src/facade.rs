@@ -12,6 +12,7 @@ use ts_rs::TS;
 
 use crate::error::AppError;
 use crate::paths::AppPaths;
+use crate::triage::Triage;
 
 /// What the status line of a front end shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -34,6 +35,7 @@ pub struct Tokenwise {
     engine_status: watch::Sender<EngineStatus>,
     pub(crate) running: Mutex<Option<CancellationToken>>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) triage: Triage,
     paths: AppPaths,
 }
 
@@ -59,6 +61,7 @@ impl Tokenwise {
             engine_status,
             running: Mutex::new(None),
             clock,
+            triage: Triage::embedded()?,
             paths,
         })
     }
@@ -101,10 +104,11 @@ impl Tokenwise {
 
     /// Runs `load` with the status showing "loading `model`", then installs its engine or
     /// records its error. Returns the error message on failure.
-    pub async fn load_engine<E, F>(&self, model: &str, load: F) -> Result<(), String>
+    pub async fn load_engine<E, F, D>(&self, model: &str, load: F) -> Result<(), String>
     where
         E: ChatEngine + 'static,
-        F: std::future::Future<Output = Result<E, String>>,
+        F: std::future::Future<Output = Result<E, D>>,
+        D: std::fmt::Display,
     {
         self.engine_loading(model);
         match load.await {
@@ -112,7 +116,8 @@ impl Tokenwise {
                 self.engine_ready(Arc::new(engine));
                 Ok(())
             }
-            Err(message) => {
+            Err(error) => {
+                let message = error.to_string();
                 self.engine_failed(message.clone());
                 Err(message)
             }

@@ -7,6 +7,8 @@
 //!   overridden by `TOKENWISE_DATA_DIR` / `TOKENWISE_MODELS_DIR`).
 //! - [`context`]: fitting a conversation into the model's context window.
 //! - [`ask`]: one question to one answer, streamed, saved, stoppable.
+//! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
+//! - [`route`]: where a prompt would go, before anything is sent.
 //! - [`facade`]: [`Tokenwise`] itself: engine slot, history, status.
 //! - [`error`]: [`AppError`] and the `{code, message, details}` shape of the IPC boundary.
 
@@ -15,9 +17,13 @@ pub mod context;
 pub mod error;
 pub mod facade;
 pub mod paths;
+pub mod route;
+pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use paths::AppPaths;
+pub use route::RouteQuery;
 pub use tokenwise_core as core;
+pub use triage::{PromptClass, RouteContext, Triage};

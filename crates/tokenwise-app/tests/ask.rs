@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use tokenwise_app::{AppPaths, AskInput, Tokenwise};
 use tokenwise_core::{
     CancellationToken, ChatEngine, ChatEvent, Error, FixedClock, GenerationOutcome,
-    GenerationRequest, GenerationStats, MessageStatus, PromptMessage, Role,
+    GenerationRequest, GenerationStats, MessageStatus, PromptMessage, Role, UserChoice,
 };
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -99,6 +99,7 @@ fn ask(prompt: &str, conversation: Option<&str>) -> AskInput {
         conversation_id: conversation.map(String::from),
         prompt: prompt.into(),
         greedy: true,
+        choice: UserChoice::Auto,
     }
 }
 
@@ -300,4 +301,86 @@ async fn rename_validates_and_delete_removes() {
     assert_eq!(app.conversations().await.unwrap()[0].title, "Greetings");
     app.delete_conversation(&id).await.unwrap();
     assert!(app.conversations().await.unwrap().is_empty());
+}
+
+/// A long, multi-step engineering task: the classifier calls it complex.
+fn hard_prompt() -> String {
+    let task = "Design a distributed rate limiter for a multi-region API: compare token bucket \
+        and sliding window approaches, analyse the consistency trade-offs step by step, prove \
+        the bound on over-admission, and write the Rust implementation with tests. ";
+    task.repeat(6)
+}
+
+#[tokio::test]
+async fn each_answer_carries_its_routing_badge_also_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(ScriptedEngine::new(&["Paris."]), dir.path()).await;
+    let mut started_route = None;
+    let answer = app
+        .ask(ask("What is the capital of France?", None), |event| {
+            if let ChatEvent::Started { route, .. } = event {
+                started_route = Some(route);
+            }
+        })
+        .await
+        .unwrap();
+    let badge = answer.route.clone().expect("an answer has a route");
+    assert_eq!(started_route.as_ref(), Some(&badge));
+    assert_eq!(badge.tier_id, "local");
+    assert!(
+        badge.explanation.contains("simple"),
+        "{}",
+        badge.explanation
+    );
+    assert!(badge.explanation.contains("free"), "{}", badge.explanation);
+
+    drop(app);
+    let reopened = app_with(ScriptedEngine::new(&["x"]), dir.path()).await;
+    let saved = reopened.messages(&answer.conversation_id).await.unwrap();
+    assert_eq!(saved[0].route, None, "questions have no badge");
+    assert_eq!(saved[1].route.as_ref(), Some(&badge));
+}
+
+#[tokio::test]
+async fn a_prompt_routed_to_the_cloud_is_not_sent_and_saves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(ScriptedEngine::new(&["local", "answer"]), dir.path()).await;
+    let decision = app
+        .route(tokenwise_app::RouteQuery {
+            conversation_id: None,
+            prompt: hard_prompt(),
+            choice: UserChoice::Auto,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        decision.kind,
+        tokenwise_core::TierKind::Cloud,
+        "{}",
+        decision.explanation
+    );
+    assert!(decision.needs_confirmation);
+
+    let mut events = Vec::new();
+    let error = app
+        .ask(ask(&hard_prompt(), None), |e| events.push(e))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "cloud_route_not_available");
+    assert!(error.to_string().contains(&decision.explanation), "{error}");
+    assert!(events.is_empty());
+    assert!(
+        app.conversations().await.unwrap().is_empty(),
+        "nothing saved"
+    );
+
+    // The user chooses to answer locally instead.
+    let input = AskInput {
+        choice: UserChoice::ForceLocal,
+        ..ask(&hard_prompt(), None)
+    };
+    let answer = app.ask(input, |_| {}).await.unwrap();
+    assert_eq!(answer.content, "local answer ");
+    let badge = answer.route.unwrap();
+    assert_eq!(badge.tier_id, "local");
 }

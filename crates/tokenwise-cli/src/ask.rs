@@ -4,8 +4,10 @@ use std::io::Write;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokenwise_app::{AppPaths, AskInput, Tokenwise};
-use tokenwise_core::{ChatEvent, GenerationStats, MessageStatus, SystemClock};
+use tokenwise_app::{AppPaths, AskInput, RouteQuery, Tokenwise};
+use tokenwise_core::{
+    ChatEvent, GenerationStats, MessageStatus, RouteBadge, SystemClock, TierKind, UserChoice,
+};
 
 #[derive(clap::Args)]
 pub struct AskArgs {
@@ -21,6 +23,9 @@ pub struct AskArgs {
     /// Sample instead of always taking the most likely token.
     #[arg(long)]
     sample: bool,
+    /// Answer with the local model whatever the router says (no routing note).
+    #[arg(long)]
+    local: bool,
 }
 
 #[derive(Serialize)]
@@ -30,6 +35,7 @@ struct JsonAnswer<'a> {
     answer: &'a str,
     status: MessageStatus,
     usage: Option<&'a GenerationStats>,
+    route: Option<&'a RouteBadge>,
 }
 
 fn read_prompt(words: Vec<String>) -> Result<String, String> {
@@ -52,10 +58,33 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
     }
     crate::engine::load_default(&app).await?;
 
+    let choice = if args.local {
+        UserChoice::ForceLocal
+    } else {
+        let decision = app
+            .route(RouteQuery {
+                conversation_id: args.conversation.clone(),
+                prompt: prompt.clone(),
+                choice: UserChoice::Auto,
+            })
+            .await
+            .map_err(|error| error.to_string())?;
+        if decision.kind == TierKind::Cloud {
+            // Cloud answers need a cost preview and confirmation, not built yet.
+            eprintln!(
+                "route: {}\nCloud answers are not available yet; answering locally (--local skips this note).",
+                decision.explanation
+            );
+            UserChoice::ForceLocal
+        } else {
+            UserChoice::Auto
+        }
+    };
     let input = AskInput {
         conversation_id: args.conversation,
         prompt,
         greedy: !args.sample,
+        choice,
     };
     let streaming = !args.json;
     let answer = app
@@ -76,6 +105,7 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
             answer: &answer.content,
             status: answer.status,
             usage: answer.stats.as_ref(),
+            route: answer.route.as_ref(),
         };
         println!(
             "{}",
@@ -83,6 +113,9 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         );
     } else {
         println!();
+        if let Some(route) = &answer.route {
+            eprintln!("[route: {}]", route.explanation);
+        }
         if let Some(stats) = &answer.stats {
             eprintln!(
                 "[{} · {} tokens in, {} out · {:.1} tok/s · first token {} ms · conversation {}]",

@@ -1,15 +1,14 @@
 //! Loading the default local model into the facade, as the desktop app does.
 
 use tokenwise_app::Tokenwise;
-use tokenwise_local::{EngineSettings, LocalEngine, DEFAULT_MODEL};
+use tokenwise_local::{LocalEngine, DEFAULT_MODEL};
 
 /// Loads the default model from the app's models folder and installs it.
 pub async fn load_default(app: &Tokenwise) -> Result<(), String> {
     let models_dir = app.paths().models_dir.clone();
-    app.load_engine(DEFAULT_MODEL.display_name, async {
-        LocalEngine::load(&models_dir, &DEFAULT_MODEL, EngineSettings::default())
-            .await
-            .map_err(|error| error.to_string())
-    })
+    app.load_engine(
+        DEFAULT_MODEL.display_name,
+        LocalEngine::load_default(&models_dir),
+    )
     .await
 }

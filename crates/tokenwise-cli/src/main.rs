@@ -2,11 +2,14 @@
 //!
 //! - `tokenwise ask "…"` streams an answer from the local model to stdout (`--json` prints the
 //!   answer with its usage figures instead).
+//! - `tokenwise classify "…"` prints the classifier's tier, confidence and reason;
+//!   `--jsonl FILE` classifies a JSON-lines file (one verdict per line, in order).
 //! - `tokenwise bench local` prints load time, time to first token, prefill and decode speed and
 //!   peak memory of the default model.
 
 mod ask;
 mod bench;
+mod classify;
 mod engine;
 
 use std::process::ExitCode;
@@ -28,6 +31,8 @@ struct Cli {
 enum Command {
     /// Ask the local model a question; the answer streams to stdout.
     Ask(ask::AskArgs),
+    /// Say how hard a prompt is: tier (simple / medium / complex), confidence and reason.
+    Classify(classify::ClassifyArgs),
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Ask(args) => ask::run(args).await,
+            Command::Classify(args) => classify::run(args),
             Command::Bench { target } => bench::run(target).await,
         }
     });

@@ -84,3 +84,91 @@ fn a_missing_model_names_the_file_and_the_fix() {
     );
     assert!(stderr.contains("scripts/fetch-model.sh"), "{stderr}");
 }
+
+/// The routing dataset (`/work/shared/...` in the dev environment): thousands of real prompts.
+const DATASET_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/datasets/routing/train.jsonl"
+);
+
+#[test]
+fn classify_prints_tier_confidence_and_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let output = tokenwise(data.path())
+        .args(["classify", "What", "is", "the", "capital", "of", "France?"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("simple (0."), "{text}");
+
+    let output = tokenwise(data.path())
+        .args(["classify", "--json", "Summarize: the launch moved to May."])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["confidence"].as_f64().unwrap() > 0.0, "{json}");
+    assert!(!json["reason"].as_str().unwrap().is_empty(), "{json}");
+}
+
+#[test]
+fn classify_jsonl_answers_every_line_of_the_dataset_in_order() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let dataset = std::fs::read_to_string(DATASET_PATH).unwrap();
+    let mut child = tokenwise(data.path())
+        .args(["classify", "--jsonl", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = dataset.clone();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success());
+
+    let inputs: Vec<serde_json::Value> = dataset
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let verdicts: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(inputs.len() > 1000);
+    assert_eq!(verdicts.len(), inputs.len(), "one verdict per input line");
+    let agreeing = inputs
+        .iter()
+        .zip(&verdicts)
+        .filter(|(input, verdict)| input["tier"] == verdict["tier"])
+        .count();
+    // Trained on this file: most verdicts agree with the labels (so the order is kept).
+    assert!(
+        agreeing * 2 > inputs.len(),
+        "{agreeing} of {} agree",
+        inputs.len()
+    );
+}
+
+#[test]
+fn classify_jsonl_marks_bad_lines_and_fails_at_the_end() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("prompts.jsonl");
+    std::fs::write(&file, "{\"prompt\": \"Hi\"}\nnot json\n").unwrap();
+    let output = tokenwise(data.path())
+        .args(["classify", "--jsonl"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("1 of 2 lines"));
+}

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::generation::GenerationStats;
+use crate::router::RouteDecision;
+use crate::tier::Tier;
+use crate::tiers::TierKind;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -79,9 +82,41 @@ pub struct ChatMessage {
     pub status: MessageStatus,
     /// Figures of the generation that produced an assistant message; `None` for user messages.
     pub stats: Option<GenerationStats>,
+    /// Where the router sent the question this message answers; `None` for user messages and
+    /// for answers saved before routing existed.
+    #[serde(default)]
+    pub route: Option<RouteBadge>,
     /// Milliseconds since the Unix epoch.
     #[ts(type = "number")]
     pub created_at_ms: i64,
+}
+
+/// The routing badge on an answer: which tier and model answered, and why, in one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RouteBadge {
+    /// The catalog entry, e.g. "local" or "frontier".
+    pub tier_id: String,
+    pub tier: Tier,
+    pub kind: TierKind,
+    /// The model's name for people.
+    pub model_name: String,
+    /// The router's sentence, e.g. "simple · short factoid question · 0.94 → local
+    /// SmolLM2-135M-Instruct (free)".
+    pub explanation: String,
+}
+
+impl From<&RouteDecision> for RouteBadge {
+    fn from(decision: &RouteDecision) -> Self {
+        Self {
+            tier_id: decision.tier_id.clone(),
+            tier: decision.tier,
+            kind: decision.kind,
+            model_name: decision.model_name.clone(),
+            explanation: decision.explanation.clone(),
+        }
+    }
 }
 
 /// A conversation as listed in the sidebar.

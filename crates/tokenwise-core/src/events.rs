@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::chat::ChatMessage;
+use crate::chat::{ChatMessage, RouteBadge};
 
 /// One event of an answer in progress, in order: `Started`, any number of `Token`s, then
 /// exactly one of `Finished` or `Failed`.
@@ -18,6 +18,8 @@ pub enum ChatEvent {
         user_message: ChatMessage,
         /// Messages dropped from the front of the history to fit the model's context.
         dropped_history_messages: u32,
+        /// Where the router sent the question.
+        route: RouteBadge,
     },
     /// A piece of the answer's text.
     Token { text: String },

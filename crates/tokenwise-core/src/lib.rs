@@ -29,7 +29,7 @@ pub mod router;
 pub mod tier;
 pub mod tiers;
 
-pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role};
+pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role, RouteBadge};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{ChatEngine, EngineStatus, GenerationOutcome};
 pub use error::Error;

@@ -75,6 +75,12 @@ impl LocalEngine {
         Ok(engine)
     }
 
+    /// Loads the embedded default model ([`crate::DEFAULT_MODEL`]) from `models_dir`, as the
+    /// desktop app and the CLI do.
+    pub async fn load_default(models_dir: &Path) -> Result<Self, LocalError> {
+        Self::load(models_dir, &crate::DEFAULT_MODEL, EngineSettings::default()).await
+    }
+
     /// Loads a GGUF file that is not in the catalog (no checksum to verify against).
     pub async fn load_unverified(
         path: PathBuf,

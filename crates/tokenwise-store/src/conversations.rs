@@ -2,7 +2,10 @@
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
-use tokenwise_core::{ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Role};
+use tokenwise_core::{
+    ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Role, RouteBadge, Tier,
+    TierKind,
+};
 
 use crate::error::StoreError;
 use crate::open::Store;
@@ -114,11 +117,13 @@ impl Store {
     pub async fn append_message(&self, message: &ChatMessage) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(e))?;
         let stats = message.stats.as_ref();
+        let route = message.route.as_ref();
         sqlx::query(
             "INSERT INTO messages (id, conversation_id, role, content, status, model, tokens_in, \
              tokens_out, time_to_first_token_ms, prefill_tokens_per_second, \
-             decode_tokens_per_second, total_ms, created_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             decode_tokens_per_second, total_ms, created_at_ms, route_tier_id, route_tier, \
+             route_kind, route_model_name, route_explanation) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&message.id)
         .bind(&message.conversation_id)
@@ -133,6 +138,11 @@ impl Store {
         .bind(stats.map(|s| s.decode_tokens_per_second as f64))
         .bind(stats.map(|s| s.total_ms as i64))
         .bind(message.created_at_ms)
+        .bind(route.map(|r| r.tier_id.clone()))
+        .bind(route.map(|r| r.tier.as_str()))
+        .bind(route.map(|r| r.kind.as_str()))
+        .bind(route.map(|r| r.model_name.clone()))
+        .bind(route.map(|r| r.explanation.clone()))
         .execute(&mut *tx)
         .await
         .map_err(|e| self.error(e))?;
@@ -182,7 +192,38 @@ impl Store {
             content: row.get("content"),
             status: MessageStatus::parse(&status).ok_or_else(|| damaged("status"))?,
             stats,
+            route: self.route_from_row(row)?,
             created_at_ms: row.get("created_at_ms"),
         })
+    }
+
+    fn route_from_row(&self, row: &SqliteRow) -> Result<Option<RouteBadge>, StoreError> {
+        let Some(tier_id) = row.get::<Option<String>, _>("route_tier_id") else {
+            return Ok(None);
+        };
+        let damaged = |what: &str| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail: format!("unexpected {what} in the messages table"),
+        };
+        let tier: Option<String> = row.get("route_tier");
+        let kind: Option<String> = row.get("route_kind");
+        Ok(Some(RouteBadge {
+            tier_id,
+            tier: tier
+                .as_deref()
+                .and_then(Tier::parse)
+                .ok_or_else(|| damaged("route tier"))?,
+            kind: match kind.as_deref() {
+                Some("local") => TierKind::Local,
+                Some("cloud") => TierKind::Cloud,
+                _ => return Err(damaged("route kind")),
+            },
+            model_name: row
+                .get::<Option<String>, _>("route_model_name")
+                .unwrap_or_default(),
+            explanation: row
+                .get::<Option<String>, _>("route_explanation")
+                .unwrap_or_default(),
+        }))
     }
 }

@@ -1,6 +1,8 @@
 //! The store against real SQLite files.
 
-use tokenwise_core::{ChatMessage, GenerationStats, MessageStatus, Role};
+use tokenwise_core::{
+    ChatMessage, GenerationStats, MessageStatus, Role, RouteBadge, Tier, TierKind,
+};
 use tokenwise_store::{Store, StoreError};
 
 fn user_message(conversation: &str, id: &str, text: &str, at: i64) -> ChatMessage {
@@ -11,6 +13,7 @@ fn user_message(conversation: &str, id: &str, text: &str, at: i64) -> ChatMessag
         content: text.into(),
         status: MessageStatus::Complete,
         stats: None,
+        route: None,
         created_at_ms: at,
     }
 }
@@ -27,6 +30,13 @@ fn answer(conversation: &str, id: &str, text: &str, at: i64) -> ChatMessage {
             prefill_tokens_per_second: 250.5,
             decode_tokens_per_second: 40.25,
             total_ms: 300,
+        }),
+        route: Some(RouteBadge {
+            tier_id: "local".into(),
+            tier: Tier::Simple,
+            kind: TierKind::Local,
+            model_name: "SmolLM2-135M-Instruct".into(),
+            explanation: "simple · short factoid question · 0.94 → local SmolLM2 (free)".into(),
         }),
         ..user_message(conversation, id, text, at)
     }

@@ -2,6 +2,7 @@
 import type { GenerationStats } from "./GenerationStats";
 import type { MessageStatus } from "./MessageStatus";
 import type { Role } from "./Role";
+import type { RouteBadge } from "./RouteBadge";
 
 /**
  * One message of a conversation, as stored and as shown.
@@ -11,6 +12,11 @@ export type ChatMessage = { id: string, conversation_id: string, role: Role, con
  * Figures of the generation that produced an assistant message; `None` for user messages.
  */
 stats: GenerationStats | null, 
+/**
+ * Where the router sent the question this message answers; `None` for user messages and
+ * for answers saved before routing existed.
+ */
+route: RouteBadge | null, 
 /**
  * Milliseconds since the Unix epoch.
  */

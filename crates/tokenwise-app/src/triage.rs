@@ -1,0 +1,194 @@
+//! Triage: how hard a prompt is, and which tier should answer it.
+//!
+//! Wraps the shipped classifier and the tier catalog: [`Triage::classify`] gives the small,
+//! serialisable verdict the CLI prints; [`Triage::route`] feeds that verdict to the pure router
+//! in `tokenwise-core` with the budget and the user's choice.
+
+use serde::Serialize;
+use tokenwise_classifier::{Classification, Classifier};
+use tokenwise_core::{
+    route, AllowedTiers, BudgetHeadroom, RouteDecision, RouteInput, Tier, TierCatalog, UserChoice,
+};
+
+use crate::error::AppError;
+
+/// The classifier's verdict on one prompt, as the CLI prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromptClass {
+    /// `simple`, `medium` or `complex`.
+    pub tier: Tier,
+    /// Calibrated probability of `tier`, rounded to two decimals.
+    pub confidence: f32,
+    /// The strongest signals behind the verdict, e.g. "short factoid question".
+    pub reason: String,
+}
+
+impl PromptClass {
+    fn from_classification(classification: &Classification) -> Self {
+        let reason = if classification.signals.is_empty() {
+            "no strong signal".to_string()
+        } else {
+            classification
+                .signals
+                .iter()
+                .map(|signal| signal.description.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        Self {
+            tier: classification.tier,
+            confidence: (classification.confidence * 100.0).round() / 100.0,
+            reason,
+        }
+    }
+}
+
+/// What the router needs to know about a prompt besides its text.
+pub struct RouteContext<'a> {
+    /// Tokens of the prompt as it would be sent (history included).
+    pub prompt_tokens: u32,
+    pub choice: UserChoice,
+    pub allowed: AllowedTiers,
+    pub budget: &'a dyn BudgetHeadroom,
+    pub now_ms: i64,
+}
+
+/// The shipped classifier and the tier catalog, loaded once.
+pub struct Triage {
+    classifier: Classifier,
+    catalog: TierCatalog,
+}
+
+impl Triage {
+    /// The classifier weights and the tier catalog compiled into the binary
+    /// (`models/classifier/`, `models/tiers.toml`).
+    pub fn embedded() -> Result<Self, AppError> {
+        let classifier = Classifier::embedded()
+            .map_err(|error| AppError::InvalidInput(format!("classifier weights: {error}")))?;
+        let catalog = TierCatalog::builtin();
+        Ok(Self::new(classifier, catalog))
+    }
+
+    pub fn new(classifier: Classifier, catalog: TierCatalog) -> Self {
+        Self {
+            classifier,
+            catalog,
+        }
+    }
+
+    pub fn catalog(&self) -> &TierCatalog {
+        &self.catalog
+    }
+
+    /// Classifies one prompt. Never fails: any text, of any length, gets a verdict.
+    pub fn classify(&self, prompt: &str) -> PromptClass {
+        PromptClass::from_classification(&self.classifier.classify(prompt))
+    }
+
+    /// Classifies `prompt` and decides which catalog entry answers it.
+    pub fn route(&self, prompt: &str, context: RouteContext<'_>) -> RouteDecision {
+        let classification = self.classifier.classify(prompt);
+        let input = RouteInput {
+            tier: classification.tier,
+            confidence: classification.confidence,
+            reason: classification
+                .signals
+                .first()
+                .map(|signal| signal.description.clone())
+                .unwrap_or_default(),
+            prompt_tokens: context.prompt_tokens,
+            choice: context.choice,
+            allowed: context.allowed,
+            now_ms: context.now_ms,
+        };
+        route(&input, &self.catalog, context.budget)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenwise_core::{NoBudget, RouteReason, TierKind};
+
+    fn context(choice: UserChoice) -> RouteContext<'static> {
+        RouteContext {
+            prompt_tokens: 40,
+            choice,
+            allowed: AllowedTiers::all(),
+            budget: &NoBudget,
+            now_ms: 0,
+        }
+    }
+
+    const HARD: &str = "Design a distributed rate limiter for a multi-region API: compare token \
+        bucket and sliding window approaches, analyse the consistency trade-offs step by step, \
+        prove the bound on over-admission, and write the Rust implementation with tests.";
+
+    #[test]
+    fn a_factoid_is_simple_with_a_reason() {
+        let triage = Triage::embedded().unwrap();
+        let class = triage.classify("What is the capital of France?");
+        assert_eq!(class.tier, Tier::Simple);
+        assert!(
+            class.confidence > 0.34 && class.confidence <= 1.0,
+            "{class:?}"
+        );
+        assert!(!class.reason.is_empty());
+    }
+
+    #[test]
+    fn a_multi_step_engineering_task_is_not_simple() {
+        let triage = Triage::embedded().unwrap();
+        let class = triage.classify(HARD);
+        assert_ne!(class.tier, Tier::Simple, "{class:?}");
+    }
+
+    #[test]
+    fn confidence_is_rounded_for_people() {
+        let triage = Triage::embedded().unwrap();
+        let class = triage.classify("Summarize this: the meeting moved to Tuesday.");
+        assert_eq!(class.confidence, (class.confidence * 100.0).round() / 100.0);
+    }
+
+    #[test]
+    fn a_factoid_routes_to_the_free_local_model() {
+        let triage = Triage::embedded().unwrap();
+        let decision = triage.route("What is the capital of France?", context(UserChoice::Auto));
+        assert_eq!(decision.kind, TierKind::Local);
+        assert!(decision.estimated_cost.is_zero());
+        assert!(
+            decision.explanation.contains("local"),
+            "{}",
+            decision.explanation
+        );
+    }
+
+    #[test]
+    fn a_hard_task_routes_to_the_cloud_unless_forced_local() {
+        let triage = Triage::embedded().unwrap();
+        let long = RouteContext {
+            prompt_tokens: 600,
+            ..context(UserChoice::Auto)
+        };
+        let decision = triage.route(HARD, long);
+        assert_eq!(decision.kind, TierKind::Cloud, "{}", decision.explanation);
+        assert!(decision.needs_confirmation);
+        assert!(!decision.estimated_cost.is_zero());
+        let forced = triage.route(HARD, context(UserChoice::ForceLocal));
+        assert_eq!(forced.kind, TierKind::Local);
+        assert_eq!(forced.reason, RouteReason::ForcedLocal);
+    }
+
+    #[test]
+    fn an_unsure_verdict_on_a_short_prompt_tries_local_first() {
+        let triage = Triage::embedded().unwrap();
+        let class = triage.classify(HARD);
+        let decision = triage.route(HARD, context(UserChoice::Auto));
+        if class.confidence < tokenwise_core::router::UNSURE_BELOW {
+            assert_eq!(decision.reason, RouteReason::UnsureShortPrompt);
+            assert_eq!(decision.kind, TierKind::Local);
+        } else {
+            assert_eq!(decision.kind, TierKind::Cloud);
+        }
+    }
+}

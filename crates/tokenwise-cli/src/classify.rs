@@ -1,0 +1,190 @@
+//! `tokenwise classify`: the classifier's verdict on one prompt, or on a JSON-lines file.
+
+use std::io::{BufRead, BufWriter, Write};
+
+use serde::Serialize;
+use tokenwise_app::Triage;
+
+#[derive(clap::Args)]
+pub struct ClassifyArgs {
+    /// The prompt. Several words are joined with spaces.
+    #[arg(required_unless_present = "jsonl", conflicts_with = "jsonl")]
+    prompt: Vec<String>,
+    /// Classify every line of FILE (`-` for stdin): each line a JSON object with a "prompt"
+    /// string (other fields are ignored). Writes one JSON line per input line, in order.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ClassifyArgs) -> Result<(), String> {
+    let triage = Triage::embedded().map_err(|error| error.to_string())?;
+    match args.jsonl {
+        Some(path) => classify_file(&triage, &path),
+        None => {
+            let class = triage.classify(&args.prompt.join(" "));
+            if args.json {
+                println!("{}", to_json(&class));
+            } else {
+                println!("{} ({:.2}): {}", class.tier, class.confidence, class.reason);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
+}
+
+fn classify_file(triage: &Triage, path: &str) -> Result<(), String> {
+    let stdout = std::io::stdout();
+    let mut output = BufWriter::new(stdout.lock());
+    let summary = if path == "-" {
+        classify_lines(triage, std::io::stdin().lock(), &mut output)
+    } else {
+        let file =
+            std::fs::File::open(path).map_err(|error| format!("cannot read {path}: {error}"))?;
+        classify_lines(triage, std::io::BufReader::new(file), &mut output)
+    }
+    .map_err(|error| format!("while classifying {path}: {error}"))?;
+    output
+        .flush()
+        .map_err(|error| format!("cannot write the results: {error}"))?;
+    match summary.first_error {
+        None => Ok(()),
+        Some(first) => Err(format!(
+            "{} of {} lines could not be classified (an {{\"error\"}} line stands in for each); first: {first}",
+            summary.failed, summary.lines
+        )),
+    }
+}
+
+/// What happened to a JSON-lines input.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LinesSummary {
+    /// Input lines that were not blank.
+    pub lines: usize,
+    pub failed: usize,
+    pub first_error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LineError<'a> {
+    error: &'a str,
+}
+
+/// Classifies each non-blank line of `input`, writing one JSON line per input line to `output`:
+/// `{"tier", "confidence", "reason"}`, or `{"error"}` for a line that is not a JSON object with
+/// a string "prompt", so results stay aligned with their inputs.
+pub fn classify_lines(
+    triage: &Triage,
+    mut input: impl BufRead,
+    output: &mut impl Write,
+) -> std::io::Result<LinesSummary> {
+    let mut summary = LinesSummary::default();
+    let mut raw = Vec::new();
+    let mut line_number = 0usize;
+    loop {
+        raw.clear();
+        if input.read_until(b'\n', &mut raw)? == 0 {
+            break;
+        }
+        line_number += 1;
+        let line = trim_line_end(&raw);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        summary.lines += 1;
+        match prompt_of(line) {
+            Ok(prompt) => writeln!(output, "{}", to_json(&triage.classify(&prompt)))?,
+            Err(problem) => {
+                let message = format!("line {line_number}: {problem}");
+                writeln!(output, "{}", to_json(&LineError { error: &message }))?;
+                summary.failed += 1;
+                summary.first_error.get_or_insert(message);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+fn trim_line_end(raw: &[u8]) -> &[u8] {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    raw.strip_suffix(b"\r").unwrap_or(raw)
+}
+
+fn prompt_of(line: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(line).map_err(|_| "not UTF-8 text".to_string())?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| format!("not JSON ({error})"))?;
+    match value.get("prompt") {
+        Some(serde_json::Value::String(prompt)) => Ok(prompt.clone()),
+        Some(_) => Err("\"prompt\" is not a string".to_string()),
+        None => Err("no \"prompt\" field".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_lines(input: &[u8]) -> (Vec<serde_json::Value>, LinesSummary) {
+        let triage = Triage::embedded().unwrap();
+        let mut output = Vec::new();
+        let summary = classify_lines(&triage, input, &mut output).unwrap();
+        let lines = String::from_utf8(output)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        (lines, summary)
+    }
+
+    #[test]
+    fn each_input_line_gets_one_output_line_in_order() {
+        let (lines, summary) = run_lines(
+            b"{\"prompt\": \"What is 2+2?\", \"label\": \"simple\"}\r\n\n   \n{\"prompt\": \"Prove that there are infinitely many primes, then design a distributed system that finds large primes and analyse its failure modes step by step.\"}",
+        );
+        assert_eq!(
+            summary,
+            LinesSummary {
+                lines: 2,
+                failed: 0,
+                first_error: None
+            }
+        );
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["tier"], "simple");
+        assert_ne!(lines[1]["tier"], "simple");
+        for line in &lines {
+            let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["tier", "confidence", "reason"]);
+        }
+    }
+
+    #[test]
+    fn bad_lines_are_marked_in_place_and_counted() {
+        let (lines, summary) = run_lines(
+            b"not json\n{\"text\": \"x\"}\n{\"prompt\": 7}\n\xff\xfe\n{\"prompt\": \"Hi\"}\n",
+        );
+        assert_eq!(summary.lines, 5);
+        assert_eq!(summary.failed, 4);
+        assert_eq!(
+            summary
+                .first_error
+                .as_deref()
+                .map(|e| e.starts_with("line 1: not JSON")),
+            Some(true)
+        );
+        assert!(lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no \"prompt\""));
+        assert!(lines[2]["error"].as_str().unwrap().contains("not a string"));
+        assert!(lines[3]["error"].as_str().unwrap().contains("UTF-8"));
+        assert_eq!(lines[4]["tier"], "simple");
+    }
+}
