@@ -9,6 +9,11 @@ const DRIVER = process.env.TOKENWISE_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
 const APP = process.env.TOKENWISE_APP_BINARY;
 const ARTIFACTS = process.env.TOKENWISE_E2E_ARTIFACTS ?? "target/e2e";
 
+const HARD_TASK =
+  "Design a distributed rate limiter for a multi-region API: compare token bucket and sliding " +
+  "window approaches, analyse the consistency trade-offs step by step, prove the bound on " +
+  "over-admission, and write the Rust implementation with tests. ".repeat(3);
+
 async function waitForReadyModel(driver) {
   await driver.waitFor(
     "the local model to be ready",
@@ -27,8 +32,37 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
   try {
     await waitForReadyModel(driver);
     const input = await driver.find("composer-input");
-    await driver.type(input, "Write a long story about a brave knight and a dragon.");
+
+    // A long, hard task is routed to the cloud: the window shows where it would go and what
+    // it would cost, and sends nothing. "Keep for later" leaves the question in the box.
+    await driver.type(input, HARD_TASK);
     await driver.click(await driver.find("send-button"));
+    const panel = await driver.waitFor("the routing panel", () => driver.find("route-panel"), 30_000);
+    const panelText = await driver.text(panel);
+    assert.match(panelText, /about \$\d/);
+    assert.match(panelText, /complex/);
+    await driver.screenshot(`${ARTIFACTS}/route-panel.png`);
+    await driver.click(await driver.find("route-keep"));
+    assert.equal(await driver.property(input, "value"), HARD_TASK);
+    assert.equal((await driver.findAll("conversation-open")).length, 0, "nothing was sent");
+    await driver.clear(input);
+
+    await driver.type(input, "Tell me a story about a brave knight and a dragon.");
+    await driver.click(await driver.find("send-button"));
+    // Short and open-ended: the router tries the local model first; should a retrained
+    // classifier send it to the cloud instead, answer locally from the panel.
+    const panelOrAnswer = await driver.waitFor(
+      "an answer or the routing panel",
+      async () =>
+        (await driver.findAll("message-streaming"))[0] ??
+        (await driver.findAll("route-answer-locally"))[0] ??
+        null,
+      60_000,
+      50,
+    );
+    if ((await driver.findAll("route-answer-locally")).includes(panelOrAnswer)) {
+      await driver.click(panelOrAnswer);
+    }
 
     // The answer streams: the in-progress text is seen to grow.
     const first = await driver.waitFor(
@@ -59,6 +93,9 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
     assert.match(stats, /tok\/s/);
     assert.match(stats, /first token \d+ ms/);
     assert.match(stats, /Stopped/);
+    const badge = await driver.text(await driver.find("route-badge"));
+    assert.match(badge, /local/i);
+    assert.match(badge, /SmolLM2/);
 
     const items = await driver.findAll("conversation-open");
     assert.equal(items.length, 1);

@@ -60,6 +60,14 @@ export class WebDriver {
     return this.cmd("POST", `/element/${element}/click`, {});
   }
 
+  clear(element) {
+    return this.cmd("POST", `/element/${element}/clear`, {});
+  }
+
+  property(element, name) {
+    return this.cmd("GET", `/element/${element}/property/${name}`);
+  }
+
   type(element, text) {
     return this.cmd("POST", `/element/${element}/value`, { text });
   }

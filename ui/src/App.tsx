@@ -3,9 +3,12 @@ import type { Api } from "./api";
 import { errorMessage } from "./api";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
+import type { RouteDecision } from "./bindings/RouteDecision";
+import type { UserChoice } from "./bindings/UserChoice";
 import { applyEvent, emptyChat, type ChatState } from "./chatState";
 import { Composer } from "./components/Composer";
 import { MessageView, StreamingView } from "./components/MessageView";
+import { RoutePanel } from "./components/RoutePanel";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
 
@@ -15,6 +18,12 @@ export function App({ api }: { api: Api }) {
   const [chat, setChat] = useState<ChatState>(emptyChat);
   const [busy, setBusy] = useState(false);
   const [sidebarError, setSidebarError] = useState<string | null>(null);
+  /** A question the router sent to the cloud, waiting for the user's choice. */
+  const [pendingRoute, setPendingRoute] = useState<{
+    prompt: string;
+    decision: RouteDecision;
+    accepted: () => void;
+  } | null>(null);
   const bottom = useRef<HTMLDivElement>(null);
 
   const refreshConversations = useCallback(async () => {
@@ -40,18 +49,19 @@ export function App({ api }: { api: Api }) {
     if (busy) return;
     try {
       const messages = await api.messages(id);
+      setPendingRoute(null);
       setChat({ ...emptyChat, conversationId: id, messages });
     } catch (e) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
     }
   };
 
-  const send = async (prompt: string, accepted: () => void) => {
+  const answer = async (prompt: string, choice: UserChoice, accepted: () => void) => {
     setBusy(true);
     setChat((c) => ({ ...c, error: null, notice: null }));
     let started = false;
     try {
-      await api.ask({ conversationId: chat.conversationId, prompt, greedy: false }, (event) => {
+      await api.ask({ conversationId: chat.conversationId, prompt, greedy: false, choice }, (event) => {
         if (event.kind === "started") {
           started = true;
           accepted();
@@ -66,6 +76,31 @@ export function App({ api }: { api: Api }) {
       setBusy(false);
       void refreshConversations();
     }
+  };
+
+  // Ask the router first: local answers start at once; a cloud pick waits for the user.
+  const send = async (prompt: string, accepted: () => void) => {
+    setPendingRoute(null);
+    setChat((c) => ({ ...c, error: null, notice: null }));
+    let decision: RouteDecision;
+    try {
+      decision = await api.route({ conversationId: chat.conversationId, prompt, choice: { kind: "auto" } });
+    } catch (e) {
+      setChat((c) => ({ ...c, error: errorMessage(e) }));
+      return;
+    }
+    if (decision.kind === "cloud") {
+      setPendingRoute({ prompt, decision, accepted });
+      return;
+    }
+    await answer(prompt, { kind: "auto" }, accepted);
+  };
+
+  const answerPendingLocally = () => {
+    if (!pendingRoute) return;
+    const { prompt, accepted } = pendingRoute;
+    setPendingRoute(null);
+    void answer(prompt, { kind: "forceLocal" }, accepted);
   };
 
   const rename = async (id: string, title: string) => {
@@ -96,7 +131,11 @@ export function App({ api }: { api: Api }) {
       <Sidebar
         conversations={conversations}
         currentId={chat.conversationId}
-        onNew={() => !busy && setChat(emptyChat)}
+        onNew={() => {
+          if (busy) return;
+          setPendingRoute(null);
+          setChat(emptyChat);
+        }}
         onOpen={openConversation}
         onRename={rename}
         onDelete={remove}
@@ -122,7 +161,14 @@ export function App({ api }: { api: Api }) {
           {chat.messages.map((m) => (
             <MessageView key={m.id} message={m} />
           ))}
-          {chat.streaming !== null && <StreamingView text={chat.streaming} />}
+          {chat.streaming !== null && <StreamingView text={chat.streaming} route={chat.streamingRoute} />}
+          {pendingRoute && (
+            <RoutePanel
+              decision={pendingRoute.decision}
+              onAnswerLocally={answerPendingLocally}
+              onKeep={() => setPendingRoute(null)}
+            />
+          )}
           {chat.notice && <div class="banner notice">{chat.notice}</div>}
           {chat.error && (
             <div class="banner error" data-testid="chat-error" role="alert">

@@ -9,6 +9,8 @@ import type { ChatMessage } from "./bindings/ChatMessage";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
+import type { RouteDecision } from "./bindings/RouteDecision";
+import type { RouteQuery } from "./bindings/RouteQuery";
 
 export interface Api {
   status(): Promise<AppStatus>;
@@ -16,6 +18,8 @@ export interface Api {
   messages(conversationId: string): Promise<ChatMessage[]>;
   rename(conversationId: string, title: string): Promise<void>;
   remove(conversationId: string): Promise<void>;
+  /** Where a prompt would go (tier, model, cost, why); sends nothing. */
+  route(query: RouteQuery): Promise<RouteDecision>;
   ask(input: AskInput, onEvent: (event: ChatEvent) => void): Promise<ChatMessage>;
   stop(): Promise<boolean>;
   onEngineStatus(handler: (status: EngineStatus) => void): Promise<() => void>;
@@ -27,6 +31,7 @@ export const tauriApi: Api = {
   messages: (conversationId) => invoke<ChatMessage[]>("conversation_messages", { conversationId }),
   rename: (conversationId, title) => invoke<void>("rename_conversation", { conversationId, title }),
   remove: (conversationId) => invoke<void>("delete_conversation", { conversationId }),
+  route: (query) => invoke<RouteDecision>("route_prompt", { query }),
   ask: (input, onEvent) => {
     const channel = new Channel<ChatEvent>();
     channel.onmessage = onEvent;

@@ -1,12 +1,15 @@
 // The chat view's state and how each streamed ChatEvent changes it. Pure: no IPC, no DOM.
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
+import type { RouteBadge } from "./bindings/RouteBadge";
 
 export interface ChatState {
   conversationId: string | null;
   messages: ChatMessage[];
   /** Text of the answer in progress; null when no answer is streaming. */
   streaming: string | null;
+  /** Where the answer in progress was routed. */
+  streamingRoute: RouteBadge | null;
   /** Something worth knowing that is not an error (e.g. history trimmed to fit). */
   notice: string | null;
   error: string | null;
@@ -16,6 +19,7 @@ export const emptyChat: ChatState = {
   conversationId: null,
   messages: [],
   streaming: null,
+  streamingRoute: null,
   notice: null,
   error: null,
 };
@@ -28,6 +32,7 @@ export function applyEvent(state: ChatState, event: ChatEvent): ChatState {
         conversationId: event.conversationId,
         messages: [...state.messages, event.userMessage],
         streaming: "",
+        streamingRoute: event.route,
         error: null,
         notice:
           event.droppedHistoryMessages > 0
@@ -37,12 +42,18 @@ export function applyEvent(state: ChatState, event: ChatEvent): ChatState {
     case "token":
       return { ...state, streaming: (state.streaming ?? "") + event.text };
     case "finished":
-      return { ...state, messages: [...state.messages, event.message], streaming: null };
+      return {
+        ...state,
+        messages: [...state.messages, event.message],
+        streaming: null,
+        streamingRoute: null,
+      };
     case "failed":
       return {
         ...state,
         messages: event.partial ? [...state.messages, event.partial] : state.messages,
         streaming: null,
+        streamingRoute: null,
         error: event.message,
       };
   }

@@ -1,5 +1,6 @@
 import type { GenerationStats } from "./bindings/GenerationStats";
 import type { EngineStatus } from "./bindings/EngineStatus";
+import type { Money } from "./bindings/Money";
 
 /** "SmolLM2 · 14 in / 9 out · 41.2 tok/s · first token 120 ms" */
 export function statsLine(stats: GenerationStats): string {
@@ -20,4 +21,25 @@ export function engineLine(status: EngineStatus): string {
     case "unavailable":
       return status.message;
   }
+}
+
+/** Micro-dollars for people, exactly as the Rust side's `Money` Display writes them: the
+ *  fewest decimals (2 to 6) that show two significant digits, trailing zeros past the second
+ *  decimal dropped: "$0.01", "$0.012", "$0.00045", "$12.35". Integer arithmetic only. */
+export function money(micros: Money): string {
+  const sign = micros < 0 ? "-" : "";
+  const magnitude = BigInt(Math.abs(micros));
+  let decimals = 6;
+  for (let d = 2; d <= 6; d++) {
+    if (magnitude >= 10n ** BigInt(7 - d)) {
+      decimals = d;
+      break;
+    }
+  }
+  const unit = 10n ** BigInt(6 - decimals);
+  const rounded = (magnitude + unit / 2n) / unit;
+  const scale = 10n ** BigInt(decimals);
+  let fraction = (rounded % scale).toString().padStart(decimals, "0");
+  while (fraction.length > 2 && fraction.endsWith("0")) fraction = fraction.slice(0, -1);
+  return `${sign}$${rounded / scale}.${fraction}`;
 }

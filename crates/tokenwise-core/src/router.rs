@@ -29,7 +29,7 @@
 //!   the catalog is ignored and the prompt routed automatically ([`RouteReason::ChoiceUnknown`]).
 //! * **Automatic**:
 //!   1. *Unsure and short*: when the classifier picked `medium` or `complex` with a confidence
-//!      below [`UNSURE_BELOW`] (0.6; NaN counts as unsure) and the prompt is at most
+//!      below [`UNSURE_BELOW`] (0.4; NaN counts as unsure) and the prompt is at most
 //!      [`SHORT_PROMPT_TOKENS`] (128) tokens, the local model answers
 //!      ([`RouteReason::UnsureShortPrompt`]): trying a short prompt locally costs nothing and
 //!      the user can still escalate.
@@ -62,7 +62,11 @@ use crate::tier::Tier;
 use crate::tiers::{TierCatalog, TierEntry, TierKind};
 
 /// A classifier confidence below this is "unsure".
-pub const UNSURE_BELOW: f32 = 0.6;
+///
+/// Set for the shipped classifier's calibration: its temperature is fitted on
+/// leave-one-source-out predictions, so its confidences are modest (0.34 to about 0.6 over the
+/// routing dataset, median 0.42). Below 0.4 the three tiers are close to a tie.
+pub const UNSURE_BELOW: f32 = 0.4;
 
 /// A prompt of at most this many tokens is "short" (about 100 words).
 pub const SHORT_PROMPT_TOKENS: u32 = 128;

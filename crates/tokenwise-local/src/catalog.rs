@@ -29,12 +29,13 @@ pub const DEFAULT_MODEL: ModelSpec = ModelSpec {
     system_prompt: Some(DEFAULT_SYSTEM_PROMPT),
 };
 
-/// Tokenwise's instruction for the local model: short, direct answers. With the chat
-/// template's built-in default instead, SmolLM2-135M's first answer token to "What is the
-/// capital of France?" is a near tie (0.1 logit) that 4-bit rounding tips into a wrong answer;
-/// with this one the right first token leads by more than a logit.
+/// Tokenwise's instruction for the local model. With the chat template's built-in default
+/// instead, SmolLM2-135M's first answer token to "What is the capital of France?" is a near
+/// tie (0.1 logit) that 4-bit rounding tips into a wrong answer; with this one the right first
+/// token leads by 1.2 logits. It does not ask for brevity: stories and summaries keep their
+/// length.
 pub const DEFAULT_SYSTEM_PROMPT: &str =
-    "You are Tokenwise, a concise assistant. Answer in one short sentence.";
+    "You are Tokenwise, a helpful assistant. Answer clearly and accurately.";
 
 /// The command that fetches the default model, quoted in error messages.
 pub const FETCH_COMMAND: &str = "scripts/fetch-model.sh";

@@ -1,5 +1,7 @@
 import type { ChatMessage } from "../bindings/ChatMessage";
+import type { RouteBadge } from "../bindings/RouteBadge";
 import { statsLine } from "../format";
+import { RouteBadgeView } from "./RouteBadgeView";
 
 const statusLabel: Record<ChatMessage["status"], string | null> = {
   complete: null,
@@ -18,17 +20,19 @@ export function MessageView({ message }: { message: ChatMessage }) {
           {label && <span class={`badge ${message.status}`}>{label}</span>}
         </div>
       )}
+      {message.route && <RouteBadgeView route={message.route} />}
     </article>
   );
 }
 
-export function StreamingView({ text }: { text: string }) {
+export function StreamingView({ text, route }: { text: string; route: RouteBadge | null }) {
   return (
     <article class="message assistant streaming" data-testid="message-streaming">
       <div class="bubble">
         {text}
         <span class="cursor" aria-hidden="true">▍</span>
       </div>
+      {route && <RouteBadgeView route={route} />}
     </article>
   );
 }

@@ -180,7 +180,7 @@ impl Case {
 }
 
 const SURE: f32 = 0.9;
-const UNSURE: f32 = 0.4;
+const UNSURE: f32 = 0.35;
 const SHORT: u32 = 20;
 const LONG: u32 = 1000;
 const TOO_LONG_FOR_LOCAL: u32 = 9000;
@@ -203,8 +203,8 @@ fn cases() -> Vec<Case> {
         case("complex unsure short", Complex, UNSURE, SHORT).expect("local", UnsureShortPrompt, &[], true),
         case("complex unsure long", Complex, UNSURE, LONG).expect("frontier", Classified, &[], true),
         // The thresholds' edges.
-        case("confidence at threshold is sure", Complex, 0.6, SHORT).expect("frontier", Classified, &[], true),
-        case("confidence just below threshold", Complex, 0.599, SHORT).expect("local", UnsureShortPrompt, &[], true),
+        case("confidence at threshold is sure", Complex, 0.4, SHORT).expect("frontier", Classified, &[], true),
+        case("confidence just below threshold", Complex, 0.399, SHORT).expect("local", UnsureShortPrompt, &[], true),
         case("NaN confidence is unsure", Complex, f32::NAN, SHORT).expect("local", UnsureShortPrompt, &[], true),
         case("128 tokens is short", Complex, UNSURE, 128).expect("local", UnsureShortPrompt, &[], true),
         case("129 tokens is long", Complex, UNSURE, 129).expect("frontier", Classified, &[], true),
@@ -507,13 +507,13 @@ fn explanations_read_as_one_line() {
             explain(
                 Medium,
                 "explain a concept",
-                0.45,
+                0.35,
                 SHORT,
                 auto(),
                 all(),
                 &NoBudget,
             ),
-            "medium · explain a concept · 0.45 → unsure, short prompt → local \
+            "medium · explain a concept · 0.35 → unsure, short prompt → local \
              SmolLM2-135M-Instruct (free)",
         ),
         (
