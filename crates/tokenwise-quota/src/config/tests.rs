@@ -383,3 +383,22 @@ fn configurations_built_in_code_follow_the_same_rules() {
         "quota server: a second month budget for user \"alice\"; keep one"
     );
 }
+
+#[test]
+fn zz_print_messages() {
+    for text in [
+        "time_zone = \"UTC\"\n",
+        "[identity]\nuser_id = \"alice\"\n",
+        "time_zone = \"UTC\"\n[identity\nuser_id = \"a\"\n",
+        &format!("week_start = \"mondy\"\n{MINIMAL}"),
+        &format!("alert_thresholds = [50, -80]\n{MINIMAL}"),
+        &with_budget("scope = \"org\"\nid = \"alice\"\nwindow = \"day\"\nlimit_usd = \"5\""),
+        &with_budget("scope = \"user\"\nid = \"alice\"\nlimit_usd = \"5\""),
+        &with_budget("scope = \"user\"\nid = \"alice\"\nwindow = \"day\"\nlimt_usd = \"5\""),
+        &with_budget("scope = \"user\"\nid = \"alice\"\nwindow = \"day\"\nlimit_micros = 1.5"),
+        &with_budget("scope = \"user\"\nid = \"alice\"\nwindow = \"day\"\nlimit_usd = \"1\"\nmode = \"strict\""),
+        "time_zone = 3\n",
+    ] {
+        println!("{}", error(text));
+    }
+}
