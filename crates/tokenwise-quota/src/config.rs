@@ -125,8 +125,14 @@ impl BudgetConfig {
             line: span.map(|span| line_of(text, span.start)),
             problem,
         };
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|error| fail(error.span(), toml_problem(&error)))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            let problem = toml_problem(&error);
+            // A key missing at the top level is reported for the whole file: no line.
+            let span = error
+                .span()
+                .filter(|span| !(span.start == 0 && problem.starts_with("missing field")));
+            fail(span, problem)
+        })?;
 
         let zone = parse_zone(raw.time_zone.get_ref())
             .map_err(|error| fail(Some(raw.time_zone.span()), error.to_string()))?;
@@ -418,13 +424,20 @@ fn check_id(id: &str, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The message of a TOML (or shape) error, on one line.
+/// The message of a TOML (or shape) error, on one line, in words rather than Rust types.
 fn toml_problem(error: &toml::de::Error) -> String {
-    error
+    let message = error
         .message()
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+        .replace("expected u32", "expected a whole number from 0 up")
+        .replace("expected i64", "expected a whole number");
+    if message.starts_with("missing field") {
+        format!("{message}; add it (the format is described in docs/budgets.md)")
+    } else {
+        message
+    }
 }
 
 /// 1-based line of a byte offset.
