@@ -20,6 +20,10 @@ pub enum BenchTarget {
         /// Tokens generated per run.
         #[arg(long, default_value_t = 64)]
         tokens: u32,
+        /// Dequantize the weights to f32 at load (candle's `CANDLE_DEQUANTIZE_ALL`): prefill
+        /// runs as a real matrix multiply (faster), decode reads 4× more memory (slower).
+        #[arg(long)]
+        dequantize: bool,
     },
 }
 
@@ -30,7 +34,17 @@ percent, driven mostly by cloud hosting and the new support team in Lisbon. The 
 for a plan to keep AI spending under the approved budget without slowing the product teams. ";
 
 pub async fn run(target: BenchTarget) -> Result<(), String> {
-    let BenchTarget::Local { runs, tokens } = target;
+    let BenchTarget::Local {
+        runs,
+        tokens,
+        dequantize,
+    } = target;
+    if dequantize {
+        // Read by candle when the weights load, on the loader's threads; nothing has loaded yet.
+        std::env::set_var("CANDLE_DEQUANTIZE_ALL", "1");
+    }
+    let dequantized =
+        std::env::var("CANDLE_DEQUANTIZE_ALL").is_ok_and(|v| !v.is_empty() && v != "0");
     let paths = tokenwise_app::AppPaths::from_env();
     println!("Tokenwise local benchmark: {}", DEFAULT_MODEL.display_name);
     println!("cpu: {}", cpu_name());
@@ -42,6 +56,14 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
             "off"
         },
         has_avx2_at_runtime()
+    );
+    println!(
+        "weights: {}",
+        if dequantized {
+            "dequantized to f32 at load (CANDLE_DEQUANTIZE_ALL)"
+        } else {
+            "quantized (Q4_1 matmul kernels)"
+        }
     );
     let started = Instant::now();
     let engine = LocalEngine::load(&paths.models_dir, &DEFAULT_MODEL, EngineSettings::default())
