@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tokenwise needs on a fresh Debian 12 / Ubuntu machine, skipping what is there:
 # the WebKitGTK/GTK build libraries (apt), Node packages for the UI (npm ci), and with `test`
-# also Xvfb, D-Bus, WebKitWebDriver (apt) and tauri-driver (cargo install).
+# also Xvfb, D-Bus, the dunst notification daemon, WebKitWebDriver (apt) and tauri-driver
+# (cargo install).
 # Usage: scripts/install-deps.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,8 @@ APT_PACKAGES=(pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev
     libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libssl-dev python3 python3-pip)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 if [ "$MODE" = test ]; then
-    APT_PACKAGES+=(xvfb xauth dbus dbus-x11 webkit2gtk-driver xdotool imagemagick)
+    # dunst: a real notification daemon for tokenwise-notify's delivery test.
+    APT_PACKAGES+=(xvfb xauth dbus dbus-x11 dunst webkit2gtk-driver xdotool imagemagick)
 fi
 
 missing=()
