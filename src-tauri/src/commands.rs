@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tauri::ipc::Channel;
 use tauri::State;
-use tokenwise_app::{AppStatus, AskInput, ErrorPayload, RouteQuery, Tokenwise};
+use tokenwise_app::{
+    AppStatus, AskInput, BudgetOverview, ErrorPayload, RouteQuery, SpendOverview, Tokenwise,
+};
 use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary, RouteDecision};
 
 type App<'a> = State<'a, Arc<Tokenwise>>;
@@ -42,6 +44,18 @@ pub async fn delete_conversation(
     conversation_id: String,
 ) -> Result<(), ErrorPayload> {
     Ok(app.delete_conversation(&conversation_id).await?)
+}
+
+/// The budget meter: every window that applies now, tightest first.
+#[tauri::command]
+pub async fn budget_overview(app: App<'_>) -> Result<BudgetOverview, ErrorPayload> {
+    Ok(app.budget_overview().await?)
+}
+
+/// The spend view: daily spend by tier, costliest conversations, savings.
+#[tauri::command]
+pub async fn spend_overview(app: App<'_>) -> Result<SpendOverview, ErrorPayload> {
+    Ok(app.spend_overview().await?)
 }
 
 /// Where a prompt would go (tier, model, estimated cost, why), before anything is sent.

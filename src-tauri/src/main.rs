@@ -24,11 +24,19 @@ fn main() {
         std::process::exit(1);
     });
     let app = Arc::new(app);
+    app.set_notifier(Arc::new(tokenwise_notify::DesktopNotifier::new()));
 
     let result = tauri::Builder::default()
         .manage(app.clone())
         .setup(move |tauri_app| {
             engine_loader::spawn(tauri_app.handle().clone(), app.clone());
+            // Thresholds crossed while the app was closed are announced once at start.
+            let alerts = app.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = alerts.check_budget_alerts().await {
+                    eprintln!("tokenwise: budget alerts: {error}");
+                }
+            });
             if let Some(window) = tauri_app.get_webview_window("main") {
                 let _ = window.set_focus();
             }
@@ -41,6 +49,8 @@ fn main() {
             commands::rename_conversation,
             commands::delete_conversation,
             commands::route_prompt,
+            commands::budget_overview,
+            commands::spend_overview,
             commands::ask,
             commands::stop_answer,
         ])

@@ -62,6 +62,50 @@ function message(role: "user" | "assistant", content: string): ChatMessage {
   };
 }
 
+function status(scopeKind: "user" | "team", scopeId: string, windowKind: "day" | "week" | "month", spent: number, limit: number) {
+  const percentUsed = Math.floor((spent * 100) / limit);
+  return {
+    scopeKind,
+    scopeId,
+    windowKind,
+    startMs: 0,
+    resetsAtMs: 86_400_000,
+    limit,
+    spent,
+    reserved: 0,
+    remaining: limit - spent,
+    percentUsed,
+    level: percentUsed >= 100 ? "over" : percentUsed >= 80 ? "critical" : percentUsed >= 50 ? "warn" : "ok",
+    hard: true,
+    thresholds: [50, 80, 100],
+  };
+}
+
+const budgetOverview = {
+  // Tightest first, as the Rust side sends them.
+  statuses: [
+    status("team", "eng", "day", 4_500_000, 5_000_000),
+    status("user", "alice", "day", 1_200_000, 5_000_000),
+    status("user", "alice", "week", 1_200_000, 20_000_000),
+    status("user", "alice", "month", 1_200_000, 60_000_000),
+  ],
+  file: "/tmp/budgets.toml",
+  problem: null,
+  timeZone: "Europe/Berlin",
+};
+
+const spendOverview = {
+  days: Array.from({ length: 30 }, (_, i) => ({
+    startMs: 1_700_000_000_000 + i * 86_400_000,
+    byTier: i === 29 ? [{ tier: "frontier", cost: 1_000_000 }, { tier: "mid", cost: 200_000 }] : [],
+    saved: i === 29 ? 34_000 : 0,
+  })),
+  topConversations: [{ conversationId: "c0", title: "Older chat", cost: 1_200_000, saved: 0, requests: 2 }],
+  spent: 1_200_000,
+  saved: 34_000,
+  timeZone: "Europe/Berlin",
+};
+
 let calls: { cmd: string; args: any }[];
 let pendingAsk: { send(event: ChatEvent): void; resolve(m: ChatMessage): void; reject(e: unknown): void } | null;
 
@@ -83,6 +127,10 @@ beforeEach(() => {
           return [{ id: "c0", title: "Older chat", updated_at_ms: 1, message_count: 2 }];
         case "stop_answer":
           return true;
+        case "budget_overview":
+          return budgetOverview;
+        case "spend_overview":
+          return spendOverview;
         case "route_prompt":
           return decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
         case "ask":
@@ -205,5 +253,30 @@ describe("chat view", () => {
     });
     await waitFor(() => expect(input.value).toBe(""));
     expect((await screen.findByTestId("route-badge")).textContent).toContain("your choice");
+  });
+
+  it("shows the budget meter: each window's tightest scope, coloured, every scope on hover", async () => {
+    render(<App api={tauriApi} />);
+    const today = await screen.findByTestId("meter-day");
+    expect(today.textContent).toContain("$4.50 / $5.00"); // the team's day is tighter than alice's
+    expect(today.className).toContain("critical");
+    expect(screen.getByTestId("meter-week").textContent).toContain("$1.20 / $20.00");
+    expect(screen.getByTestId("meter-month").className).toContain("ok");
+    const details = screen.getByTestId("meter-details").textContent!;
+    expect(details).toContain("team eng · day: $4.50 of $5.00 (90 %), hard");
+    expect(details).toContain("user alice · day: $1.20 of $5.00 (24 %), hard");
+  });
+
+  it("opens the spend view: chart by tier, costliest conversations, savings", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("spend-toggle"));
+    await screen.findByTestId("spend-view");
+    expect(screen.getByTestId("spend-total").textContent).toBe("$1.20");
+    expect(screen.getByTestId("spend-saved").textContent).toBe("$0.034");
+    expect(screen.getAllByTestId("spend-bar")).toHaveLength(2);
+    expect(screen.getByTestId("top-conversations").textContent).toContain("Older chat");
+    expect(screen.getByTestId("messages").hidden).toBe(true);
+    fireEvent.click(screen.getByTestId("spend-toggle"));
+    await waitFor(() => expect(screen.queryByTestId("spend-view")).toBeNull());
   });
 });

@@ -2,13 +2,17 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Api } from "./api";
 import { errorMessage } from "./api";
 import type { AppStatus } from "./bindings/AppStatus";
+import type { BudgetOverview } from "./bindings/BudgetOverview";
+import type { SpendOverview } from "./bindings/SpendOverview";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { RouteDecision } from "./bindings/RouteDecision";
 import type { UserChoice } from "./bindings/UserChoice";
 import { applyEvent, emptyChat, type ChatState } from "./chatState";
 import { Composer } from "./components/Composer";
 import { MessageView, StreamingView } from "./components/MessageView";
+import { BudgetMeter } from "./components/BudgetMeter";
 import { RoutePanel } from "./components/RoutePanel";
+import { SpendView } from "./components/SpendView";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
 
@@ -24,7 +28,32 @@ export function App({ api }: { api: Api }) {
     decision: RouteDecision;
     accepted: () => void;
   } | null>(null);
+  const [budgets, setBudgets] = useState<BudgetOverview | null>(null);
+  const [spend, setSpend] = useState<SpendOverview | null>(null);
+  const [showSpend, setShowSpend] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
+
+  /** Budgets change with every answer and at window boundaries. */
+  const refreshBudgets = useCallback(async () => {
+    try {
+      setBudgets(await api.budgets());
+    } catch (e) {
+      setSidebarError(errorMessage(e));
+    }
+  }, [api]);
+
+  const openSpend = async () => {
+    if (showSpend) {
+      setShowSpend(false);
+      return;
+    }
+    try {
+      setSpend(await api.spend());
+      setShowSpend(true);
+    } catch (e) {
+      setSidebarError(errorMessage(e));
+    }
+  };
 
   const refreshConversations = useCallback(async () => {
     try {
@@ -37,11 +66,16 @@ export function App({ api }: { api: Api }) {
   useEffect(() => {
     api.status().then(setStatus, (e) => setSidebarError(errorMessage(e)));
     void refreshConversations();
+    void refreshBudgets();
+    const timer = setInterval(() => void refreshBudgets(), 60_000);
     const unlisten = api.onEngineStatus((engine) =>
       setStatus((s) => (s ? { ...s, engine } : s)),
     );
-    return () => void unlisten.then((stop) => stop());
-  }, [api, refreshConversations]);
+    return () => {
+      clearInterval(timer);
+      void unlisten.then((stop) => stop());
+    };
+  }, [api, refreshConversations, refreshBudgets]);
 
   useEffect(() => bottom.current?.scrollIntoView?.({ block: "end" }), [chat]);
 
@@ -75,6 +109,7 @@ export function App({ api }: { api: Api }) {
     } finally {
       setBusy(false);
       void refreshConversations();
+      void refreshBudgets();
     }
   };
 
@@ -142,8 +177,18 @@ export function App({ api }: { api: Api }) {
       />
       <main class="chat">
         <header class="chat-header">
-          <h1 data-testid="chat-title">{title}</h1>
+          <h1 data-testid="chat-title">{showSpend ? "Spend" : title}</h1>
+          <BudgetMeter overview={budgets} />
+          <button
+            type="button"
+            class={`spend-toggle ${showSpend ? "active" : ""}`}
+            data-testid="spend-toggle"
+            onClick={() => void openSpend()}
+          >
+            {showSpend ? "Back to chat" : "Spend"}
+          </button>
         </header>
+        {showSpend && spend && <SpendView overview={spend} />}
         {status?.historyWarning && (
           <div class="banner warning" data-testid="history-warning">
             {status.historyWarning}
@@ -154,7 +199,7 @@ export function App({ api }: { api: Api }) {
             {sidebarError}
           </div>
         )}
-        <section class="messages" data-testid="messages">
+        <section class="messages" data-testid="messages" hidden={showSpend}>
           {chat.messages.length === 0 && chat.streaming === null && (
             <p class="placeholder">Simple questions are answered on this laptop, for free.</p>
           )}

@@ -4,6 +4,8 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AskInput } from "./bindings/AskInput";
+import type { BudgetOverview } from "./bindings/BudgetOverview";
+import type { SpendOverview } from "./bindings/SpendOverview";
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
@@ -18,6 +20,8 @@ export interface Api {
   messages(conversationId: string): Promise<ChatMessage[]>;
   rename(conversationId: string, title: string): Promise<void>;
   remove(conversationId: string): Promise<void>;
+  budgets(): Promise<BudgetOverview>;
+  spend(): Promise<SpendOverview>;
   /** Where a prompt would go (tier, model, cost, why); sends nothing. */
   route(query: RouteQuery): Promise<RouteDecision>;
   ask(input: AskInput, onEvent: (event: ChatEvent) => void): Promise<ChatMessage>;
@@ -31,6 +35,8 @@ export const tauriApi: Api = {
   messages: (conversationId) => invoke<ChatMessage[]>("conversation_messages", { conversationId }),
   rename: (conversationId, title) => invoke<void>("rename_conversation", { conversationId, title }),
   remove: (conversationId) => invoke<void>("delete_conversation", { conversationId }),
+  budgets: () => invoke<BudgetOverview>("budget_overview"),
+  spend: () => invoke<SpendOverview>("spend_overview"),
   route: (query) => invoke<RouteDecision>("route_prompt", { query }),
   ask: (input, onEvent) => {
     const channel = new Channel<ChatEvent>();

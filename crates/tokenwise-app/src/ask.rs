@@ -168,6 +168,16 @@ impl Tokenwise {
                     });
                     return Err(error);
                 }
+                if let Some(stats) = &answer.stats {
+                    // The answer is saved; a ledger row that cannot be written loses only the
+                    // "saved" figure of a free answer, so it is reported, not fatal.
+                    if let Err(error) = self
+                        .record_local_answer(&answer.id, &answer.conversation_id, &decision, stats)
+                        .await
+                    {
+                        eprintln!("tokenwise: could not record the answer's usage: {error}");
+                    }
+                }
                 events(ChatEvent::Finished {
                     message: answer.clone(),
                 });

@@ -12,6 +12,9 @@ pub enum AppError {
     #[error(transparent)]
     Store(#[from] tokenwise_store::StoreError),
 
+    #[error(transparent)]
+    Budget(#[from] tokenwise_quota::QuotaError),
+
     #[error("{0}")]
     InvalidInput(String),
 }
@@ -21,6 +24,7 @@ impl AppError {
         match self {
             AppError::Core(error) => error.code(),
             AppError::Store(error) => error.code(),
+            AppError::Budget(error) => error.code(),
             AppError::InvalidInput(_) => "invalid_input",
         }
     }

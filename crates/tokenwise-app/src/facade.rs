@@ -10,6 +10,7 @@ use tokenwise_store::Store;
 use tokio::sync::watch;
 use ts_rs::TS;
 
+use crate::budgets::BudgetState;
 use crate::error::AppError;
 use crate::paths::AppPaths;
 use crate::triage::Triage;
@@ -36,6 +37,7 @@ pub struct Tokenwise {
     pub(crate) running: Mutex<Option<CancellationToken>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) triage: Triage,
+    pub(crate) budgets: BudgetState,
     paths: AppPaths,
 }
 
@@ -51,6 +53,7 @@ impl Tokenwise {
                 (Store::open_in_memory().await?, Some(warning))
             }
         };
+        let latest_ledger_ms = store.latest_ledger_ms().await?;
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });
@@ -62,6 +65,7 @@ impl Tokenwise {
             running: Mutex::new(None),
             clock,
             triage: Triage::embedded()?,
+            budgets: BudgetState::new(paths.budgets_file(), latest_ledger_ms),
             paths,
         })
     }

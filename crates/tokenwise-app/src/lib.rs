@@ -7,12 +7,15 @@
 //!   overridden by `TOKENWISE_DATA_DIR` / `TOKENWISE_MODELS_DIR`).
 //! - [`context`]: fitting a conversation into the model's context window.
 //! - [`ask`]: one question to one answer, streamed, saved, stoppable.
+//! - [`budgets`]: the budget file, the meter's windows, the ledger row of each local answer,
+//!   threshold alerts, and the spend view.
 //! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
 //! - [`route`]: where a prompt would go, before anything is sent.
 //! - [`facade`]: [`Tokenwise`] itself: engine slot, history, status.
 //! - [`error`]: [`AppError`] and the `{code, message, details}` shape of the IPC boundary.
 
 pub mod ask;
+pub mod budgets;
 pub mod context;
 pub mod error;
 pub mod facade;
@@ -21,9 +24,11 @@ pub mod route;
 pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
+pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, TierSpend};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use paths::AppPaths;
 pub use route::RouteQuery;
 pub use tokenwise_core as core;
+pub use tokenwise_store::{LedgerRow, LedgerStatus, ScopeFilter};
 pub use triage::{PromptClass, RouteContext, Triage};

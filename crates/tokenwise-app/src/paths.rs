@@ -52,6 +52,14 @@ impl AppPaths {
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("tokenwise.sqlite3")
     }
+
+    /// The budget file (`docs/budgets.md`): `TOKENWISE_BUDGETS_FILE`, else `budgets.toml` in
+    /// the data folder. Until the company sync lands, this is where budgets come from.
+    pub fn budgets_file(&self) -> PathBuf {
+        std::env::var_os("TOKENWISE_BUDGETS_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data_dir.join("budgets.toml"))
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
 //! Where a prompt would go: the router's decision, before anything is sent.
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::{
-    AllowedTiers, MessageStatus, NoBudget, PromptMessage, Role, RouteDecision, UserChoice,
-};
+use tokenwise_core::{AllowedTiers, MessageStatus, PromptMessage, Role, RouteDecision, UserChoice};
 use ts_rs::TS;
 
 use crate::error::AppError;
@@ -61,15 +59,16 @@ impl Tokenwise {
         choice: UserChoice,
     ) -> Result<RouteDecision, AppError> {
         let prompt_tokens = self.prompt_tokens(history, prompt).await?;
+        let headroom = self.headroom().await?;
         Ok(self.triage.route(
             prompt,
             RouteContext {
                 prompt_tokens,
                 choice,
-                // Until managed policy and budgets land: every tier allowed, no budget.
+                // Until managed policy lands: every tier allowed.
                 allowed: AllowedTiers::all(),
-                budget: &NoBudget,
-                now_ms: self.clock.now_ms(),
+                budget: &headroom,
+                now_ms: self.budget_now(),
             },
         ))
     }

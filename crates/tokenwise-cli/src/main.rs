@@ -4,6 +4,8 @@
 //!   answer with its usage figures instead).
 //! - `tokenwise classify "…"` prints the classifier's tier, confidence and reason;
 //!   `--jsonl FILE` classifies a JSON-lines file (one verdict per line, in order).
+//! - `tokenwise usage` prints the budget windows and the ledger (`--json`, `--since`,
+//!   `--scope`).
 //! - `tokenwise bench local` prints load time, time to first token, prefill and decode speed and
 //!   peak memory of the default model.
 
@@ -11,6 +13,7 @@ mod ask;
 mod bench;
 mod classify;
 mod engine;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -33,6 +36,8 @@ enum Command {
     Ask(ask::AskArgs),
     /// Say how hard a prompt is: tier (simple / medium / complex), confidence and reason.
     Classify(classify::ClassifyArgs),
+    /// Budgets (tightest first) and spend: what the window's meter and spend view show.
+    Usage(usage::UsageArgs),
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Ask(args) => ask::run(args).await,
             Command::Classify(args) => classify::run(args),
+            Command::Usage(args) => usage::run(args).await,
             Command::Bench { target } => bench::run(target).await,
         }
     });

@@ -559,6 +559,15 @@ impl Store {
         }
     }
 
+    /// The latest time written to the ledger, if any: the floor for "now", so a clock set back
+    /// never reopens a closed window.
+    pub async fn latest_ledger_ms(&self) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT MAX(created_at_ms) FROM ledger")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
     /// Totals of one scope's window `[start_ms, end_ms)`, judging expiry at `now_ms`.
     pub async fn window_totals(
         &self,

@@ -1,0 +1,415 @@
+//! Budgets and spend: the budget file, the windows that apply now and what they have left,
+//! the ledger row of every local answer, threshold alerts, and the spend view.
+//!
+//! Rules live in `tokenwise-quota` (windows, thresholds, levels) and `tokenwise-store` (the
+//! ledger, atomic reservations, alert memory); this module composes them with the clock.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use tokenwise_core::{GenerationStats, Money, RouteDecision, Tier};
+use tokenwise_notify::{budget_alert, Notifier};
+use tokenwise_quota::{
+    tightest, window_checks, BudgetConfig, BudgetConfigSlot, BudgetStatus, Calendar, Headroom,
+    MonotonicNow, Scopes, WindowKind,
+};
+use tokenwise_store::{LedgerRow, LocalRecord, ScopeFilter, ScopeIds};
+use ts_rs::TS;
+
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+
+/// Days shown in the spend chart.
+pub const SPEND_CHART_DAYS: usize = 30;
+
+/// The budget file as last read, and the floor under "now".
+pub(crate) struct BudgetState {
+    file: PathBuf,
+    slot: Mutex<(BudgetConfigSlot, Option<SystemTime>)>,
+    now_floor: Mutex<MonotonicNow>,
+    notifier: Mutex<Option<Arc<dyn Notifier>>>,
+}
+
+impl BudgetState {
+    pub(crate) fn new(file: PathBuf, latest_ledger_ms: Option<i64>) -> Self {
+        let floor = latest_ledger_ms.map_or_else(MonotonicNow::new, MonotonicNow::starting_at);
+        Self {
+            file,
+            slot: Mutex::new((BudgetConfigSlot::new(), None)),
+            now_floor: Mutex::new(floor),
+            notifier: Mutex::new(None),
+        }
+    }
+
+    /// The current configuration, re-read when the file changed. A file that does not parse
+    /// keeps the last good budgets; its problem is returned alongside.
+    fn config(&self) -> (Option<BudgetConfig>, Option<String>) {
+        let mut guard = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let (slot, loaded_mtime) = &mut *guard;
+        match std::fs::metadata(&self.file) {
+            Ok(meta) => {
+                let mtime = meta.modified().ok();
+                if *loaded_mtime != mtime || mtime.is_none() {
+                    *loaded_mtime = mtime;
+                    let _ = slot.reload_file(&self.file);
+                }
+            }
+            Err(_) => {
+                // No file: no budgets (a deleted file removes them).
+                *slot = BudgetConfigSlot::new();
+                *loaded_mtime = None;
+            }
+        }
+        (
+            slot.current().cloned(),
+            slot.last_error().map(|e| e.to_string()),
+        )
+    }
+}
+
+/// The budget meter's data: every window that applies now, tightest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BudgetOverview {
+    /// Tightest first (smallest share left); empty when no budget is configured.
+    pub statuses: Vec<BudgetStatus>,
+    /// The budget file read.
+    pub file: String,
+    /// Why the file could not be used (the last good budgets stay in force).
+    pub problem: Option<String>,
+    /// The IANA time zone the windows are aligned to.
+    pub time_zone: String,
+}
+
+/// One tier's spend in a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TierSpend {
+    pub tier: String,
+    pub cost: Money,
+}
+
+/// One day of the spend chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DaySpend {
+    #[ts(type = "number")]
+    pub start_ms: i64,
+    pub by_tier: Vec<TierSpend>,
+    /// What local answers that day would have cost at the frontier tier.
+    pub saved: Money,
+}
+
+/// A conversation ranked by cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConversationCost {
+    pub conversation_id: String,
+    /// `None` once the conversation was deleted (its cost stays in the ledger).
+    pub title: Option<String>,
+    pub cost: Money,
+    pub saved: Money,
+    pub requests: u32,
+}
+
+/// The spend view: daily spend by tier, the costliest conversations, and what local answers
+/// saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SpendOverview {
+    /// The last [`SPEND_CHART_DAYS`] days, oldest first, in the budget's time zone.
+    pub days: Vec<DaySpend>,
+    pub top_conversations: Vec<ConversationCost>,
+    pub spent: Money,
+    pub saved: Money,
+    pub time_zone: String,
+}
+
+impl Tokenwise {
+    /// Where new alerts go (the desktop's notification service, or a test's recorder).
+    pub fn set_notifier(&self, notifier: Arc<dyn Notifier>) {
+        *self
+            .budgets
+            .notifier
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(notifier);
+    }
+
+    /// "Now" for budgets: the clock, but never earlier than a time already recorded.
+    pub(crate) fn budget_now(&self) -> i64 {
+        self.budgets
+            .now_floor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(self.clock.now_ms())
+    }
+
+    /// Who requests are charged to: the budget file's identity, else the system user.
+    pub(crate) fn scopes(&self, config: Option<&BudgetConfig>) -> Scopes {
+        match config {
+            Some(config) => config.identity().scopes(),
+            None => Scopes {
+                user_id: std::env::var("USER")
+                    .or_else(|_| std::env::var("USERNAME"))
+                    .unwrap_or_else(|_| "me".to_string()),
+                team_id: None,
+                project_id: None,
+            },
+        }
+    }
+
+    /// Every budget window that applies now, with what is spent and reserved, tightest first.
+    pub async fn budget_overview(&self) -> Result<BudgetOverview, AppError> {
+        let (config, problem) = self.budgets.config();
+        let now = self.budget_now();
+        let statuses = match &config {
+            Some(config) => self.statuses(config, now).await?,
+            None => Vec::new(),
+        };
+        Ok(BudgetOverview {
+            statuses: tightest(&statuses).into_iter().cloned().collect(),
+            file: self.budgets.file.display().to_string(),
+            problem,
+            time_zone: config.as_ref().map_or("UTC", |c| c.time_zone()).to_string(),
+        })
+    }
+
+    async fn statuses(
+        &self,
+        config: &BudgetConfig,
+        now: i64,
+    ) -> Result<Vec<BudgetStatus>, AppError> {
+        let scopes = self.scopes(Some(config));
+        let plans = window_checks(config, &scopes, now)?;
+        let mut statuses = Vec::with_capacity(plans.len());
+        for plan in &plans {
+            let kind = store_scope(plan.scope_kind);
+            let totals = self
+                .store
+                .window_totals(kind, &plan.scope_id, plan.start_ms, plan.end_ms, now)
+                .await?;
+            statuses.push(BudgetStatus::new(
+                plan,
+                Money::from_micros(totals.spent_micros),
+                Money::from_micros(totals.reserved_micros),
+            ));
+        }
+        Ok(statuses)
+    }
+
+    /// What the router may spend: the tightest hard window's remainder (none configured: no
+    /// limit).
+    pub(crate) async fn headroom(&self) -> Result<Headroom, AppError> {
+        let (config, _) = self.budgets.config();
+        let statuses = match &config {
+            Some(config) => self.statuses(config, self.budget_now()).await?,
+            None => Vec::new(),
+        };
+        Ok(Headroom::from_statuses(&statuses))
+    }
+
+    /// Writes the ledger row of a local answer: free, with what the frontier tier would have
+    /// charged for the same tokens.
+    pub(crate) async fn record_local_answer(
+        &self,
+        request_id: &str,
+        conversation_id: &str,
+        decision: &RouteDecision,
+        stats: &GenerationStats,
+    ) -> Result<(), AppError> {
+        let (config, _) = self.budgets.config();
+        let scopes = self.scopes(config.as_ref());
+        let saved = self
+            .triage
+            .catalog()
+            .for_tier(Tier::Complex)
+            .map_or(Money::ZERO, |frontier| {
+                frontier.price.cost(stats.tokens_in, stats.tokens_out)
+            });
+        self.store
+            .record_local(&LocalRecord {
+                request_id: request_id.to_string(),
+                created_at_ms: self.budget_now(),
+                conversation_id: Some(conversation_id.to_string()),
+                scopes: store_scopes(&scopes),
+                tier: decision.tier_id.clone(),
+                provider: decision.provider.clone(),
+                model: stats.model.clone(),
+                tokens_in: stats.tokens_in,
+                tokens_out: stats.tokens_out,
+                saved_micros: saved.micros(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Raises one desktop notification per window per threshold reached by settled spend,
+    /// remembered in the database so a restart does not repeat it. Returns the alerts raised.
+    pub async fn check_budget_alerts(&self) -> Result<Vec<String>, AppError> {
+        let (config, _) = self.budgets.config();
+        let Some(config) = config else {
+            return Ok(Vec::new());
+        };
+        let now = self.budget_now();
+        let notifier = self
+            .budgets
+            .notifier
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut raised = Vec::new();
+        for status in self.statuses(&config, now).await? {
+            for &threshold in &status.thresholds {
+                if !tokenwise_quota::thresholds::reached(status.limit, status.spent, threshold) {
+                    continue;
+                }
+                let first_time = self
+                    .store
+                    .mark_alert_sent(
+                        store_scope(status.scope_kind),
+                        &status.scope_id,
+                        status.window_kind.as_str(),
+                        status.start_ms,
+                        threshold,
+                        now,
+                    )
+                    .await?;
+                if !first_time {
+                    continue;
+                }
+                let alert = budget_alert(
+                    &scope_label(&status),
+                    window_label(status.window_kind),
+                    threshold,
+                    &status.spent.to_string(),
+                    &status.limit.to_string(),
+                );
+                let title = alert.title.clone();
+                if let Some(notifier) = notifier.clone() {
+                    // Delivery blocks (up to a few seconds on a hung service): off the async
+                    // threads. The alert is remembered either way; a missing notification
+                    // service must not stop the answer that triggered the check.
+                    let delivered =
+                        tokio::task::spawn_blocking(move || notifier.notify(&alert)).await;
+                    match delivered {
+                        Ok(Ok(())) => {}
+                        Ok(Err(error)) => {
+                            eprintln!("tokenwise: could not show a budget alert: {error}")
+                        }
+                        Err(join) => eprintln!("tokenwise: budget alert crashed: {join}"),
+                    }
+                }
+                raised.push(title);
+            }
+        }
+        Ok(raised)
+    }
+
+    /// The spend view: the last 30 days by tier, the costliest conversations, the savings.
+    pub async fn spend_overview(&self) -> Result<SpendOverview, AppError> {
+        let (config, _) = self.budgets.config();
+        let calendar = config
+            .as_ref()
+            .map_or_else(Calendar::utc, |c| *c.calendar());
+        let now = self.budget_now();
+        let today = calendar.window(WindowKind::Day, now)?;
+        // Day starts going back from today, then today's end.
+        let mut starts = vec![today.start_ms, today.end_ms];
+        for _ in 1..SPEND_CHART_DAYS {
+            let previous = calendar.window(WindowKind::Day, starts[0] - 1)?;
+            starts.insert(0, previous.start_ms);
+        }
+        let filter = ScopeFilter::user(self.scopes(config.as_ref()).user_id);
+        let buckets = self.store.spend_by_bucket(&filter, &starts).await?;
+        let days: Vec<DaySpend> = buckets
+            .into_iter()
+            .map(|bucket| DaySpend {
+                start_ms: bucket.start_ms,
+                by_tier: bucket
+                    .by_tier
+                    .into_iter()
+                    .map(|(tier, cost)| TierSpend {
+                        tier,
+                        cost: Money::from_micros(cost),
+                    })
+                    .collect(),
+                saved: Money::from_micros(bucket.saved_micros),
+            })
+            .collect();
+        let spent = days
+            .iter()
+            .flat_map(|d| d.by_tier.iter())
+            .fold(Money::ZERO, |sum, t| sum.saturating_add(t.cost));
+        let saved = days
+            .iter()
+            .fold(Money::ZERO, |sum, d| sum.saturating_add(d.saved));
+        let top_conversations = self
+            .store
+            .top_conversations(starts[0], 5)
+            .await?
+            .into_iter()
+            .map(|c| ConversationCost {
+                conversation_id: c.conversation_id,
+                title: c.title,
+                cost: Money::from_micros(c.cost_micros),
+                saved: Money::from_micros(c.saved_micros),
+                requests: u32::try_from(c.requests).unwrap_or(u32::MAX),
+            })
+            .collect();
+        Ok(SpendOverview {
+            days,
+            top_conversations,
+            spent,
+            saved,
+            time_zone: calendar.zone_name().to_string(),
+        })
+    }
+
+    /// Ledger rows since `since_ms`, for `tokenwise usage`.
+    pub async fn ledger(
+        &self,
+        since_ms: i64,
+        filter: &ScopeFilter,
+    ) -> Result<Vec<LedgerRow>, AppError> {
+        Ok(self.store.ledger_rows(since_ms, filter).await?)
+    }
+}
+
+fn store_scope(kind: tokenwise_quota::ScopeKind) -> tokenwise_store::ScopeKind {
+    match kind {
+        tokenwise_quota::ScopeKind::User => tokenwise_store::ScopeKind::User,
+        tokenwise_quota::ScopeKind::Team => tokenwise_store::ScopeKind::Team,
+        tokenwise_quota::ScopeKind::Project => tokenwise_store::ScopeKind::Project,
+    }
+}
+
+fn store_scopes(scopes: &Scopes) -> ScopeIds {
+    ScopeIds {
+        user_id: scopes.user_id.clone(),
+        team_id: scopes.team_id.clone(),
+        project_id: scopes.project_id.clone(),
+    }
+}
+
+fn scope_label(status: &BudgetStatus) -> String {
+    match status.scope_kind {
+        tokenwise_quota::ScopeKind::User => format!("You ({})", status.scope_id),
+        tokenwise_quota::ScopeKind::Team => format!("Team {}", status.scope_id),
+        tokenwise_quota::ScopeKind::Project => format!("Project {}", status.scope_id),
+    }
+}
+
+fn window_label(kind: WindowKind) -> &'static str {
+    match kind {
+        WindowKind::Day => "day",
+        WindowKind::Week => "week",
+        WindowKind::Month => "month",
+    }
+}
