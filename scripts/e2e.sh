@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
 export TOKENWISE_APP_BINARY="$(realpath "$TARGET/release/tokenwise-desktop")"
+export TOKENWISE_CLI_BINARY="$(realpath "$TARGET/release/tokenwise")"
+# The app charges requests to $USER when no budget file names the user.
+export USER="${USER:-$(id -un)}"
 export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
 export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
 export TOKENWISE_DATA_DIR="$(mktemp -d)"

@@ -2,6 +2,9 @@
 // and WebKitWebDriver, answering from the real SmolLM2 model. Started by scripts/e2e.sh, which
 // provides the display, the D-Bus session, tauri-driver and a fresh data folder.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
 
@@ -122,6 +125,71 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
     });
     assert.equal((await driver.findAll("message-user")).length, 1);
     await driver.screenshot(`${ARTIFACTS}/chat-after-restart.png`);
+  } finally {
+    await driver.quit();
+  }
+});
+
+/** Writes cloud spend into the app's real ledger, as the escalation path records it. */
+function seedSpend(rows) {
+  const database = join(process.env.TOKENWISE_DATA_DIR, "tokenwise.sqlite3");
+  const script = `
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for r in json.loads(sys.argv[2]):
+    db.execute("INSERT INTO ledger (request_id, created_at_ms, user_id, tier, provider, model, "
+               "tokens_in, tokens_out, cost_micros, estimate_micros, status, settled_at_ms) "
+               "VALUES (?, ?, ?, ?, ?, ?, 1000, 200, ?, ?, 'settled', ?)",
+               (r['id'], r['at'], r['user'], r['tier'], r['provider'], r['model'], r['cost'], r['cost'], r['at']))
+db.commit()
+`;
+  execFileSync("python3", ["-c", script, database, JSON.stringify(rows)]);
+}
+
+test("the budget meter and the spend view show the ledger, and agree with tokenwise usage", async () => {
+  const user = process.env.USER;
+  assert.ok(user, "scripts/e2e.sh exports USER");
+  const DAY = 86_400_000;
+  const now = Date.now();
+  writeFileSync(
+    join(process.env.TOKENWISE_DATA_DIR, "budgets.toml"),
+    `time_zone = "UTC"\n[identity]\nuser_id = "${user}"\n\n` +
+      `[[budget]]\nscope = "user"\nid = "${user}"\nwindow = "day"\nlimit_usd = "5.00"\n\n` +
+      `[[budget]]\nscope = "user"\nid = "${user}"\nwindow = "month"\nlimit_usd = "50.00"\nmode = "soft"\n`,
+  );
+  seedSpend([
+    { id: "e2e-1", at: now - 1_000, user, tier: "frontier", provider: "openai", model: "gpt-4o", cost: 1_200_000 },
+    { id: "e2e-2", at: now - 3 * DAY, user, tier: "mid", provider: "openai", model: "gpt-4o-mini", cost: 400_000 },
+  ]);
+  const usage = JSON.parse(
+    execFileSync(process.env.TOKENWISE_CLI_BINARY, ["usage", "--json"], { encoding: "utf8" }),
+  );
+  const day = usage.budgets.statuses.find((s) => s.windowKind === "day");
+  assert.equal(day.spent, 1_200_000);
+  assert.equal(day.limit, 5_000_000);
+
+  const driver = await WebDriver.start(DRIVER, APP);
+  try {
+    // The meter: today's spend of today's limit, as the CLI computed it to the micro-dollar.
+    const meterDay = await driver.waitFor("the budget meter", async () => {
+      const cells = await driver.findAll("meter-day");
+      return cells.length > 0 ? cells[0] : null;
+    });
+    assert.match(await driver.text(meterDay), /\$1\.20 \/ \$5\.00/);
+    await driver.screenshot(`${ARTIFACTS}/budget-meter.png`);
+
+    await driver.click(await driver.find("spend-toggle"));
+    await driver.waitFor("the spend chart", () => driver.find("spend-chart"));
+    const bars = await driver.findAll("spend-bar");
+    assert.equal(bars.length, 2, "a bar for each day with spend");
+    const shownTotal = await driver.text(await driver.find("spend-total"));
+    assert.equal(usage.spend.spent, 1_600_000);
+    assert.equal(shownTotal, "$1.60");
+    assert.ok(usage.spend.saved > 0, "the local answer of the first test saved something");
+    const shownSaved = await driver.text(await driver.find("spend-saved"));
+    assert.match(shownSaved, /^\$0\.\d+$/);
+    assert.equal(usage.totals.costMicros, 1_600_000);
+    await driver.screenshot(`${ARTIFACTS}/spend-view.png`);
   } finally {
     await driver.quit();
   }

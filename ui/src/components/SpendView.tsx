@@ -61,7 +61,7 @@ export function SpendView({ overview }: { overview: SpendOverview }) {
                   );
                 })}
               {i % 5 === 0 && (
-                <text x={i * slot + slot / 2} y={HEIGHT + 14} text-anchor="middle" class="axis">
+                <text x={i * slot + 2} y={HEIGHT + 14} text-anchor="start" class="axis">
                   {dayLabel(day.startMs)}
                 </text>
               )}
