@@ -120,6 +120,7 @@ beforeEach(() => {
           return {
             engine: { state: "ready", model: "SmolLM2-135M-Instruct Q4_1", contextTokens: 8192 },
             historyWarning: null,
+            catalogWarning: null,
             databasePath: "/tmp/db",
             modelsDir: "/tmp/models",
           };

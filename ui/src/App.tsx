@@ -194,6 +194,11 @@ export function App({ api }: { api: Api }) {
             {status.historyWarning}
           </div>
         )}
+        {status?.catalogWarning && (
+          <div class="banner warning" data-testid="catalog-warning">
+            {status.catalogWarning}
+          </div>
+        )}
         {sidebarError && (
           <div class="banner error" onClick={() => setSidebarError(null)}>
             {sidebarError}

@@ -15,7 +15,10 @@ use tokenwise_quota::{
     tightest, window_checks, BudgetConfig, BudgetConfigSlot, BudgetStatus, Calendar, Headroom,
     MonotonicNow, Scopes, WindowKind,
 };
-use tokenwise_store::{LedgerRow, LocalRecord, ScopeFilter, ScopeIds};
+use tokenwise_store::{
+    LedgerRow, LocalRecord, Reservation, ReserveRequest, ScopeFilter, ScopeIds, SettleInput,
+    WindowCheck,
+};
 use ts_rs::TS;
 
 use crate::error::AppError;
@@ -23,6 +26,10 @@ use crate::facade::Tokenwise;
 
 /// Days shown in the spend chart.
 pub const SPEND_CHART_DAYS: usize = 30;
+
+/// How long a reservation holds its money if it is never settled or released (a crashed
+/// call): longer than the slowest cloud answer, short enough to free the budget the same hour.
+pub const RESERVATION_TTL_MS: i64 = 15 * 60 * 1000;
 
 /// The budget file as last read, and the floor under "now".
 pub(crate) struct BudgetState {
@@ -370,6 +377,82 @@ impl Tokenwise {
             saved,
             time_zone: calendar.zone_name().to_string(),
         })
+    }
+
+    /// Reserves `decision.max_cost` in every budget window that applies, atomically: refused
+    /// (`budget_exceeded`, naming the window) if any hard window would go over. The caller
+    /// then [`settle`](Self::settle_cloud)s to the actual cost or
+    /// [`release`](Self::release_cloud)s on failure; an abandoned reservation expires after
+    /// [`RESERVATION_TTL_MS`].
+    pub async fn reserve_cloud(
+        &self,
+        request_id: &str,
+        conversation_id: Option<&str>,
+        decision: &RouteDecision,
+    ) -> Result<Reservation, AppError> {
+        let (config, _) = self.budgets.config();
+        let now = self.budget_now();
+        let scopes = self.scopes(config.as_ref());
+        let plans = match &config {
+            Some(config) => window_checks(config, &scopes, now)?,
+            None => Vec::new(),
+        };
+        let checks = plans
+            .iter()
+            .map(|plan| WindowCheck {
+                scope_kind: store_scope(plan.scope_kind),
+                scope_id: plan.scope_id.clone(),
+                window_kind: plan.window_kind.as_str().to_string(),
+                start_ms: plan.start_ms,
+                end_ms: plan.end_ms,
+                limit_micros: plan.limit.micros(),
+                hard: plan.hard,
+            })
+            .collect();
+        Ok(self
+            .store
+            .reserve(&ReserveRequest {
+                request_id: request_id.to_string(),
+                created_at_ms: now,
+                scopes: store_scopes(&scopes),
+                conversation_id: conversation_id.map(str::to_string),
+                tier: decision.tier_id.clone(),
+                provider: decision.provider.clone(),
+                model: decision.model.clone(),
+                estimate_micros: decision.estimated_cost.micros(),
+                amount_micros: decision.max_cost.micros(),
+                ttl_ms: RESERVATION_TTL_MS,
+                checks,
+            })
+            .await?)
+    }
+
+    /// Settles a reservation to what the call actually cost, then raises any alert the spend
+    /// crossed.
+    pub async fn settle_cloud(
+        &self,
+        request_id: &str,
+        tokens_in: u32,
+        tokens_out: u32,
+        cost: Money,
+    ) -> Result<Vec<String>, AppError> {
+        self.store
+            .settle(
+                request_id,
+                &SettleInput {
+                    tokens_in,
+                    tokens_out,
+                    cost_micros: cost.micros(),
+                    settled_at_ms: self.budget_now(),
+                },
+            )
+            .await?;
+        self.check_budget_alerts().await
+    }
+
+    /// Gives a reservation's money back (the call failed or was cancelled).
+    pub async fn release_cloud(&self, request_id: &str) -> Result<(), AppError> {
+        Ok(self.store.release(request_id, self.budget_now()).await?)
     }
 
     /// Ledger rows since `since_ms`, for `tokenwise usage`.

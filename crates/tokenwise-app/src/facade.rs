@@ -24,6 +24,8 @@ pub struct AppStatus {
     /// Set when the history database could not be opened: says why, and that this session's
     /// chats are kept in memory only.
     pub history_warning: Option<String>,
+    /// Set when the tier catalog file could not be used: says why (the built-in one applies).
+    pub catalog_warning: Option<String>,
     pub database_path: String,
     pub models_dir: String,
 }
@@ -32,6 +34,7 @@ pub struct AppStatus {
 pub struct Tokenwise {
     pub(crate) store: Store,
     history_warning: Option<String>,
+    catalog_warning: Option<String>,
     engine: RwLock<Option<Arc<dyn ChatEngine>>>,
     engine_status: watch::Sender<EngineStatus>,
     pub(crate) running: Mutex<Option<CancellationToken>>,
@@ -54,17 +57,19 @@ impl Tokenwise {
             }
         };
         let latest_ledger_ms = store.latest_ledger_ms().await?;
+        let (triage, catalog_warning) = Triage::with_catalog_file(&paths.tiers_file())?;
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });
         Ok(Self {
             store,
             history_warning,
+            catalog_warning,
             engine: RwLock::new(None),
             engine_status,
             running: Mutex::new(None),
             clock,
-            triage: Triage::embedded()?,
+            triage,
             budgets: BudgetState::new(paths.budgets_file(), latest_ledger_ms),
             paths,
         })
@@ -79,6 +84,7 @@ impl Tokenwise {
         AppStatus {
             engine: self.engine_status.borrow().clone(),
             history_warning: self.history_warning.clone(),
+            catalog_warning: self.catalog_warning.clone(),
             database_path: self.store.path().display().to_string(),
             models_dir: self.paths.models_dir.display().to_string(),
         }

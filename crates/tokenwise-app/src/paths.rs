@@ -53,6 +53,14 @@ impl AppPaths {
         self.data_dir.join("tokenwise.sqlite3")
     }
 
+    /// A tier catalog that replaces the built-in one (`models/tiers.toml`'s format):
+    /// `TOKENWISE_TIERS_FILE`, else `tiers.toml` in the data folder, used when it exists.
+    pub fn tiers_file(&self) -> PathBuf {
+        std::env::var_os("TOKENWISE_TIERS_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.data_dir.join("tiers.toml"))
+    }
+
     /// The budget file (`docs/budgets.md`): `TOKENWISE_BUDGETS_FILE`, else `budgets.toml` in
     /// the data folder. Until the company sync lands, this is where budgets come from.
     pub fn budgets_file(&self) -> PathBuf {

@@ -69,6 +69,29 @@ impl Triage {
         Ok(Self::new(classifier, catalog))
     }
 
+    /// The embedded classifier with the catalog at `tiers_file` when that file exists. A file
+    /// that does not validate leaves the built-in catalog in force; its problem is returned.
+    pub fn with_catalog_file(
+        tiers_file: &std::path::Path,
+    ) -> Result<(Self, Option<String>), AppError> {
+        let mut triage = Self::embedded()?;
+        if !tiers_file.exists() {
+            return Ok((triage, None));
+        }
+        match TierCatalog::load(tiers_file) {
+            Ok(catalog) => {
+                triage.catalog = catalog;
+                Ok((triage, None))
+            }
+            Err(error) => Ok((
+                triage,
+                Some(format!(
+                    "{error} Until then, the built-in tier catalog is used."
+                )),
+            )),
+        }
+    }
+
     pub fn new(classifier: Classifier, catalog: TierCatalog) -> Self {
         Self {
             classifier,

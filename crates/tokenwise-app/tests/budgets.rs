@@ -305,3 +305,99 @@ async fn a_clock_set_back_does_not_reopen_a_closed_day() {
         "still the 30th's window"
     );
 }
+
+fn frontier_decision(max_cost: i64) -> tokenwise_core::RouteDecision {
+    tokenwise_core::RouteDecision {
+        tier_id: "frontier".into(),
+        tier: tokenwise_core::Tier::Complex,
+        model: "gpt-4o".into(),
+        model_name: "gpt-4o".into(),
+        provider: "openai".into(),
+        kind: TierKind::Cloud,
+        estimated_cost: Money::from_micros(max_cost / 2),
+        max_cost: Money::from_micros(max_cost),
+        budget_remaining: None,
+        needs_confirmation: true,
+        cloud_available: true,
+        reason: RouteReason::Classified,
+        skipped: Vec::new(),
+        explanation: "complex → frontier".into(),
+    }
+}
+
+#[tokio::test]
+async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_actual() {
+    let fixture = Fixture::new(Some(BUDGETS));
+    let app = fixture.app().await;
+    let notifier = Arc::new(RecordingNotifier::new());
+    app.set_notifier(notifier.clone());
+
+    let reservation = app
+        .reserve_cloud("c1", None, &frontier_decision(700_000))
+        .await
+        .unwrap();
+    assert_eq!(reservation.reserved_micros, 700_000);
+    assert_eq!(
+        reservation.windows.len(),
+        2,
+        "the day (hard) and the team month (soft)"
+    );
+    let day = &app.budget_overview().await.unwrap().statuses[0];
+    assert_eq!(day.reserved, Money::from_micros(700_000));
+
+    // A second maximum that does not fit today's hard $1.00 is refused, naming the window.
+    let error = app
+        .reserve_cloud("c2", None, &frontier_decision(400_000))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "budget_exceeded");
+    assert!(error.to_string().contains("daily"), "{error}");
+
+    // The call cost less than its maximum: settle frees the rest, and 50 % is announced.
+    let raised = app
+        .settle_cloud("c1", 900, 300, Money::from_micros(520_000))
+        .await
+        .unwrap();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let day = &app.budget_overview().await.unwrap().statuses[0];
+    assert_eq!(
+        (day.spent, day.reserved),
+        (Money::from_micros(520_000), Money::ZERO)
+    );
+
+    app.reserve_cloud("c3", None, &frontier_decision(400_000))
+        .await
+        .unwrap();
+    app.release_cloud("c3").await.unwrap();
+    let day = &app.budget_overview().await.unwrap().statuses[0];
+    assert_eq!(
+        (day.spent, day.reserved),
+        (Money::from_micros(520_000), Money::ZERO)
+    );
+}
+
+#[tokio::test]
+async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_reported() {
+    let fixture = Fixture::new(None);
+    let catalog = include_str!("../../../models/tiers.toml").replace("gpt-4o-mini", "company-mini");
+    std::fs::write(fixture.dir.path().join("tiers.toml"), &catalog).unwrap();
+    let app = fixture.app().await;
+    assert_eq!(app.status().catalog_warning, None);
+    let medium = "Explain how a hash map works and when to prefer a B-tree instead, with a short example in Python. ".repeat(3);
+    let decision = app
+        .route(RouteQuery {
+            conversation_id: None,
+            prompt: medium,
+            choice: UserChoice::Entry { id: "mid".into() },
+        })
+        .await
+        .unwrap();
+    assert_eq!(decision.model, "company-mini", "{}", decision.explanation);
+
+    drop(app);
+    std::fs::write(fixture.dir.path().join("tiers.toml"), "[[tier]]\nid = 7\n").unwrap();
+    let app = fixture.app().await;
+    let warning = app.status().catalog_warning.expect("reported");
+    assert!(warning.contains("tiers.toml"), "{warning}");
+    assert!(warning.contains("built-in"), "{warning}");
+}

@@ -172,3 +172,59 @@ fn classify_jsonl_marks_bad_lines_and_fails_at_the_end() {
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("1 of 2 lines"));
 }
+
+#[test]
+fn usage_prints_budgets_and_the_ledger_and_json_in_micro_dollars() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("budgets.toml"),
+        "time_zone = \"UTC\"\n[identity]\nuser_id = \"alice\"\n\n[[budget]]\nscope = \"user\"\nid = \"alice\"\nwindow = \"day\"\nlimit_usd = \"5.00\"\n",
+    )
+    .unwrap();
+    let output = tokenwise(data.path()).args(["usage"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("user alice"), "{text}");
+    assert!(text.contains("$5.00"), "{text}");
+
+    let output = tokenwise(data.path())
+        .args(["usage", "--json", "--since", "7d", "--scope", "user:alice"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["budgets"]["statuses"][0]["limit"], 5_000_000);
+    assert_eq!(json["budgets"]["statuses"][0]["spent"], 0);
+    assert_eq!(json["spend"]["days"].as_array().unwrap().len(), 30);
+    assert_eq!(json["totals"]["requests"], 0);
+
+    let output = tokenwise(data.path())
+        .args(["usage", "--scope", "everyone"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("user:ID"));
+}
+
+#[test]
+fn usage_names_a_broken_budget_file_and_its_line() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("budgets.toml"),
+        "time_zone = \"Mars/Olympus\"\n[identity]\nuser_id = \"alice\"\n",
+    )
+    .unwrap();
+    let output = tokenwise(data.path()).args(["usage"]).output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("budgets.toml"), "{stderr}");
+    assert!(stderr.contains("line 1"), "{stderr}");
+}

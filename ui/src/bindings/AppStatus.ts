@@ -9,4 +9,8 @@ export type AppStatus = { engine: EngineStatus,
  * Set when the history database could not be opened: says why, and that this session's
  * chats are kept in memory only.
  */
-historyWarning: string | null, databasePath: string, modelsDir: string, };
+historyWarning: string | null, 
+/**
+ * Set when the tier catalog file could not be used: says why (the built-in one applies).
+ */
+catalogWarning: string | null, databasePath: string, modelsDir: string, };
