@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Tokenwise needs on a fresh Debian 12 / Ubuntu machine, skipping what is there:
 # the WebKitGTK/GTK build libraries (apt), Node packages for the UI (npm ci), and with `test`
-# also Xvfb, D-Bus, the dunst notification daemon, WebKitWebDriver (apt) and tauri-driver
-# (cargo install).
+# also Xvfb, D-Bus, the dunst notification daemon, WebKitWebDriver (apt), tauri-driver
+# (cargo install) and a LiteLLM proxy in the virtualenv target/litellm-venv (pip) for
+# tokenwise-cloud's tests (they read TOKENWISE_LITELLM_BIN, default
+# target/litellm-venv/bin/litellm).
 # Usage: scripts/install-deps.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,8 @@ command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 if [ "$MODE" = test ]; then
     # dunst: a real notification daemon for tokenwise-notify's delivery test.
     APT_PACKAGES+=(xvfb xauth dbus dbus-x11 dunst webkit2gtk-driver xdotool imagemagick)
+    # python3-venv: the virtualenv for the LiteLLM proxy (Debian ships venv separately).
+    APT_PACKAGES+=(python3-venv)
 fi
 
 missing=()
@@ -51,4 +55,17 @@ fi
 if [ "$MODE" = test ] && ! command -v tauri-driver >/dev/null 2>&1; then
     echo "install-deps: cargo install tauri-driver"
     cargo install tauri-driver --locked --quiet
+fi
+
+# A real LiteLLM proxy for tokenwise-cloud's integration tests, pinned to the version they were
+# verified with. Always under the repository's target/ (not CARGO_TARGET_DIR) so the tests find
+# it at a stable path; TOKENWISE_LITELLM_BIN points elsewhere if wanted.
+LITELLM_VERSION=1.108.7
+LITELLM_VENV=target/litellm-venv
+if [ "$MODE" = test ] && ! "$LITELLM_VENV/bin/python" -m pip show litellm 2>/dev/null \
+        | grep -qx "Version: $LITELLM_VERSION"; then
+    echo "install-deps: pip install litellm[proxy]==$LITELLM_VERSION ($LITELLM_VENV)"
+    python3 -m venv "$LITELLM_VENV"
+    "$LITELLM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "litellm[proxy]==$LITELLM_VERSION"
 fi
