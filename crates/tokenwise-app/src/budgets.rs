@@ -9,15 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::{GenerationStats, Money, RouteDecision, Tier};
+use tokenwise_core::{GenerationStats, Money, RouteDecision, ScopeKind, Tier};
 use tokenwise_notify::{budget_alert, Notifier};
 use tokenwise_quota::{
     tightest, window_checks, BudgetConfig, BudgetConfigSlot, BudgetStatus, Calendar, Headroom,
     MonotonicNow, Scopes, WindowKind,
 };
 use tokenwise_store::{
-    LedgerRow, LocalRecord, Reservation, ReserveRequest, ScopeFilter, ScopeIds, SettleInput,
-    WindowCheck,
+    LedgerRow, LocalRecord, Reservation, ReserveRequest, ScopeFilter, SettleInput, WindowCheck,
 };
 use ts_rs::TS;
 
@@ -197,7 +196,7 @@ impl Tokenwise {
         let plans = window_checks(config, &scopes, now)?;
         let mut statuses = Vec::with_capacity(plans.len());
         for plan in &plans {
-            let kind = store_scope(plan.scope_kind);
+            let kind = plan.scope_kind;
             let totals = self
                 .store
                 .window_totals(kind, &plan.scope_id, plan.start_ms, plan.end_ms, now)
@@ -245,7 +244,7 @@ impl Tokenwise {
                 request_id: request_id.to_string(),
                 created_at_ms: self.budget_now(),
                 conversation_id: Some(conversation_id.to_string()),
-                scopes: store_scopes(&scopes),
+                scopes: scopes.clone(),
                 tier: decision.tier_id.clone(),
                 provider: decision.provider.clone(),
                 model: stats.model.clone(),
@@ -280,7 +279,7 @@ impl Tokenwise {
                 let first_time = self
                     .store
                     .mark_alert_sent(
-                        store_scope(status.scope_kind),
+                        status.scope_kind,
                         &status.scope_id,
                         status.window_kind.as_str(),
                         status.start_ms,
@@ -400,7 +399,7 @@ impl Tokenwise {
         let checks = plans
             .iter()
             .map(|plan| WindowCheck {
-                scope_kind: store_scope(plan.scope_kind),
+                scope_kind: plan.scope_kind,
                 scope_id: plan.scope_id.clone(),
                 window_kind: plan.window_kind.as_str().to_string(),
                 start_ms: plan.start_ms,
@@ -414,7 +413,7 @@ impl Tokenwise {
             .reserve(&ReserveRequest {
                 request_id: request_id.to_string(),
                 created_at_ms: now,
-                scopes: store_scopes(&scopes),
+                scopes: scopes.clone(),
                 conversation_id: conversation_id.map(str::to_string),
                 tier: decision.tier_id.clone(),
                 provider: decision.provider.clone(),
@@ -465,27 +464,11 @@ impl Tokenwise {
     }
 }
 
-fn store_scope(kind: tokenwise_quota::ScopeKind) -> tokenwise_store::ScopeKind {
-    match kind {
-        tokenwise_quota::ScopeKind::User => tokenwise_store::ScopeKind::User,
-        tokenwise_quota::ScopeKind::Team => tokenwise_store::ScopeKind::Team,
-        tokenwise_quota::ScopeKind::Project => tokenwise_store::ScopeKind::Project,
-    }
-}
-
-fn store_scopes(scopes: &Scopes) -> ScopeIds {
-    ScopeIds {
-        user_id: scopes.user_id.clone(),
-        team_id: scopes.team_id.clone(),
-        project_id: scopes.project_id.clone(),
-    }
-}
-
 fn scope_label(status: &BudgetStatus) -> String {
     match status.scope_kind {
-        tokenwise_quota::ScopeKind::User => format!("You ({})", status.scope_id),
-        tokenwise_quota::ScopeKind::Team => format!("Team {}", status.scope_id),
-        tokenwise_quota::ScopeKind::Project => format!("Project {}", status.scope_id),
+        ScopeKind::User => format!("You ({})", status.scope_id),
+        ScopeKind::Team => format!("Team {}", status.scope_id),
+        ScopeKind::Project => format!("Project {}", status.scope_id),
     }
 }
 

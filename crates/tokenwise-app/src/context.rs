@@ -79,8 +79,12 @@ mod tests {
     use tokenwise_core::{CancellationToken, GenerationOutcome, GenerationRequest};
     use tokio::sync::mpsc::UnboundedSender;
 
-    /// Counts one token per word plus two per message, like a chat template's markers.
-    struct WordCounter;
+    /// Counts one token per word plus two per message, like a chat template's markers, and
+    /// how often it was asked to.
+    #[derive(Default)]
+    struct WordCounter {
+        calls: std::sync::atomic::AtomicUsize,
+    }
 
     #[async_trait]
     impl ChatEngine for WordCounter {
@@ -91,38 +95,11 @@ mod tests {
             100
         }
         async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(messages
                 .iter()
                 .map(|m| m.content.split_whitespace().count() as u32 + 2)
                 .sum())
-        }
-        async fn generate(
-            &self,
-            _: GenerationRequest,
-            _: UnboundedSender<String>,
-            _: CancellationToken,
-        ) -> Result<GenerationOutcome, Error> {
-            unreachable!("fitting never generates")
-        }
-    }
-
-    /// A [`WordCounter`] that also counts how often it was asked to tokenize.
-    #[derive(Default)]
-    struct CountingWordCounter {
-        calls: std::sync::atomic::AtomicUsize,
-    }
-
-    #[async_trait]
-    impl ChatEngine for CountingWordCounter {
-        fn model_name(&self) -> String {
-            WordCounter.model_name()
-        }
-        fn context_tokens(&self) -> u32 {
-            WordCounter.context_tokens()
-        }
-        async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
-            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            WordCounter.count_prompt_tokens(messages).await
         }
         async fn generate(
             &self,
@@ -141,7 +118,7 @@ mod tests {
     #[tokio::test]
     async fn everything_fits_nothing_dropped() {
         let history = vec![words(Role::User, 3), words(Role::Assistant, 3)];
-        let fitted = fit(&WordCounter, history, words(Role::User, 3), 100)
+        let fitted = fit(&WordCounter::default(), history, words(Role::User, 3), 100)
             .await
             .unwrap();
         assert_eq!(fitted.messages.len(), 3);
@@ -158,7 +135,7 @@ mod tests {
             words(Role::Assistant, 3),  // 5
         ];
         // question 5 tokens; budget 20 keeps only the last turn (5 + 5 + 5 = 15).
-        let fitted = fit(&WordCounter, history, words(Role::User, 3), 20)
+        let fitted = fit(&WordCounter::default(), history, words(Role::User, 3), 20)
             .await
             .unwrap();
         assert_eq!(fitted.dropped_history_messages, 2);
@@ -169,7 +146,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_question_too_long_on_its_own_is_refused_with_its_size() {
-        let error = fit(&WordCounter, vec![], words(Role::User, 50), 20)
+        let error = fit(&WordCounter::default(), vec![], words(Role::User, 50), 20)
             .await
             .unwrap_err();
         assert_eq!(
@@ -184,7 +161,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_long_conversation_is_cut_with_few_tokenizations() {
-        let counter = CountingWordCounter::default();
+        let counter = WordCounter::default();
         let history: Vec<PromptMessage> = (0..200)
             .flat_map(|_| [words(Role::User, 3), words(Role::Assistant, 3)])
             .collect();
@@ -206,7 +183,7 @@ mod tests {
             words(Role::User, 3),       // 5
             words(Role::Assistant, 3),  // 5
         ];
-        let fitted = fit(&WordCounter, history, words(Role::User, 3), 14)
+        let fitted = fit(&WordCounter::default(), history, words(Role::User, 3), 14)
             .await
             .unwrap();
         assert_eq!(fitted.dropped_history_messages, 3);

@@ -13,7 +13,7 @@ use tokenwise_notify::RecordingNotifier;
 use tokenwise_store::{ReserveRequest, ScopeIds, ScopeKind, SettleInput, Store, WindowCheck};
 use tokio::sync::mpsc::UnboundedSender;
 
-/// 2026-11-30 12:00 UTC (13:00 in Berlin).
+/// 2025-11-30 12:00 UTC (13:00 in Berlin).
 const NOON: i64 = 1_764_504_000_000;
 const HOUR: i64 = 3_600_000;
 
@@ -210,7 +210,7 @@ async fn the_meter_shows_each_window_tightest_first_and_alerts_fire_once_ever() 
     assert_eq!(day.spent, Money::from_micros(850_000));
     assert_eq!(day.remaining, Money::from_micros(150_000));
     assert_eq!(day.percent_used, 85);
-    // Berlin midnight, 2026-12-01 00:00 CET = 23:00 UTC.
+    // Berlin midnight, 2025-12-01 00:00 CET = 23:00 UTC.
     assert_eq!(day.resets_at_ms, NOON + 11 * HOUR);
 
     let raised = app.check_budget_alerts().await.unwrap();

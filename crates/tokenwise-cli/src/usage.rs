@@ -5,8 +5,7 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use serde::Serialize;
 use tokenwise_app::{AppPaths, BudgetOverview, LedgerRow, ScopeFilter, SpendOverview, Tokenwise};
-use tokenwise_core::{Clock, Money, SystemClock};
-use tokenwise_store::ScopeKind;
+use tokenwise_core::{Clock, Money, ScopeKind, SystemClock};
 
 #[derive(clap::Args)]
 pub struct UsageArgs {
@@ -230,7 +229,7 @@ mod tests {
 
     #[test]
     fn since_takes_a_date_or_days_back() {
-        assert_eq!(parse_since("2026-11-30", 0).unwrap(), 1_764_460_800_000);
+        assert_eq!(parse_since("2026-11-30", 0).unwrap(), 1_795_996_800_000);
         assert_eq!(parse_since("7d", 10 * DAY_MS).unwrap(), 3 * DAY_MS);
         assert!(parse_since("yesterday", 0)
             .unwrap_err()

@@ -26,6 +26,7 @@ pub mod events;
 pub mod generation;
 pub mod money;
 pub mod router;
+pub mod scope;
 pub mod tier;
 pub mod tiers;
 
@@ -40,6 +41,7 @@ pub use router::{
     route, AllowedTiers, BudgetHeadroom, FixedHeadroom, NoBudget, RouteDecision, RouteInput,
     RouteReason, SkipCause, SkippedTier, UserChoice,
 };
+pub use scope::{ScopeKind, Scopes};
 pub use tier::Tier;
 pub use tiers::{TierCatalog, TierEntry, TierKind};
 pub use tokio_util::sync::CancellationToken;

@@ -24,41 +24,14 @@ use sqlx::Row;
 use crate::error::StoreError;
 use crate::open::Store;
 
-/// The kind of a budget scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ScopeKind {
-    User,
-    Team,
-    Project,
-}
+pub use tokenwise_core::ScopeKind;
 
-impl ScopeKind {
-    /// The name stored in the database: `user`, `team` or `project`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::User => "user",
-            ScopeKind::Team => "team",
-            ScopeKind::Project => "project",
-        }
-    }
-
-    /// The inverse of [`ScopeKind::as_str`].
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "user" => Some(ScopeKind::User),
-            "team" => Some(ScopeKind::Team),
-            "project" => Some(ScopeKind::Project),
-            _ => None,
-        }
-    }
-
-    /// The ledger column holding this scope's id (a constant, safe to put into SQL).
-    fn column(self) -> &'static str {
-        match self {
-            ScopeKind::User => "user_id",
-            ScopeKind::Team => "team_id",
-            ScopeKind::Project => "project_id",
-        }
+/// The ledger column holding a scope's id (a constant, safe to put into SQL).
+fn column(kind: ScopeKind) -> &'static str {
+    match kind {
+        ScopeKind::User => "user_id",
+        ScopeKind::Team => "team_id",
+        ScopeKind::Project => "project_id",
     }
 }
 
@@ -104,23 +77,7 @@ impl LedgerStatus {
 
 /// The scopes a request is charged to: always the user, and the user's team and the chosen
 /// project where they apply.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScopeIds {
-    pub user_id: String,
-    pub team_id: Option<String>,
-    pub project_id: Option<String>,
-}
-
-impl ScopeIds {
-    /// The id this request carries for a scope kind, if it is charged to one.
-    pub fn id(&self, kind: ScopeKind) -> Option<&str> {
-        match kind {
-            ScopeKind::User => Some(self.user_id.as_str()),
-            ScopeKind::Team => self.team_id.as_deref(),
-            ScopeKind::Project => self.project_id.as_deref(),
-        }
-    }
-}
+pub type ScopeIds = tokenwise_core::Scopes;
 
 /// Which rows a report covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -145,7 +102,7 @@ impl ScopeFilter {
     fn condition(&self) -> (String, Option<&str>) {
         match self {
             ScopeFilter::All => ("1 = 1".to_string(), None),
-            ScopeFilter::Scope { kind, id } => (format!("{} = ?", kind.column()), Some(id)),
+            ScopeFilter::Scope { kind, id } => (format!("{} = ?", column(*kind)), Some(id)),
         }
     }
 }
@@ -349,7 +306,7 @@ fn committed_sql(kind: ScopeKind) -> String {
              WHEN status = 'reserved' AND expires_at_ms > ?1 THEN reserved_micros \
              ELSE 0 END), 0) \
          FROM ledger WHERE {} = ?2 AND created_at_ms >= ?3 AND created_at_ms < ?4",
-        kind.column()
+        column(kind)
     )
 }
 
@@ -586,7 +543,7 @@ impl Store {
                COUNT(CASE WHEN status IN ('settled', 'local') \
                             OR (status = 'reserved' AND expires_at_ms > ?1) THEN 1 END) AS requests \
              FROM ledger WHERE {} = ?2 AND created_at_ms >= ?3 AND created_at_ms < ?4",
-            scope_kind.column()
+            column(scope_kind)
         );
         let row = sqlx::query(&sql)
             .bind(now_ms)
