@@ -326,12 +326,14 @@ impl Tokenwise {
             .map_or_else(Calendar::utc, |c| *c.calendar());
         let now = self.budget_now();
         let today = calendar.window(WindowKind::Day, now)?;
-        // Day starts going back from today, then today's end.
-        let mut starts = vec![today.start_ms, today.end_ms];
+        // Bucket boundaries, oldest first: 30 day starts, then today's end. Days are walked back
+        // through the calendar (not 24-hour steps) so DST days keep their length.
+        let mut starts = vec![today.end_ms, today.start_ms];
         for _ in 1..SPEND_CHART_DAYS {
-            let previous = calendar.window(WindowKind::Day, starts[0] - 1)?;
-            starts.insert(0, previous.start_ms);
+            let earliest = *starts.last().unwrap_or(&today.start_ms);
+            starts.push(calendar.window(WindowKind::Day, earliest - 1)?.start_ms);
         }
+        starts.reverse();
         let filter = ScopeFilter::user(self.scopes(config.as_ref()).user_id);
         let buckets = self.store.spend_by_bucket(&filter, &starts).await?;
         let days: Vec<DaySpend> = buckets

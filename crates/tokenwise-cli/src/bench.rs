@@ -133,14 +133,7 @@ async fn generate_once(
 }
 
 fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_string())
-        })
+    tokenwise_core::host::cpu_model()
         .map(|name| {
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             format!("{name}, {threads} threads")

@@ -2,6 +2,17 @@
 
 use std::process::Command;
 
+/// Runs the command and returns its output, failing with its stderr unless it succeeded.
+fn succeeds(command: &mut Command) -> std::process::Output {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 fn tokenwise(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tokenwise"));
     command.env("TOKENWISE_DATA_DIR", data_dir);
@@ -17,15 +28,8 @@ fn tokenwise(data_dir: &std::path::Path) -> Command {
 #[test]
 fn ask_json_prints_the_answer_with_usage_and_saves_the_conversation() {
     let data = tempfile::tempdir().unwrap();
-    let output = tokenwise(data.path())
-        .args(["ask", "--json", "What is the capital of France?"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output =
+        succeeds(tokenwise(data.path()).args(["ask", "--json", "What is the capital of France?"]));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(
         json["answer"].as_str().unwrap().contains("Paris"),
@@ -40,14 +44,8 @@ fn ask_json_prints_the_answer_with_usage_and_saves_the_conversation() {
 #[test]
 fn ask_streams_plain_text_to_stdout() {
     let data = tempfile::tempdir().unwrap();
-    let output = tokenwise(data.path())
-        .args(["ask", "What", "is", "the", "capital", "of", "France?"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeds(
+        tokenwise(data.path()).args(["ask", "What", "is", "the", "capital", "of", "France?"]),
     );
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("Paris"),
@@ -94,14 +92,8 @@ const DATASET_PATH: &str = concat!(
 #[test]
 fn classify_prints_tier_confidence_and_reason() {
     let data = tempfile::tempdir().unwrap();
-    let output = tokenwise(data.path())
-        .args(["classify", "What", "is", "the", "capital", "of", "France?"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = succeeds(
+        tokenwise(data.path()).args(["classify", "What", "is", "the", "capital", "of", "France?"]),
     );
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.starts_with("simple (0."), "{text}");
@@ -181,25 +173,19 @@ fn usage_prints_budgets_and_the_ledger_and_json_in_micro_dollars() {
         "time_zone = \"UTC\"\n[identity]\nuser_id = \"alice\"\n\n[[budget]]\nscope = \"user\"\nid = \"alice\"\nwindow = \"day\"\nlimit_usd = \"5.00\"\n",
     )
     .unwrap();
-    let output = tokenwise(data.path()).args(["usage"]).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = succeeds(tokenwise(data.path()).args(["usage"]));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("user alice"), "{text}");
     assert!(text.contains("$5.00"), "{text}");
 
-    let output = tokenwise(data.path())
-        .args(["usage", "--json", "--since", "7d", "--scope", "user:alice"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = succeeds(tokenwise(data.path()).args([
+        "usage",
+        "--json",
+        "--since",
+        "7d",
+        "--scope",
+        "user:alice",
+    ]));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["budgets"]["statuses"][0]["limit"], 5_000_000);
     assert_eq!(json["budgets"]["statuses"][0]["spent"], 0);

@@ -113,7 +113,7 @@ pub struct Usage {
 }
 
 /// What one streamed request produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CloudOutcome {
     /// The answer (so far, if `stopped`).
     pub text: String,
@@ -191,14 +191,7 @@ impl OpenAiCompatible {
         mut on_token: impl FnMut(&str),
         cancel: CancellationToken,
     ) -> Result<CloudOutcome, CloudError> {
-        let mut outcome = CloudOutcome {
-            text: String::new(),
-            usage: None,
-            actual_cost: None,
-            finish_reason: None,
-            model: None,
-            stopped: false,
-        };
+        let mut outcome = CloudOutcome::default();
         let url = format!("{}/chat/completions", self.base_url);
         let mut builder = self.http.post(&url).json(&WireRequest::from(request));
         if let Some(key) = &self.api_key {

@@ -44,14 +44,7 @@ fn the_key_never_appears_in_errors_or_debug_output() {
         },
     ];
     // Garbage lines and data that echo the key.
-    let mut outcome = CloudOutcome {
-        text: String::new(),
-        usage: None,
-        actual_cost: None,
-        finish_reason: None,
-        model: None,
-        stopped: false,
-    };
+    let mut outcome = CloudOutcome::default();
     let mut seen = false;
     for line in [format!("HTTP/9 {KEY}"), format!("data: {{{KEY}")] {
         errors.push(
@@ -186,14 +179,7 @@ fn sse_lines_are_classified() {
 #[test]
 fn chunks_build_the_outcome() {
     let client = client();
-    let mut outcome = CloudOutcome {
-        text: String::new(),
-        usage: None,
-        actual_cost: None,
-        finish_reason: None,
-        model: None,
-        stopped: false,
-    };
+    let mut outcome = CloudOutcome::default();
     let mut pieces = Vec::new();
     let mut seen = false;
     let lines = [
@@ -263,14 +249,7 @@ fn the_request_asks_for_a_stream_with_usage() {
 #[test]
 fn litellm_usage_cost_in_the_final_chunk_is_the_actual_cost() {
     let client = client();
-    let mut outcome = CloudOutcome {
-        text: String::new(),
-        usage: None,
-        actual_cost: None,
-        finish_reason: None,
-        model: None,
-        stopped: false,
-    };
+    let mut outcome = CloudOutcome::default();
     let mut seen = false;
     let line = r#"data: {"choices":[{"index":0,"delta":{}}],"usage":{"completion_tokens":10,"prompt_tokens":8,"total_tokens":18,"cost":7.2000000000000005e-6}}"#;
     client

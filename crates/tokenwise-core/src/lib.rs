@@ -3,6 +3,7 @@
 //! - [`chat`]: conversations, messages and their statuses.
 //! - [`generation`]: what a model is asked ([`GenerationRequest`]) and what it reports back
 //!   ([`GenerationStats`]).
+//! - [`host`]: facts about this machine for benchmark reports (CPU model).
 //! - [`engine`]: the [`ChatEngine`] contract that the local mistral.rs engine implements and the
 //!   app facade consumes, so the facade builds and tests without the engine's heavy dependencies.
 //! - [`events`]: what streams to a user interface while an answer is produced.
@@ -24,6 +25,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod generation;
+pub mod host;
 pub mod money;
 pub mod router;
 pub mod scope;

@@ -65,18 +65,6 @@ fn measure(classifier: &Classifier, length: usize, iterations: usize) -> Measure
     }
 }
 
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string())
-}
-
 /// Today's UTC date as YYYY-MM-DD (civil-from-days, no date crate needed).
 fn today_utc() -> String {
     let seconds = SystemTime::now()
@@ -113,7 +101,7 @@ fn run(arguments: &Arguments) -> Result<(), ClassifierError> {
          | prompt length (chars) | p50 µs | p99 µs | max µs | mean µs |\n\
          |---:|---:|---:|---:|---:|\n",
         today_utc(),
-        cpu_model(),
+        tokenwise_core::host::cpu_model().unwrap_or_else(|| "unknown CPU".to_string()),
         arguments.iterations,
         WARM_UP_CALLS,
     );
