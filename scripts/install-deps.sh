@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tokenwise needs on a fresh Debian 12 / Ubuntu machine, skipping what is there:
 # the WebKitGTK/GTK build libraries (apt), Node packages for the UI (npm ci), and with `test`
-# also Xvfb, D-Bus, the dunst notification daemon, WebKitWebDriver (apt), tauri-driver
-# (cargo install) and a LiteLLM proxy in the virtualenv target/litellm-venv (pip) for
+# also Xvfb, D-Bus, the dunst notification daemon, GNOME Keyring, WebKitWebDriver (apt),
+# tauri-driver (cargo install) and a LiteLLM proxy in the virtualenv target/litellm-venv (pip) for
 # tokenwise-cloud's tests (they read TOKENWISE_LITELLM_BIN, default
 # target/litellm-venv/bin/litellm).
 # Usage: scripts/install-deps.sh [run|test]
@@ -21,6 +21,9 @@ command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 if [ "$MODE" = test ]; then
     # dunst: a real notification daemon for tokenwise-notify's delivery test.
     APT_PACKAGES+=(xvfb xauth dbus dbus-x11 dunst webkit2gtk-driver xdotool imagemagick)
+    # gnome-keyring: a real Secret Service for tokenwise-secrets' keyring test (it starts the
+    # daemon itself on the private D-Bus session scripts/test.sh opens).
+    APT_PACKAGES+=(gnome-keyring)
     # python3-venv: the virtualenv for the LiteLLM proxy (Debian ships venv separately).
     APT_PACKAGES+=(python3-venv)
 fi
