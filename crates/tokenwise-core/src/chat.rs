@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::generation::GenerationStats;
+use crate::money::Money;
 use crate::router::RouteDecision;
 use crate::tier::Tier;
 use crate::tiers::TierKind;
@@ -105,6 +106,11 @@ pub struct RouteBadge {
     /// The router's sentence, e.g. "simple · short factoid question · 0.94 → local
     /// SmolLM2-135M-Instruct (free)".
     pub explanation: String,
+    /// Cloud answers: the cost estimate the user confirmed (`None` for local answers).
+    pub estimated_cost: Option<Money>,
+    /// Cloud answers: what the answer actually cost, once settled (`None` for local answers,
+    /// and while streaming).
+    pub actual_cost: Option<Money>,
 }
 
 impl From<&RouteDecision> for RouteBadge {
@@ -115,6 +121,8 @@ impl From<&RouteDecision> for RouteBadge {
             kind: decision.kind,
             model_name: decision.model_name.clone(),
             explanation: decision.explanation.clone(),
+            estimated_cost: (decision.kind == TierKind::Cloud).then_some(decision.estimated_cost),
+            actual_cost: None,
         }
     }
 }

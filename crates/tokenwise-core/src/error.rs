@@ -13,12 +13,6 @@ pub enum Error {
     EmptyPrompt,
 
     #[error(
-        "This prompt is routed to the cloud ({explanation}). Sending prompts to cloud models \
-         is not available yet: answer it locally instead, or keep it for later."
-    )]
-    CloudRouteNotAvailable { explanation: String },
-
-    #[error(
         "The prompt is {prompt_tokens} tokens, but {model} reads at most {limit_tokens} tokens \
          (leaving room for the answer). Shorten it or split it into parts."
     )]
@@ -84,7 +78,6 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::EmptyPrompt => "empty_prompt",
-            Error::CloudRouteNotAvailable { .. } => "cloud_route_not_available",
             Error::PromptTooLong { .. } => "prompt_too_long",
             Error::PromptTooLarge { .. } => "prompt_too_large",
             Error::EngineBusy => "engine_busy",

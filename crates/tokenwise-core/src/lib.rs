@@ -27,10 +27,12 @@ pub mod events;
 pub mod generation;
 pub mod host;
 pub mod money;
+pub mod providers;
 pub mod router;
 pub mod scope;
 pub mod tier;
 pub mod tiers;
+pub mod token_count;
 
 pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role, RouteBadge};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -39,6 +41,7 @@ pub use error::Error;
 pub use events::ChatEvent;
 pub use generation::{GenerationRequest, GenerationStats, PromptMessage};
 pub use money::{Money, Price};
+pub use providers::{Provider, ProviderApi};
 pub use router::{
     route, AllowedTiers, BudgetHeadroom, FixedHeadroom, NoBudget, RouteDecision, RouteInput,
     RouteReason, SkipCause, SkippedTier, UserChoice,
@@ -46,4 +49,5 @@ pub use router::{
 pub use scope::{ScopeKind, Scopes};
 pub use tier::Tier;
 pub use tiers::{TierCatalog, TierEntry, TierKind};
+pub use token_count::TokenCount;
 pub use tokio_util::sync::CancellationToken;

@@ -14,7 +14,7 @@
 //! display_name = "gpt-4o-mini"     # what people see
 //! input_per_mtok_micros = 150000   # $0.15 per 1M prompt tokens, in micro-dollars
 //! output_per_mtok_micros = 600000  # $0.60 per 1M answer tokens
-//! max_output_tokens = 16384        # longest answer requested
+//! max_output_tokens = 4096         # longest answer requested
 //! context_tokens = 128000          # prompt + answer
 //! typical_output_tokens = 500      # optional, for cost estimates (see below)
 //! ```
@@ -37,6 +37,9 @@
 //! 5. `provider`, `model` and `display_name` are not blank; prices are not negative.
 //! 6. `0 < max_output_tokens < context_tokens` (the answer limit leaves room for a prompt),
 //!    and `typical_output_tokens`, when given, is between 1 and `max_output_tokens`.
+//! 7. Every cloud entry's `provider` is declared in a `[[provider]]` table or is one of the
+//!    well-known ids (`openai`, `anthropic`); see [`crate::providers`]. Provider ids are unique
+//!    and their `base_url` is http(s).
 //!
 //! # Cost estimates
 //!
@@ -55,6 +58,7 @@ use ts_rs::TS;
 
 use crate::error::Error;
 use crate::money::{Money, Price};
+use crate::providers::{Provider, ProviderApi};
 use crate::tier::Tier;
 
 /// The default catalog, `models/tiers.toml`, as compiled in.
@@ -155,6 +159,8 @@ pub const fn default_typical_output_tokens(tier: Tier) -> u32 {
 pub struct TierCatalog {
     entries: Vec<TierEntry>,
     local: usize,
+    /// The cloud providers the entries use (declared or well-known), in first-use order.
+    providers: Vec<Provider>,
 }
 
 impl TierCatalog {
@@ -189,19 +195,58 @@ impl TierCatalog {
             entry: None,
             problem: error.message().trim().to_string(),
         })?;
+        let mut declared = Vec::with_capacity(raw.provider.len());
+        for spanned in raw.provider {
+            let line = line_of(text, spanned.span().start);
+            let provider = spanned.into_inner().into_provider();
+            let problem = if declared.iter().any(|p: &Provider| p.id == provider.id) {
+                Some("another [[provider]] table already has this id.".to_string())
+            } else {
+                provider.problem()
+            };
+            if let Some(problem) = problem {
+                return Err(Error::InvalidCatalog {
+                    file: file.to_string(),
+                    line: Some(line),
+                    entry: Some(provider.id),
+                    problem,
+                });
+            }
+            declared.push(provider);
+        }
         let mut entries = Vec::with_capacity(raw.tier.len());
         let mut lines = Vec::with_capacity(raw.tier.len());
         for spanned in raw.tier {
             lines.push(Some(line_of(text, spanned.span().start)));
             entries.push(spanned.into_inner().into_entry());
         }
-        TierCatalog::validate(entries, &lines, file)
+        TierCatalog::validate(entries, declared, &lines, file)
     }
 
     /// Validates entries built in code or received from elsewhere; `file` names their source.
-    pub fn from_entries(entries: Vec<TierEntry>, file: &str) -> Result<TierCatalog, Error> {
+    /// Cloud entries may use the well-known providers and those in `providers`.
+    pub fn from_entries(
+        entries: Vec<TierEntry>,
+        providers: Vec<Provider>,
+        file: &str,
+    ) -> Result<TierCatalog, Error> {
         let lines = vec![None; entries.len()];
-        TierCatalog::validate(entries, &lines, file)
+        TierCatalog::validate(entries, providers, &lines, file)
+    }
+
+    /// The provider a cloud entry's requests go to (`None` for the local entry).
+    pub fn provider_of(&self, entry: &TierEntry) -> Option<&Provider> {
+        self.provider(&entry.provider)
+    }
+
+    /// The provider with this id.
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|provider| provider.id == id)
+    }
+
+    /// The providers the cloud entries use, in the order first used.
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
     }
 
     /// All entries, in the order given.
@@ -226,6 +271,7 @@ impl TierCatalog {
 
     fn validate(
         entries: Vec<TierEntry>,
+        declared: Vec<Provider>,
         lines: &[Option<u32>],
         file: &str,
     ) -> Result<TierCatalog, Error> {
@@ -238,10 +284,31 @@ impl TierCatalog {
         let mut ids = BTreeSet::new();
         let mut tiers: BTreeMap<Tier, &str> = BTreeMap::new();
         let mut local: Option<usize> = None;
+        let mut providers: Vec<Provider> = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
             let at = Some(index);
             if let Some(problem) = entry_problem(entry) {
                 return Err(fail(at, problem));
+            }
+            if entry.kind == TierKind::Cloud && !providers.iter().any(|p| p.id == entry.provider) {
+                let provider = declared
+                    .iter()
+                    .find(|p| p.id == entry.provider)
+                    .cloned()
+                    .or_else(|| Provider::well_known(&entry.provider));
+                match provider {
+                    Some(provider) => providers.push(provider),
+                    None => {
+                        return Err(fail(
+                            at,
+                            format!(
+                                "provider \"{}\" is not declared; add a [[provider]] table with \
+                                 id, api and base_url (or use \"openai\" or \"anthropic\").",
+                                entry.provider
+                            ),
+                        ))
+                    }
+                }
             }
             if !ids.insert(entry.id.as_str()) {
                 return Err(fail(at, "another entry already has this id.".into()));
@@ -278,7 +345,11 @@ impl TierCatalog {
                     .into(),
             ));
         };
-        Ok(TierCatalog { entries, local })
+        Ok(TierCatalog {
+            entries,
+            local,
+            providers,
+        })
     }
 }
 
@@ -378,6 +449,29 @@ fn line_of(text: &str, offset: usize) -> u32 {
 struct RawCatalog {
     #[serde(default)]
     tier: Vec<toml::Spanned<RawEntry>>,
+    #[serde(default)]
+    provider: Vec<toml::Spanned<RawProvider>>,
+}
+
+/// One `[[provider]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    id: String,
+    api: ProviderApi,
+    base_url: String,
+    display_name: Option<String>,
+}
+
+impl RawProvider {
+    fn into_provider(self) -> Provider {
+        Provider {
+            display_name: self.display_name.unwrap_or_else(|| self.id.clone()),
+            id: self.id,
+            api: self.api,
+            base_url: self.base_url.trim().trim_end_matches('/').to_string(),
+        }
+    }
 }
 
 /// One `[[tier]]` table as written.
@@ -540,8 +634,8 @@ context_tokens = 128000
         let mid = catalog.get("mid").unwrap();
         // 1000 × $0.15/M + 500 × $0.60/M = 150 + 300 µ$.
         assert_eq!(mid.estimated_cost(1000), Money::from_micros(450));
-        // 1000 × $0.15/M + 16384 × $0.60/M = 150 + 9830.4 µ$ → 9981 µ$ (rounded up).
-        assert_eq!(mid.max_cost(1000), Money::from_micros(9981));
+        // 1000 × $0.15/M + 4096 × $0.60/M = 150 + 2457.6 µ$ → 2608 µ$ (rounded up).
+        assert_eq!(mid.max_cost(1000), Money::from_micros(2608));
         assert_eq!(catalog.local().estimated_cost(5000), Money::ZERO);
         assert!(catalog.local().fits(8192 - 200));
         assert!(!catalog.local().fits(8192 - 199));
@@ -742,9 +836,9 @@ context_tokens = 128000
     #[test]
     fn entries_built_in_code_are_validated_too() {
         let mut entries = TierCatalog::builtin().entries().to_vec();
-        assert!(TierCatalog::from_entries(entries.clone(), "pushed").is_ok());
+        assert!(TierCatalog::from_entries(entries.clone(), Vec::new(), "pushed").is_ok());
         entries[1].price.output_per_mtok = Money::from_micros(-5);
-        let error = TierCatalog::from_entries(entries, "pushed").unwrap_err();
+        let error = TierCatalog::from_entries(entries, Vec::new(), "pushed").unwrap_err();
         assert!(matches!(
             &error,
             Error::InvalidCatalog { file, line: None, entry: Some(entry), .. }
@@ -769,6 +863,55 @@ context_tokens = 128000
         assert_eq!(json["tier"], "medium");
         assert_eq!(json["kind"], "cloud");
         assert_eq!(json["price"]["inputPerMtok"], 150_000);
-        assert_eq!(json["maxOutputTokens"], 16_384);
+        assert_eq!(json["maxOutputTokens"], 4096);
+    }
+
+    #[test]
+    fn cloud_entries_use_declared_or_well_known_providers() {
+        let text = format!(
+            "{LOCAL}{}{}\n[[provider]]\nid = \"gateway\"\napi = \"anthropic\"\nbase_url = \"http://127.0.0.1:4000/v1/\"\n",
+            cloud("mid", "medium"),
+            cloud("frontier", "complex").replace("provider = \"openai\"", "provider = \"gateway\""),
+        );
+        let catalog = parse(&text).unwrap();
+        let gateway = catalog
+            .provider_of(catalog.get("frontier").unwrap())
+            .unwrap();
+        assert_eq!(gateway.api, ProviderApi::Anthropic);
+        assert_eq!(
+            gateway.base_url, "http://127.0.0.1:4000/v1",
+            "trailing slash trimmed"
+        );
+        assert_eq!(gateway.display_name, "gateway");
+        let openai = catalog.provider_of(catalog.get("mid").unwrap()).unwrap();
+        assert_eq!(openai.base_url, "https://api.openai.com/v1");
+        assert!(catalog.provider_of(catalog.local()).is_none());
+        let ids: Vec<&str> = catalog.providers().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["openai", "gateway"]);
+    }
+
+    #[test]
+    fn an_undeclared_or_broken_provider_is_named() {
+        let text = format!(
+            "{LOCAL}{}",
+            cloud("mid", "medium").replace("provider = \"openai\"", "provider = \"acme\"")
+        );
+        let (_, entry, problem) = failure(&text);
+        assert_eq!(entry.as_deref(), Some("mid"));
+        assert!(problem.contains("\"acme\" is not declared"), "{problem}");
+
+        let text = format!(
+            "{LOCAL}\n[[provider]]\nid = \"acme\"\napi = \"openai\"\nbase_url = \"ftp://x\"\n"
+        );
+        let (line, entry, problem) = failure(&text);
+        assert_eq!(entry.as_deref(), Some("acme"));
+        assert!(line.is_some());
+        assert!(problem.contains("http://"), "{problem}");
+
+        let text = format!(
+            "{LOCAL}\n[[provider]]\nid = \"acme\"\napi = \"grpc\"\nbase_url = \"http://x\"\n"
+        );
+        let (_, _, problem) = failure(&text);
+        assert!(problem.contains("grpc"), "{problem}");
     }
 }

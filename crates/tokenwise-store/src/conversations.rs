@@ -3,8 +3,8 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tokenwise_core::{
-    ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Role, RouteBadge, Tier,
-    TierKind,
+    ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Money, Role, RouteBadge,
+    Tier, TierKind,
 };
 
 use crate::error::StoreError;
@@ -122,8 +122,9 @@ impl Store {
             "INSERT INTO messages (id, conversation_id, role, content, status, model, tokens_in, \
              tokens_out, time_to_first_token_ms, prefill_tokens_per_second, \
              decode_tokens_per_second, total_ms, created_at_ms, route_tier_id, route_tier, \
-             route_kind, route_model_name, route_explanation) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             route_kind, route_model_name, route_explanation, route_estimated_micros, \
+             route_actual_micros) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&message.id)
         .bind(&message.conversation_id)
@@ -143,6 +144,8 @@ impl Store {
         .bind(route.map(|r| r.kind.as_str()))
         .bind(route.map(|r| r.model_name.clone()))
         .bind(route.map(|r| r.explanation.clone()))
+        .bind(route.and_then(|r| r.estimated_cost).map(|m| m.micros()))
+        .bind(route.and_then(|r| r.actual_cost).map(|m| m.micros()))
         .execute(&mut *tx)
         .await
         .map_err(|e| self.error(e))?;
@@ -224,6 +227,12 @@ impl Store {
             explanation: row
                 .get::<Option<String>, _>("route_explanation")
                 .unwrap_or_default(),
+            estimated_cost: row
+                .get::<Option<i64>, _>("route_estimated_micros")
+                .map(Money::from_micros),
+            actual_cost: row
+                .get::<Option<i64>, _>("route_actual_micros")
+                .map(Money::from_micros),
         }))
     }
 }

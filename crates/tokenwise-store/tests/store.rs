@@ -37,6 +37,9 @@ fn answer(conversation: &str, id: &str, text: &str, at: i64) -> ChatMessage {
             kind: TierKind::Local,
             model_name: "SmolLM2-135M-Instruct".into(),
             explanation: "simple · short factoid question · 0.94 → local SmolLM2 (free)".into(),
+            // Set here only to prove both cost columns round-trip.
+            estimated_cost: Some(tokenwise_core::Money::from_micros(13_000)),
+            actual_cost: Some(tokenwise_core::Money::from_micros(12_345)),
         }),
         ..user_message(conversation, id, text, at)
     }

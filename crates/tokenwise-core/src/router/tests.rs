@@ -38,7 +38,7 @@ fn catalog(cat: Cat) -> TierCatalog {
             local.typical_output_tokens = 100;
         }
     }
-    TierCatalog::from_entries(entries, "test").unwrap()
+    TierCatalog::from_entries(entries, Vec::new(), "test").unwrap()
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -630,8 +630,8 @@ fn decision_carries_costs_names_and_confirmation() {
     assert_eq!(mid.provider, "openai");
     assert_eq!(mid.kind, TierKind::Cloud);
     assert_eq!(mid.estimated_cost, Money::from_micros(450));
-    // 1000 × $0.15/M + 16 384 × $0.60/M = 150 + 9830.4 → 9981 µ$.
-    assert_eq!(mid.max_cost, Money::from_micros(9_981));
+    // 1000 × $0.15/M + 4096 × $0.60/M = 150 + 2457.6 → 2608 µ$.
+    assert_eq!(mid.max_cost, Money::from_micros(2_608));
     assert_eq!(mid.budget_remaining, Some(Money::from_cents(40)));
     assert!(mid.needs_confirmation);
     assert!(mid.cloud_available);
@@ -689,7 +689,7 @@ fn the_budget_is_asked_at_the_time_passed_in() {
 fn a_free_cloud_entry_is_affordable_on_an_empty_budget() {
     let mut entries = TierCatalog::builtin().entries().to_vec();
     entries[1].price = crate::money::Price::FREE;
-    let catalog = TierCatalog::from_entries(entries, "test").unwrap();
+    let catalog = TierCatalog::from_entries(entries, Vec::new(), "test").unwrap();
     let input = RouteInput {
         tier: Medium,
         confidence: 0.9,
@@ -716,7 +716,7 @@ fn decisions_and_choices_serialise_for_the_ui() {
     assert_eq!(json["modelName"], "gpt-4o-mini");
     assert_eq!(json["kind"], "cloud");
     assert_eq!(json["estimatedCost"], 450);
-    assert_eq!(json["maxCost"], 9_981);
+    assert_eq!(json["maxCost"], 2_608);
     assert_eq!(json["budgetRemaining"], 12_499);
     assert_eq!(json["needsConfirmation"], true);
     assert_eq!(json["cloudAvailable"], true);
