@@ -8,6 +8,8 @@
 //! time_zone = "Europe/Berlin"        # IANA name; required
 //! week_start = "monday"              # monday … sunday; default monday
 //! alert_thresholds = [50, 80, 100]   # percent of a limit; default [50, 80, 100]
+//! auto_approve_below_usd = "0.01"    # optional: cloud requests whose maximum cost is below
+//!                                    # this are sent without a confirmation click
 //!
 //! [identity]                         # whose budgets these are; required
 //! user_id = "alice"                  # required
@@ -115,6 +117,7 @@ pub struct BudgetConfig {
     alert_thresholds: Vec<u32>,
     identity: Identity,
     budgets: Vec<Budget>,
+    auto_approve_below: Option<Money>,
 }
 
 impl BudgetConfig {
@@ -195,14 +198,37 @@ impl BudgetConfig {
             .alert_thresholds
             .map(Spanned::into_inner)
             .unwrap_or_else(|| DEFAULT_THRESHOLDS.to_vec());
-        BudgetConfig::validate(
+        let auto_approve_below = match &raw.auto_approve_below_usd {
+            None => None,
+            Some(text) => Some(parse_usd(text.get_ref()).map_err(|error| {
+                fail(
+                    Some(text.span()),
+                    format!("auto_approve_below_usd: {error}"),
+                )
+            })?),
+        };
+        let mut config = BudgetConfig::validate(
             file_name,
             calendar,
             alert_thresholds,
             identity,
             budgets,
             &lines,
-        )
+        )?;
+        config.auto_approve_below = auto_approve_below;
+        Ok(config)
+    }
+
+    /// Cloud requests whose maximum cost is strictly below this are sent without asking
+    /// (`auto_approve_below_usd`); `None` (the default): every cloud request asks.
+    pub fn auto_approve_below(&self) -> Option<Money> {
+        self.auto_approve_below
+    }
+
+    /// The same configuration with an auto-approve limit.
+    pub fn with_auto_approve_below(mut self, limit: Option<Money>) -> BudgetConfig {
+        self.auto_approve_below = limit;
+        self
     }
 
     /// A configuration built in code (e.g. from the quota server's snapshot), checked by the
@@ -373,6 +399,7 @@ impl BudgetConfig {
             alert_thresholds,
             identity,
             budgets,
+            auto_approve_below: None,
         })
     }
 }
@@ -474,6 +501,7 @@ struct RawConfig {
     time_zone: Spanned<String>,
     week_start: Option<WeekStart>,
     alert_thresholds: Option<Spanned<Vec<u32>>>,
+    auto_approve_below_usd: Option<Spanned<String>>,
     identity: Spanned<RawIdentity>,
     #[serde(default, rename = "budget")]
     budgets: Vec<Spanned<RawBudget>>,
