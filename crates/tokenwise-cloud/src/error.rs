@@ -54,7 +54,7 @@ pub enum CloudError {
     Upstream { status: u16, message: String },
 
     /// The response is not an OpenAI-compatible chat-completion stream.
-    #[error("the cloud endpoint sent something that is not a chat-completion stream ({detail}); check that the address points at an OpenAI-compatible /v1 API")]
+    #[error("the cloud endpoint sent something that is not a chat stream ({detail}); check that the address points at the provider's /v1 API and that its protocol (OpenAI-compatible or Anthropic) is set right")]
     MalformedResponse { detail: String },
 
     /// The connection broke or closed before the stream's end (`data: [DONE]`).
@@ -63,6 +63,24 @@ pub enum CloudError {
         detail: String,
         received_chars: usize,
     },
+}
+
+impl CloudError {
+    /// A stable code for programs (the IPC boundary, `--json` output).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CloudError::InvalidBaseUrl { .. } => "cloud_invalid_url",
+            CloudError::Connect { .. } => "cloud_unreachable",
+            CloudError::Timeout { .. } => "cloud_timeout",
+            CloudError::RateLimited { .. } => "cloud_rate_limited",
+            CloudError::Unauthorized { .. } => "cloud_unauthorized",
+            CloudError::GatewayBudgetExceeded { .. } => "gateway_budget_exceeded",
+            CloudError::Rejected { .. } => "cloud_rejected",
+            CloudError::Upstream { .. } => "cloud_upstream_failed",
+            CloudError::MalformedResponse { .. } => "cloud_malformed_response",
+            CloudError::Interrupted { .. } => "cloud_interrupted",
+        }
+    }
 }
 
 /// What the client was waiting for when a [`CloudError::Timeout`] struck.

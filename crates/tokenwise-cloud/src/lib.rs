@@ -1,5 +1,7 @@
 //! Tokenwise's cloud tier client: streamed chat completions from any OpenAI-compatible
-//! endpoint — a company LiteLLM proxy, OpenRouter, vLLM, Ollama, or OpenAI itself.
+//! endpoint — a company LiteLLM proxy, OpenRouter, vLLM, Ollama, or OpenAI itself — and from
+//! Anthropic's Messages API ([`AnthropicMessages`]); [`CloudClient`] picks one for a catalog
+//! provider. [`count_prompt_tokens`] sizes a prompt for the cost preview before it is sent.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), tokenwise_cloud::CloudError> {
@@ -59,19 +61,25 @@
 //! The key is a [`Secret`]: its `Debug`/`Display` print `***`, it is never put into an error,
 //! and any text a server sends back is redacted (key → `***`) before it goes into one.
 
+mod anthropic;
+mod client;
 mod cost;
 mod error;
 mod secret;
 mod sse;
+mod tokens;
 
 use std::time::Duration;
 
 use serde::Serialize;
 use tokenwise_core::{CancellationToken, Money, PromptMessage};
 
+pub use anthropic::{AnthropicMessages, ANTHROPIC_VERSION};
+pub use client::CloudClient;
 pub use cost::{cost_from_usage, parse_dollars, LITELLM_COST_HEADER};
 pub use error::{CloudError, TimeoutPhase, MAX_SERVER_MESSAGE_CHARS};
 pub use secret::Secret;
+pub use tokens::{count_prompt_tokens, count_text_tokens, estimate, ESTIMATE_CHARS_PER_TOKEN};
 
 use error::shorten;
 use sse::{Event, LineBuffer};
@@ -188,16 +196,33 @@ impl OpenAiCompatible {
     pub async fn stream_chat(
         &self,
         request: &CloudRequest,
-        mut on_token: impl FnMut(&str),
+        on_token: impl FnMut(&str),
         cancel: CancellationToken,
     ) -> Result<CloudOutcome, CloudError> {
-        let mut outcome = CloudOutcome::default();
         let url = format!("{}/chat/completions", self.base_url);
         let mut builder = self.http.post(&url).json(&WireRequest::from(request));
         if let Some(key) = &self.api_key {
             builder = builder.bearer_auth(key.expose());
         }
+        let mut handler = ChatCompletionLines {
+            client: self,
+            on_token,
+            saw_event: false,
+        };
+        self.stream_lines(&url, builder, cancel, &mut handler).await
+    }
 
+    /// Sends `builder` and feeds the response's lines to `handler` until it says the stream is
+    /// complete, applying the timeouts, cancellation and HTTP error mapping of the crate docs.
+    /// Shared by both wire protocols.
+    pub(crate) async fn stream_lines(
+        &self,
+        url: &str,
+        builder: reqwest::RequestBuilder,
+        cancel: CancellationToken,
+        handler: &mut impl LineHandler,
+    ) -> Result<CloudOutcome, CloudError> {
+        let mut outcome = CloudOutcome::default();
         let send = tokio::time::timeout(self.timeouts.idle, builder.send());
         let response = tokio::select! {
             biased;
@@ -210,7 +235,7 @@ impl OpenAiCompatible {
                     phase: TimeoutPhase::WaitingForResponse,
                     after: self.timeouts.idle,
                 }),
-                Ok(Err(e)) => return Err(self.send_error(&url, &e)),
+                Ok(Err(e)) => return Err(self.send_error(url, &e)),
                 Ok(Ok(response)) => response,
             },
         };
@@ -238,7 +263,6 @@ impl OpenAiCompatible {
 
         let mut response = response;
         let mut lines = LineBuffer::default();
-        let mut saw_event = false;
         loop {
             let chunk = tokio::select! {
                 biased;
@@ -262,30 +286,18 @@ impl OpenAiCompatible {
                     })
                 }
                 Ok(Ok(None)) => {
-                    // End of body without `[DONE]`.
                     if let Some(line) = lines.finish() {
-                        if self.handle_line(&line, &mut outcome, &mut on_token, &mut saw_event)? {
+                        if handler.line(&line, &mut outcome)? {
                             return Ok(outcome);
                         }
                     }
-                    if !saw_event {
-                        return Err(CloudError::MalformedResponse {
-                            detail: "the response body was empty".into(),
-                        });
-                    }
-                    if outcome.finish_reason.is_some() {
-                        // Some servers end the stream without the [DONE] marker.
-                        return Ok(outcome);
-                    }
-                    return Err(CloudError::Interrupted {
-                        detail: "the stream ended without a finish reason or [DONE]".into(),
-                        received_chars: outcome.text.chars().count(),
-                    });
+                    handler.end_of_body(&outcome)?;
+                    return Ok(outcome);
                 }
                 Ok(Ok(Some(bytes))) => bytes,
             };
             for line in lines.push(&chunk) {
-                if self.handle_line(&line, &mut outcome, &mut on_token, &mut saw_event)? {
+                if handler.line(&line, &mut outcome)? {
                     return Ok(outcome);
                 }
             }
@@ -298,7 +310,7 @@ impl OpenAiCompatible {
     }
 
     /// Applies one line of the stream; `Ok(true)` at `[DONE]`.
-    fn handle_line(
+    pub(crate) fn handle_line(
         &self,
         line: &str,
         outcome: &mut CloudOutcome,
@@ -354,14 +366,14 @@ impl OpenAiCompatible {
         }
     }
 
-    fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         match &self.api_key {
             Some(key) => key.redact(text),
             None => text.to_owned(),
         }
     }
 
-    fn send_error(&self, url: &str, error: &reqwest::Error) -> CloudError {
+    pub(crate) fn send_error(&self, url: &str, error: &reqwest::Error) -> CloudError {
         if error.is_timeout() {
             return CloudError::Timeout {
                 phase: TimeoutPhase::Connecting,
@@ -387,7 +399,12 @@ impl OpenAiCompatible {
         }
     }
 
-    fn http_error(&self, status: u16, body: &str, retry_after: Option<Duration>) -> CloudError {
+    pub(crate) fn http_error(
+        &self,
+        status: u16,
+        body: &str,
+        retry_after: Option<Duration>,
+    ) -> CloudError {
         let parsed = serde_json::from_str::<sse::ErrorBody>(body)
             .ok()
             .and_then(|b| b.error);
@@ -416,7 +433,7 @@ impl OpenAiCompatible {
         }
     }
 
-    fn stream_error(&self, error: sse::ErrorObject) -> CloudError {
+    pub(crate) fn stream_error(&self, error: sse::ErrorObject) -> CloudError {
         let message = shorten(&self.redact(&error.message_text()));
         let code = error.code_number();
         if is_budget_refusal(error.kind.as_deref(), &message) {
@@ -453,6 +470,44 @@ fn is_budget_refusal(error_type: Option<&str>, message: &str) -> bool {
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// What the shared stream loop ([`OpenAiCompatible::stream_lines`]) asks of a wire protocol.
+pub(crate) trait LineHandler {
+    /// Applies one line of the body; `Ok(true)` when the answer is complete.
+    fn line(&mut self, line: &str, outcome: &mut CloudOutcome) -> Result<bool, CloudError>;
+    /// The body ended before the protocol's end marker: `Ok` if the answer is complete anyway.
+    fn end_of_body(&self, outcome: &CloudOutcome) -> Result<(), CloudError>;
+}
+
+/// Chat-completion chunks (`data: {...}` up to `data: [DONE]`).
+struct ChatCompletionLines<'a, F> {
+    client: &'a OpenAiCompatible,
+    on_token: F,
+    saw_event: bool,
+}
+
+impl<F: FnMut(&str)> LineHandler for ChatCompletionLines<'_, F> {
+    fn line(&mut self, line: &str, outcome: &mut CloudOutcome) -> Result<bool, CloudError> {
+        self.client
+            .handle_line(line, outcome, &mut self.on_token, &mut self.saw_event)
+    }
+
+    fn end_of_body(&self, outcome: &CloudOutcome) -> Result<(), CloudError> {
+        if !self.saw_event {
+            return Err(CloudError::MalformedResponse {
+                detail: "the response body was empty".into(),
+            });
+        }
+        if outcome.finish_reason.is_some() {
+            // Some servers end the stream without the [DONE] marker.
+            return Ok(());
+        }
+        Err(CloudError::Interrupted {
+            detail: "the stream ended without a finish reason or [DONE]".into(),
+            received_chars: outcome.text.chars().count(),
+        })
+    }
 }
 
 #[derive(Serialize)]

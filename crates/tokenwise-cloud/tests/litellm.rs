@@ -2,13 +2,10 @@
 //! upstream) and against tiny fake servers that misbehave.
 //!
 //! The proxy comes from `scripts/install-deps.sh test` (a virtualenv in
-//! `target/litellm-venv`); `TOKENWISE_LITELLM_BIN` overrides the path. A missing binary
+//! `target/litellm-venv`), started by `tokenwise_testkit::LiteLlmProxy`. A missing binary
 //! fails the test: it is never skipped.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener as StdListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener as StdListener;
 use std::time::{Duration, Instant};
 
 use tokenwise_cloud::{
@@ -16,6 +13,7 @@ use tokenwise_cloud::{
     TimeoutPhase, Timeouts, LITELLM_COST_HEADER,
 };
 use tokenwise_core::{CancellationToken, PromptMessage, Role, TierCatalog};
+use tokenwise_testkit::LiteLlmProxy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -47,103 +45,9 @@ model_list:
       mock_delay: 30
 "#;
 
-fn litellm_bin() -> PathBuf {
-    let path = std::env::var_os("TOKENWISE_LITELLM_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/litellm-venv/bin/litellm")
-        });
-    assert!(
-        path.is_file(),
-        "the LiteLLM proxy is not installed at {}: run `scripts/install-deps.sh test` (it creates \
-         target/litellm-venv), or set TOKENWISE_LITELLM_BIN to a `litellm` executable",
-        path.display()
-    );
-    path
-}
-
-/// A LiteLLM proxy on a free port; killed when dropped (also when a test panics).
-struct Proxy {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Proxy {
-    fn start() -> Proxy {
-        let bin = litellm_bin();
-        let port = StdListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("tokenwise-litellm-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("config.yaml"), CONFIG).unwrap();
-        let log = std::fs::File::create(dir.join("proxy.log")).unwrap();
-        let child = Command::new(&bin)
-            .args(["--config", "config.yaml", "--host", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .current_dir(&dir)
-            // The bundled price map: no download at start.
-            .env("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-            .env("LITELLM_MASTER_KEY", MASTER_KEY)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
-        let mut proxy = Proxy { child, port, dir };
-        proxy.wait_ready(Duration::from_secs(120));
-        proxy
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}/v1", self.port)
-    }
-
-    fn wait_ready(&mut self, limit: Duration) {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!(
-                    "LiteLLM exited ({status}) while starting:\n{}",
-                    self.log_tail()
-                );
-            }
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let _ = stream.write_all(
-                    b"GET /health/liveliness HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                );
-                let mut answer = String::new();
-                let _ = stream.read_to_string(&mut answer);
-                if answer.starts_with("HTTP/1.1 200") {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        panic!(
-            "LiteLLM was not ready within {limit:?}:\n{}",
-            self.log_tail()
-        );
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.join("proxy.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The proxy with this file's model list.
+fn start_proxy() -> LiteLlmProxy {
+    LiteLlmProxy::start(CONFIG, MASTER_KEY)
 }
 
 fn request(model: &str) -> CloudRequest {
@@ -167,7 +71,7 @@ fn short_timeouts() -> Timeouts {
 /// Everything against one proxy (it takes ~20 s to start on two cores).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_a_real_litellm_proxy() {
-    let proxy = Proxy::start();
+    let proxy = start_proxy();
     let client = OpenAiCompatible::new(&proxy.base_url(), Some(Secret::new(MASTER_KEY))).unwrap();
     let price = TierCatalog::builtin().get("mid").unwrap().price;
 

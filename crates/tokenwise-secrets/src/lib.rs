@@ -68,6 +68,19 @@ pub enum SecretsError {
     Ambiguous { provider_id: String, count: usize },
 }
 
+impl SecretsError {
+    /// A stable code for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SecretsError::Unavailable { .. } => "keyring_unavailable",
+            SecretsError::Locked { .. } => "keyring_locked",
+            SecretsError::InvalidProviderId { .. } => "keyring_invalid_provider",
+            SecretsError::NotText { .. } => "keyring_not_text",
+            SecretsError::Ambiguous { .. } => "keyring_ambiguous",
+        }
+    }
+}
+
 /// The OS keyring, seen as one key per provider id.
 #[derive(Debug, Clone)]
 pub struct KeyStore {

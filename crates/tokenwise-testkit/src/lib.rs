@@ -1,0 +1,15 @@
+//! Test support for Tokenwise's integration tests: real peers, started and stopped by the test.
+//!
+//! - [`LiteLlmProxy`]: a LiteLLM proxy (from `scripts/install-deps.sh test`'s virtualenv in
+//!   `target/litellm-venv`, or `TOKENWISE_LITELLM_BIN`) on a free 127.0.0.1 port with the
+//!   test's model list; killed when dropped, also when the test panics.
+//! - [`start_gnome_keyring`]: gnome-keyring-daemon's Secret Service on the current (private,
+//!   `dbus-run-session`) session bus, login keyring unlocked with an empty password.
+//!
+//! A missing tool fails the test with what to install: these tests are never skipped.
+
+mod keyring;
+mod litellm;
+
+pub use keyring::{secret_service_owned, start_gnome_keyring};
+pub use litellm::{litellm_bin, LiteLlmProxy};
