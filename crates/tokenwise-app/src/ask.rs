@@ -8,6 +8,7 @@ use tokenwise_core::{
 };
 use ts_rs::TS;
 
+use crate::cloud::CloudApproval;
 use crate::context::{answer_budget, fit};
 use crate::error::AppError;
 use crate::facade::Tokenwise;
@@ -30,6 +31,10 @@ pub struct AskInput {
     /// Which tier should answer: the router's pick by default.
     #[serde(default)]
     pub choice: UserChoice,
+    /// The user's confirmation of a cloud pick's cost (from the preview); without it a cloud
+    /// pick is refused with `confirmation_required` and nothing is sent.
+    #[serde(default)]
+    pub approval: Option<CloudApproval>,
 }
 
 /// Clears the "answer in progress" slot when the answer ends, however it ends.
@@ -65,7 +70,6 @@ impl Tokenwise {
             }
             .into());
         }
-        let engine = self.engine()?;
         let cancel = CancellationToken::new();
         let _running = {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
@@ -76,20 +80,25 @@ impl Tokenwise {
             RunningGuard(self)
         };
 
-        let history_prompt = self
+        let mut history_prompt = self
             .history_prompt(input.conversation_id.as_deref())
             .await?;
+        let pending = self
+            .unanswered_question(input.conversation_id.as_deref(), prompt)
+            .await?;
+        if pending.is_some() {
+            // It is the last message of the history; it is asked again below.
+            history_prompt.pop();
+        }
         let decision = self
-            .decide_route(&history_prompt, prompt, input.choice)
+            .decide_route(&history_prompt, prompt, input.choice.clone())
             .await?;
         if decision.kind == TierKind::Cloud {
-            // Cloud answers need the cost preview and confirmation, which are not built yet:
-            // the front end offers to answer locally (`UserChoice::ForceLocal`) or to wait.
-            return Err(Error::CloudRouteNotAvailable {
-                explanation: decision.explanation,
-            }
-            .into());
+            return self
+                .ask_cloud(input, history_prompt, pending, decision, cancel, events)
+                .await;
         }
+        let engine = self.engine()?;
         let route = RouteBadge::from(&decision);
         let question = PromptMessage::new(Role::User, prompt);
         let max_new_tokens = answer_budget(engine.context_tokens());
@@ -106,17 +115,23 @@ impl Tokenwise {
                 id
             }
         };
-        let user_message = ChatMessage {
-            id: uuid::Uuid::new_v4().to_string(),
-            conversation_id: conversation_id.clone(),
-            role: Role::User,
-            content: prompt.to_string(),
-            status: MessageStatus::Complete,
-            stats: None,
-            route: None,
-            created_at_ms: self.clock.now_ms(),
+        let user_message = match pending {
+            Some(question) => question,
+            None => {
+                let question = ChatMessage {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    conversation_id: conversation_id.clone(),
+                    role: Role::User,
+                    content: prompt.to_string(),
+                    status: MessageStatus::Complete,
+                    stats: None,
+                    route: None,
+                    created_at_ms: self.clock.now_ms(),
+                };
+                self.store.append_message(&question).await?;
+                question
+            }
         };
-        self.store.append_message(&user_message).await?;
         events(ChatEvent::Started {
             conversation_id: conversation_id.clone(),
             user_message,

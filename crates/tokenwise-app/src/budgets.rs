@@ -51,7 +51,7 @@ impl BudgetState {
 
     /// The current configuration, re-read when the file changed. A file that does not parse
     /// keeps the last good budgets; its problem is returned alongside.
-    fn config(&self) -> (Option<BudgetConfig>, Option<String>) {
+    pub(crate) fn config(&self) -> (Option<BudgetConfig>, Option<String>) {
         let mut guard = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         let (slot, loaded_mtime) = &mut *guard;
         match std::fs::metadata(&self.file) {
@@ -187,7 +187,7 @@ impl Tokenwise {
         })
     }
 
-    async fn statuses(
+    pub(crate) async fn statuses(
         &self,
         config: &BudgetConfig,
         now: i64,

@@ -17,6 +17,33 @@ pub enum AppError {
 
     #[error("{0}")]
     InvalidInput(String),
+
+    #[error("{}", sentence(&.0.to_string()))]
+    Cloud(#[from] tokenwise_cloud::CloudError),
+
+    #[error("{}", sentence(&.0.to_string()))]
+    Secrets(#[from] tokenwise_secrets::SecretsError),
+
+    /// A hard budget has less left than the request's maximum cost; nothing was sent.
+    #[error("{0}")]
+    CloudNotAffordable(String),
+
+    /// A cloud request without the user's approval of its cost; nothing was sent.
+    #[error("Sending this to {model} needs your confirmation first ({summary}).")]
+    ConfirmationRequired { model: String, summary: String },
+}
+
+/// A message from a lower layer as a sentence: capital first letter, full stop at the end.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 impl AppError {
@@ -26,6 +53,10 @@ impl AppError {
             AppError::Store(error) => error.code(),
             AppError::Budget(error) => error.code(),
             AppError::InvalidInput(_) => "invalid_input",
+            AppError::Cloud(error) => error.code(),
+            AppError::Secrets(error) => error.code(),
+            AppError::CloudNotAffordable(_) => "budget_too_low",
+            AppError::ConfirmationRequired { .. } => "confirmation_required",
         }
     }
 

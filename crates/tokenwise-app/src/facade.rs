@@ -12,8 +12,11 @@ use ts_rs::TS;
 
 use crate::budgets::BudgetState;
 use crate::error::AppError;
+use crate::keys::KeyVault;
 use crate::paths::AppPaths;
 use crate::triage::Triage;
+use tokenwise_cloud::Timeouts;
+use tokenwise_secrets::KeyStore;
 
 /// What the status line of a front end shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -41,6 +44,9 @@ pub struct Tokenwise {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) triage: Triage,
     pub(crate) budgets: BudgetState,
+    /// Where provider keys are read from: the OS keyring.
+    pub(crate) keys: RwLock<Arc<dyn KeyVault>>,
+    pub(crate) cloud_timeouts: Mutex<Timeouts>,
     paths: AppPaths,
 }
 
@@ -71,6 +77,8 @@ impl Tokenwise {
             clock,
             triage,
             budgets: BudgetState::new(paths.budgets_file(), latest_ledger_ms),
+            keys: RwLock::new(Arc::new(KeyStore::new())),
+            cloud_timeouts: Mutex::new(Timeouts::default()),
             paths,
         })
     }

@@ -1,7 +1,9 @@
 //! Where a prompt would go: the router's decision, before anything is sent.
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::{AllowedTiers, MessageStatus, PromptMessage, Role, RouteDecision, UserChoice};
+use tokenwise_core::{
+    AllowedTiers, ChatMessage, MessageStatus, PromptMessage, Role, RouteDecision, UserChoice,
+};
 use ts_rs::TS;
 
 use crate::error::AppError;
@@ -50,6 +52,25 @@ impl Tokenwise {
             .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
             .map(|m| PromptMessage::new(m.role, m.content.clone()))
             .collect())
+    }
+
+    /// The conversation's last question when it is `prompt` and has no answer yet (only
+    /// failed ones): asking it again — "answer locally instead" after a failed cloud call —
+    /// answers that question instead of saving it twice.
+    pub(crate) async fn unanswered_question(
+        &self,
+        conversation_id: Option<&str>,
+        prompt: &str,
+    ) -> Result<Option<ChatMessage>, AppError> {
+        let Some(id) = conversation_id else {
+            return Ok(None);
+        };
+        let messages = self.store.messages(id).await?;
+        Ok(messages
+            .into_iter()
+            .rev()
+            .find(|m| m.status != MessageStatus::Failed)
+            .filter(|m| m.role == Role::User && m.content == prompt))
     }
 
     pub(crate) async fn decide_route(

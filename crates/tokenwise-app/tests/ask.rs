@@ -100,6 +100,7 @@ fn ask(prompt: &str, conversation: Option<&str>) -> AskInput {
         prompt: prompt.into(),
         greedy: true,
         choice: UserChoice::Auto,
+        approval: None,
     }
 }
 
@@ -342,7 +343,7 @@ async fn each_answer_carries_its_routing_badge_also_after_reopening() {
 }
 
 #[tokio::test]
-async fn a_prompt_routed_to_the_cloud_is_not_sent_and_saves_nothing() {
+async fn a_prompt_routed_to_the_cloud_is_not_sent_without_approval_and_saves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with(ScriptedEngine::new(&["local", "answer"]), dir.path()).await;
     let decision = app
@@ -366,8 +367,8 @@ async fn a_prompt_routed_to_the_cloud_is_not_sent_and_saves_nothing() {
         .ask(ask(&hard_prompt(), None), |e| events.push(e))
         .await
         .unwrap_err();
-    assert_eq!(error.code(), "cloud_route_not_available");
-    assert!(error.to_string().contains(&decision.explanation), "{error}");
+    assert_eq!(error.code(), "confirmation_required");
+    assert!(error.to_string().contains(&decision.model_name), "{error}");
     assert!(events.is_empty());
     assert!(
         app.conversations().await.unwrap().is_empty(),
@@ -383,4 +384,58 @@ async fn a_prompt_routed_to_the_cloud_is_not_sent_and_saves_nothing() {
     assert_eq!(answer.content, "local answer ");
     let badge = answer.route.unwrap();
     assert_eq!(badge.tier_id, "local");
+}
+
+#[tokio::test]
+async fn asking_an_unanswered_question_again_answers_it_instead_of_saving_it_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = ScriptedEngine {
+        fail_after: Some(0),
+        ..ScriptedEngine::new(&["never"])
+    };
+    let app = app_with(failing, dir.path()).await;
+    let input = AskInput {
+        choice: UserChoice::ForceLocal,
+        ..ask("Why is the sky blue?", None)
+    };
+    let mut conversation = None;
+    let error = app
+        .ask(input.clone(), |e| {
+            if let ChatEvent::Started {
+                conversation_id, ..
+            } = e
+            {
+                conversation = Some(conversation_id);
+            }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "generation_failed");
+    let conversation = conversation.unwrap();
+    let question = app.messages(&conversation).await.unwrap();
+    assert_eq!(question.len(), 1, "the question is kept");
+
+    // "Answer locally instead": the same question, same conversation, a working model.
+    app.engine_ready(Arc::new(ScriptedEngine::new(&["Rayleigh", "scattering."])));
+    let mut started_with = None;
+    let answer = app
+        .ask(
+            AskInput {
+                conversation_id: Some(conversation.clone()),
+                ..input
+            },
+            |e| {
+                if let ChatEvent::Started { user_message, .. } = e {
+                    started_with = Some(user_message.id);
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(started_with.as_deref(), Some(question[0].id.as_str()));
+    // The model read the question once: 5 words + 3 framing tokens.
+    assert_eq!(answer.stats.unwrap().tokens_in, 8);
+    let saved = app.messages(&conversation).await.unwrap();
+    let roles: Vec<Role> = saved.iter().map(|m| m.role).collect();
+    assert_eq!(roles, [Role::User, Role::Assistant]);
 }

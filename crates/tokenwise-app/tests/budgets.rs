@@ -159,6 +159,7 @@ fn ask(prompt: &str) -> AskInput {
         prompt: prompt.into(),
         greedy: true,
         choice: UserChoice::Auto,
+        approval: None,
     }
 }
 

@@ -1,0 +1,365 @@
+//! Cloud answers: the cost preview, the user's approval, and reserve → stream → settle.
+//!
+//! Nothing leaves the machine unless the [`AskInput::approval`] covers the request's maximum
+//! cost for the same catalog entry (the user saw the preview and confirmed), or the budget
+//! file's auto-approve rule covers it ([`CostPreview::auto_approved`]). A request whose
+//! maximum cost does not fit a hard budget is refused before anything is sent, approved or
+//! not.
+//!
+//! On approval: reserve the maximum in every budget window (atomically; a concurrent request
+//! can take the last of a budget, and then this one is refused), stream the answer, then
+//! settle to the actual cost: the gateway's figure (LiteLLM's cost header or stream
+//! `usage.cost`), else the provider's usage priced with the catalog, else (a cancelled stream
+//! that never reported usage) the counted prompt and the answer so far, priced the same way.
+//! On failure the reservation is released: a failed call costs nothing in the ledger.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokenwise_cloud::{
+    cost_from_usage, count_prompt_tokens, count_text_tokens, CloudClient, CloudRequest, Timeouts,
+    Usage,
+};
+use tokenwise_core::chat::title_from_prompt;
+use tokenwise_core::{
+    CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, Money,
+    PromptMessage, Provider, Role, RouteBadge, RouteDecision, TierEntry, TierKind,
+};
+use tokenwise_quota::CostPreview;
+use ts_rs::TS;
+
+use crate::ask::AskInput;
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+use crate::route::RouteQuery;
+
+/// The user's "yes" to a cloud request: this entry, at most this much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CloudApproval {
+    pub tier_id: String,
+    /// The maximum cost shown in the preview the user confirmed.
+    pub max_cost: Money,
+}
+
+/// Where a prompt would go and, for a cloud pick, what it would cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AskPlan {
+    pub decision: RouteDecision,
+    /// Set for cloud picks: the confirmation dialog's numbers.
+    pub preview: Option<CostPreview>,
+}
+
+impl Tokenwise {
+    /// Where a prompt would go, with the cost preview when it would go to the cloud. Sends
+    /// nothing and saves nothing.
+    pub async fn plan(&self, query: RouteQuery) -> Result<AskPlan, AppError> {
+        let history = self
+            .history_prompt(query.conversation_id.as_deref())
+            .await?;
+        let prompt = query.prompt.trim();
+        let decision = self.decide_route(&history, prompt, query.choice).await?;
+        let preview = match decision.kind {
+            TierKind::Local => None,
+            TierKind::Cloud => {
+                let messages = with_question(&history, prompt);
+                Some(self.cloud_preview(&decision, &messages).await?.0)
+            }
+        };
+        Ok(AskPlan { decision, preview })
+    }
+
+    /// Replaces the cloud client's time limits (tests use short ones).
+    pub fn set_cloud_timeouts(&self, timeouts: Timeouts) {
+        *self
+            .cloud_timeouts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = timeouts;
+    }
+
+    /// The preview of sending `messages` to the decision's entry, and that entry.
+    async fn cloud_preview(
+        &self,
+        decision: &RouteDecision,
+        messages: &[PromptMessage],
+    ) -> Result<(CostPreview, TierEntry, Provider), AppError> {
+        let catalog = self.triage.catalog();
+        let (Some(entry), Some(provider)) = (
+            catalog.get(&decision.tier_id),
+            catalog
+                .get(&decision.tier_id)
+                .and_then(|e| catalog.provider_of(e)),
+        ) else {
+            return Err(AppError::InvalidInput(format!(
+                "The catalog has no cloud entry \"{}\" with a provider.",
+                decision.tier_id
+            )));
+        };
+        let tokens = count_prompt_tokens(provider.api, &entry.model, messages);
+        let (config, _) = self.budgets.config();
+        let statuses = match &config {
+            Some(config) => self.statuses(config, self.budget_now()).await?,
+            None => Vec::new(),
+        };
+        let auto_approve = config.as_ref().and_then(|c| c.auto_approve_below());
+        let preview = CostPreview::new(entry, tokens, &statuses, auto_approve);
+        Ok((preview, entry.clone(), provider.clone()))
+    }
+
+    /// Answers with the cloud entry `decision` picked, if the user approved its cost. Called
+    /// by [`Tokenwise::ask`] with the answer slot already taken.
+    pub(crate) async fn ask_cloud(
+        &self,
+        input: AskInput,
+        history: Vec<PromptMessage>,
+        pending: Option<ChatMessage>,
+        decision: RouteDecision,
+        cancel: CancellationToken,
+        mut events: impl FnMut(ChatEvent) + Send,
+    ) -> Result<ChatMessage, AppError> {
+        let prompt = input.prompt.trim();
+        let messages = with_question(&history, prompt);
+        let (preview, entry, provider) = self.cloud_preview(&decision, &messages).await?;
+        if let Some(reason) = &preview.blocked_reason {
+            return Err(AppError::CloudNotAffordable(reason.clone()));
+        }
+        let approved = preview.auto_approved
+            || input.approval.as_ref().is_some_and(|approval| {
+                approval.tier_id == preview.tier_id && approval.max_cost >= preview.max_cost
+            });
+        if !approved {
+            return Err(AppError::ConfirmationRequired {
+                model: preview.model_name.clone(),
+                summary: preview.summary.clone(),
+            });
+        }
+        let needed = u64::from(preview.tokens_in.tokens) + u64::from(entry.max_output_tokens);
+        if needed > u64::from(entry.context_tokens) {
+            return Err(Error::PromptTooLong {
+                model: entry.display_name.clone(),
+                prompt_tokens: preview.tokens_in.tokens,
+                limit_tokens: entry.context_tokens.saturating_sub(entry.max_output_tokens),
+            }
+            .into());
+        }
+        let key = self.load_key(&provider.id).await?;
+        let timeouts = *self
+            .cloud_timeouts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let client = CloudClient::for_provider(&provider, key, timeouts)?;
+
+        // Reserve before anything is saved or sent: a refusal leaves no trace.
+        let conversation_id = input
+            .conversation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let answer_id = uuid::Uuid::new_v4().to_string();
+        let mut reserved = decision.clone();
+        reserved.estimated_cost = preview.estimated_cost;
+        reserved.max_cost = preview.max_cost;
+        self.reserve_cloud(&answer_id, Some(&conversation_id), &reserved)
+            .await?;
+
+        let route = RouteBadge::from(&reserved);
+        let saved = match pending {
+            Some(question) => Ok(question),
+            None => self.save_question(&input, &conversation_id, prompt).await,
+        };
+        let user_message = match saved {
+            Ok(message) => message,
+            Err(error) => {
+                self.release_quietly(&answer_id).await;
+                return Err(error);
+            }
+        };
+        events(ChatEvent::Started {
+            conversation_id: conversation_id.clone(),
+            user_message,
+            dropped_history_messages: 0,
+            route: route.clone(),
+        });
+
+        let request = CloudRequest {
+            model: entry.model.clone(),
+            messages,
+            max_tokens: entry.max_output_tokens,
+        };
+        let started = Instant::now();
+        let mut first_token_ms: Option<u32> = None;
+        let mut streamed = String::new();
+        let result = client
+            .stream_chat(
+                &request,
+                |piece| {
+                    first_token_ms.get_or_insert_with(|| elapsed_ms(started));
+                    streamed.push_str(piece);
+                    events(ChatEvent::Token {
+                        text: piece.to_string(),
+                    });
+                },
+                cancel,
+            )
+            .await;
+
+        let mut answer = ChatMessage {
+            id: answer_id.clone(),
+            conversation_id,
+            role: Role::Assistant,
+            content: String::new(),
+            status: MessageStatus::Complete,
+            stats: None,
+            route: Some(route),
+            created_at_ms: self.clock.now_ms(),
+        };
+        match result {
+            Ok(outcome) => {
+                // No usage back (a stream stopped early): the prompt was sent, so its counted
+                // tokens and whatever part of the answer arrived are charged at list price.
+                let usage = outcome.usage.unwrap_or_else(|| Usage {
+                    prompt_tokens: preview.tokens_in.tokens,
+                    completion_tokens: count_text_tokens(provider.api, &entry.model, &outcome.text),
+                });
+                let cost = outcome
+                    .actual_cost
+                    .unwrap_or_else(|| cost_from_usage(entry.price, usage));
+                let total_ms = elapsed_ms(started);
+                answer.content = outcome.text;
+                answer.status = if outcome.stopped {
+                    MessageStatus::Stopped
+                } else {
+                    MessageStatus::Complete
+                };
+                answer.stats = Some(GenerationStats {
+                    model: outcome.model.unwrap_or_else(|| entry.model.clone()),
+                    tokens_in: usage.prompt_tokens,
+                    tokens_out: usage.completion_tokens,
+                    time_to_first_token_ms: first_token_ms.unwrap_or(total_ms),
+                    prefill_tokens_per_second: 0.0,
+                    decode_tokens_per_second: per_second(usage.completion_tokens, total_ms),
+                    total_ms,
+                });
+                if let Some(route) = answer.route.as_mut() {
+                    route.actual_cost = Some(cost);
+                }
+                // The money is spent whether or not the answer can be saved: settle first.
+                let settled = self
+                    .settle_cloud(
+                        &answer_id,
+                        usage.prompt_tokens,
+                        usage.completion_tokens,
+                        cost,
+                    )
+                    .await;
+                if let Err(error) = self.store.append_message(&answer).await {
+                    let error = AppError::from(error);
+                    events(ChatEvent::Failed {
+                        code: error.code().into(),
+                        message: format!("The answer could not be saved. {error}"),
+                        partial: None,
+                    });
+                    return Err(error);
+                }
+                if let Err(error) = settled {
+                    eprintln!("tokenwise: could not record the answer's cost: {error}");
+                }
+                events(ChatEvent::Finished {
+                    message: answer.clone(),
+                });
+                Ok(answer)
+            }
+            Err(cloud_error) => {
+                self.release_quietly(&answer_id).await;
+                let error = AppError::from(cloud_error);
+                answer.status = MessageStatus::Failed;
+                answer.content = streamed;
+                // What arrived before the failure is kept, marked failed (best effort: the
+                // failure is what the user needs to hear about).
+                let partial = if answer.content.is_empty() {
+                    None
+                } else {
+                    self.store
+                        .append_message(&answer)
+                        .await
+                        .ok()
+                        .map(|_| answer)
+                };
+                events(ChatEvent::Failed {
+                    code: error.code().into(),
+                    message: format!(
+                        "{error} Nothing was charged; you can answer locally instead."
+                    ),
+                    partial,
+                });
+                Err(error)
+            }
+        }
+    }
+
+    /// Saves the question (and the conversation, when new).
+    async fn save_question(
+        &self,
+        input: &AskInput,
+        conversation_id: &str,
+        prompt: &str,
+    ) -> Result<ChatMessage, AppError> {
+        if input.conversation_id.is_none() {
+            self.store
+                .create_conversation(
+                    conversation_id,
+                    &title_from_prompt(prompt),
+                    self.clock.now_ms(),
+                )
+                .await?;
+        }
+        let message = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id: conversation_id.to_string(),
+            role: Role::User,
+            content: prompt.to_string(),
+            status: MessageStatus::Complete,
+            stats: None,
+            route: None,
+            created_at_ms: self.clock.now_ms(),
+        };
+        self.store.append_message(&message).await?;
+        Ok(message)
+    }
+
+    async fn release_quietly(&self, request_id: &str) {
+        if let Err(error) = self.release_cloud(request_id).await {
+            // It expires on its own after RESERVATION_TTL_MS.
+            eprintln!("tokenwise: could not release a budget reservation: {error}");
+        }
+    }
+}
+
+fn with_question(history: &[PromptMessage], prompt: &str) -> Vec<PromptMessage> {
+    let mut messages = history.to_vec();
+    messages.push(PromptMessage::new(Role::User, prompt));
+    messages
+}
+
+fn elapsed_ms(since: Instant) -> u32 {
+    u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
+}
+
+fn per_second(tokens: u32, ms: u32) -> f32 {
+    if ms == 0 {
+        0.0
+    } else {
+        tokens as f32 * 1000.0 / ms as f32
+    }
+}
+
+impl From<&CostPreview> for CloudApproval {
+    fn from(preview: &CostPreview) -> Self {
+        CloudApproval {
+            tier_id: preview.tier_id.clone(),
+            max_cost: preview.max_cost,
+        }
+    }
+}

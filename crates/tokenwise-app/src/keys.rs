@@ -1,0 +1,177 @@
+//! Provider API keys: entered in settings, kept in the OS keyring, read only to make a call.
+//!
+//! The facade never stores a key itself and never returns one: front ends learn only whether
+//! a provider has a key ([`ProviderKeyStatus::has_key`]). Keyring calls block (a D-Bus round
+//! trip on Linux), so they run on Tokio's blocking pool.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokenwise_cloud::Secret;
+use tokenwise_core::ProviderApi;
+use tokenwise_secrets::{KeyStore, SecretsError};
+use ts_rs::TS;
+
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+
+/// Longest key accepted (real keys are 40 to 200 characters; JWT gateway tokens up to ~2 KB).
+pub const MAX_KEY_CHARS: usize = 8192;
+
+/// Where keys are kept: the OS keyring in the app ([`KeyStore`]); tests of other logic may use
+/// [`MemoryVault`].
+pub trait KeyVault: Send + Sync {
+    fn load(&self, provider_id: &str) -> Result<Option<Secret>, SecretsError>;
+    fn save(&self, provider_id: &str, key: &Secret) -> Result<(), SecretsError>;
+    fn delete(&self, provider_id: &str) -> Result<(), SecretsError>;
+}
+
+impl KeyVault for KeyStore {
+    fn load(&self, provider_id: &str) -> Result<Option<Secret>, SecretsError> {
+        KeyStore::load(self, provider_id)
+    }
+    fn save(&self, provider_id: &str, key: &Secret) -> Result<(), SecretsError> {
+        KeyStore::save(self, provider_id, key)
+    }
+    fn delete(&self, provider_id: &str) -> Result<(), SecretsError> {
+        KeyStore::delete(self, provider_id)
+    }
+}
+
+/// Keys in memory, for tests that are not about the keyring.
+#[derive(Default)]
+pub struct MemoryVault(std::sync::Mutex<std::collections::HashMap<String, Secret>>);
+
+impl KeyVault for MemoryVault {
+    fn load(&self, provider_id: &str) -> Result<Option<Secret>, SecretsError> {
+        Ok(self.0.lock().unwrap().get(provider_id).cloned())
+    }
+    fn save(&self, provider_id: &str, key: &Secret) -> Result<(), SecretsError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(provider_id.to_string(), key.clone());
+        Ok(())
+    }
+    fn delete(&self, provider_id: &str) -> Result<(), SecretsError> {
+        self.0.lock().unwrap().remove(provider_id);
+        Ok(())
+    }
+}
+
+/// One provider of the catalog, as the settings screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ProviderKeyStatus {
+    pub provider_id: String,
+    pub display_name: String,
+    pub api: ProviderApi,
+    pub base_url: String,
+    /// The catalog entries that send to this provider, e.g. `["mid", "frontier"]`.
+    pub used_by: Vec<String>,
+    /// Whether the keyring holds a key for it (the key itself is never shown again).
+    pub has_key: bool,
+    /// Why the keyring could not be asked, if it could not.
+    pub problem: Option<String>,
+}
+
+impl Tokenwise {
+    /// Replaces where keys are kept (tests); the app uses the OS keyring.
+    pub fn set_key_vault(&self, vault: Arc<dyn KeyVault>) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = vault;
+    }
+
+    fn vault(&self) -> Arc<dyn KeyVault> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Every cloud provider of the catalog and whether it has a key.
+    pub async fn provider_keys(&self) -> Result<Vec<ProviderKeyStatus>, AppError> {
+        let catalog = self.triage.catalog();
+        let mut statuses = Vec::new();
+        for provider in catalog.providers() {
+            let (has_key, problem) = match self.load_key(&provider.id).await {
+                Ok(key) => (key.is_some(), None),
+                Err(error) => (false, Some(error.to_string())),
+            };
+            statuses.push(ProviderKeyStatus {
+                provider_id: provider.id.clone(),
+                display_name: provider.display_name.clone(),
+                api: provider.api,
+                base_url: provider.base_url.clone(),
+                used_by: catalog
+                    .entries()
+                    .iter()
+                    .filter(|e| !e.is_local() && e.provider == provider.id)
+                    .map(|e| e.id.clone())
+                    .collect(),
+                has_key,
+                problem,
+            });
+        }
+        Ok(statuses)
+    }
+
+    /// Stores `key` for a catalog provider in the OS keyring (surrounding spaces removed).
+    pub async fn save_provider_key(&self, provider_id: &str, key: &str) -> Result<(), AppError> {
+        self.known_provider(provider_id)?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(AppError::InvalidInput(
+                "The key is empty: paste the key your provider or administrator gave you.".into(),
+            ));
+        }
+        if key.chars().count() > MAX_KEY_CHARS {
+            return Err(AppError::InvalidInput(format!(
+                "That is longer than any API key ({MAX_KEY_CHARS} characters at most): check \
+                 what was pasted."
+            )));
+        }
+        if key.chars().any(char::is_whitespace) || key.chars().any(char::is_control) {
+            return Err(AppError::InvalidInput(
+                "A key has no spaces or line breaks: check what was pasted.".into(),
+            ));
+        }
+        let secret = Secret::new(key);
+        let vault = self.vault();
+        let id = provider_id.to_string();
+        Ok(blocking(move || vault.save(&id, &secret)).await?)
+    }
+
+    /// Removes a provider's key from the OS keyring (nothing to remove is not an error).
+    pub async fn delete_provider_key(&self, provider_id: &str) -> Result<(), AppError> {
+        self.known_provider(provider_id)?;
+        let vault = self.vault();
+        let id = provider_id.to_string();
+        Ok(blocking(move || vault.delete(&id)).await?)
+    }
+
+    /// The key for a provider, read from the keyring just before a call.
+    pub(crate) async fn load_key(&self, provider_id: &str) -> Result<Option<Secret>, AppError> {
+        let vault = self.vault();
+        let id = provider_id.to_string();
+        Ok(blocking(move || vault.load(&id)).await?)
+    }
+
+    fn known_provider(&self, provider_id: &str) -> Result<(), AppError> {
+        match self.triage.catalog().provider(provider_id) {
+            Some(_) => Ok(()),
+            None => Err(AppError::InvalidInput(format!(
+                "No cloud tier uses a provider called \"{provider_id}\"."
+            ))),
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, SecretsError> + Send + 'static,
+) -> Result<T, SecretsError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .unwrap_or_else(|join| {
+            Err(SecretsError::Unavailable {
+                detail: format!("the keyring call did not finish: {join}"),
+            })
+        })
+}
