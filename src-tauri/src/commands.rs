@@ -5,7 +5,8 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::State;
 use tokenwise_app::{
-    AppStatus, AskInput, BudgetOverview, ErrorPayload, RouteQuery, SpendOverview, Tokenwise,
+    AppStatus, AskInput, AskPlan, BudgetOverview, ErrorPayload, ProviderKeyStatus, RouteQuery,
+    SpendOverview, Tokenwise,
 };
 use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary, RouteDecision};
 
@@ -62,6 +63,33 @@ pub async fn spend_overview(app: App<'_>) -> Result<SpendOverview, ErrorPayload>
 #[tauri::command]
 pub async fn route_prompt(app: App<'_>, query: RouteQuery) -> Result<RouteDecision, ErrorPayload> {
     Ok(app.route(query).await?)
+}
+
+/// Where a prompt would go and, for a cloud pick, the cost preview of the confirmation dialog.
+#[tauri::command]
+pub async fn plan_prompt(app: App<'_>, query: RouteQuery) -> Result<AskPlan, ErrorPayload> {
+    Ok(app.plan(query).await?)
+}
+
+/// The settings screen: each cloud provider and whether the keyring holds its key.
+#[tauri::command]
+pub async fn provider_keys(app: App<'_>) -> Result<Vec<ProviderKeyStatus>, ErrorPayload> {
+    Ok(app.provider_keys().await?)
+}
+
+/// Stores a provider's key in the OS keyring. The key is not logged and not returned.
+#[tauri::command]
+pub async fn save_provider_key(
+    app: App<'_>,
+    provider_id: String,
+    key: String,
+) -> Result<(), ErrorPayload> {
+    Ok(app.save_provider_key(&provider_id, &key).await?)
+}
+
+#[tauri::command]
+pub async fn delete_provider_key(app: App<'_>, provider_id: String) -> Result<(), ErrorPayload> {
+    Ok(app.delete_provider_key(&provider_id).await?)
 }
 
 /// Streams the answer's events over `on_event`; returns the saved answer.

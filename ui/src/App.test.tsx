@@ -6,6 +6,8 @@ import { App } from "./App";
 import { tauriApi } from "./api";
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
+import type { CostPreview } from "./bindings/CostPreview";
+import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteBadge } from "./bindings/RouteBadge";
 import type { RouteDecision } from "./bindings/RouteDecision";
 
@@ -25,7 +27,47 @@ const localRoute: RouteBadge = {
   kind: "local",
   modelName: "SmolLM2-135M-Instruct",
   explanation: "simple · short factoid question · 0.94 → local SmolLM2-135M-Instruct (free)",
+  estimatedCost: null,
+  actualCost: null,
 };
+
+const cloudRoute: RouteBadge = {
+  tierId: "frontier",
+  tier: "complex",
+  kind: "cloud",
+  modelName: "GPT-4o",
+  explanation: "complex · multi-step reasoning · 0.81 → frontier GPT-4o ≈$0.012",
+  estimatedCost: 12_300,
+  actualCost: null,
+};
+
+function preview(overrides: Partial<CostPreview> = {}): CostPreview {
+  return {
+    tierId: "frontier",
+    model: "gpt-4o",
+    modelName: "GPT-4o",
+    provider: "openai",
+    tokensIn: { tokens: 1234, exact: false, method: "estimate: 1 token per 3 characters" },
+    expectedTokensOut: 800,
+    maxTokensOut: 4096,
+    estimatedCost: 12_300,
+    maxCost: 44_000,
+    budget: {
+      label: "today's",
+      limit: 5_000_000,
+      remaining: 3_212_300,
+      remainingAfterEstimate: 3_200_000,
+      remainingAfterMax: 3_168_300,
+      hard: true,
+    },
+    affordable: true,
+    autoApproved: false,
+    summary: "≈ $0.012, at most $0.044 · leaves $3.20 of today's $5.00",
+    blockedReason: null,
+    warnings: [],
+    ...overrides,
+  };
+}
 
 function decision(kind: "local" | "cloud"): RouteDecision {
   const cloud = kind === "cloud";
@@ -107,11 +149,40 @@ const spendOverview = {
 };
 
 let calls: { cmd: string; args: any }[];
+/** The preview the mocked plan_prompt returns with a cloud pick. */
+let cloudPreview: CostPreview;
+/** Which providers the mocked keyring holds a key for. */
+let savedKeys: Record<string, boolean>;
+
+function providerKeys(): ProviderKeyStatus[] {
+  return [
+    {
+      providerId: "openai",
+      displayName: "OpenAI",
+      api: "openai",
+      baseUrl: "https://api.openai.com/v1",
+      usedBy: ["mid", "frontier"],
+      hasKey: savedKeys.openai ?? false,
+      problem: null,
+    },
+    {
+      providerId: "anthropic",
+      displayName: "Anthropic",
+      api: "anthropic",
+      baseUrl: "https://api.anthropic.com/v1",
+      usedBy: [],
+      hasKey: savedKeys.anthropic ?? false,
+      problem: "The keyring is locked: unlock it to use Anthropic.",
+    },
+  ];
+}
 let pendingAsk: { send(event: ChatEvent): void; resolve(m: ChatMessage): void; reject(e: unknown): void } | null;
 
 beforeEach(() => {
   calls = [];
   pendingAsk = null;
+  cloudPreview = preview();
+  savedKeys = {};
   mockIPC(
     (cmd, args: any) => {
       calls.push({ cmd, args });
@@ -134,6 +205,21 @@ beforeEach(() => {
           return spendOverview;
         case "route_prompt":
           return decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
+        case "plan_prompt": {
+          const picked = decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
+          return { decision: picked, preview: picked.kind === "cloud" ? cloudPreview : null };
+        }
+        case "provider_keys":
+          return providerKeys();
+        case "save_provider_key":
+          if (args.providerId === "anthropic") {
+            return Promise.reject({ code: "keyring_locked", message: "The keyring is locked.", details: null });
+          }
+          savedKeys[args.providerId] = true;
+          return null;
+        case "delete_provider_key":
+          savedKeys[args.providerId] = false;
+          return null;
         case "ask":
           return new Promise((resolve, reject) => {
             pendingAsk = { send: (e) => args.onEvent.onmessage(e), resolve, reject };
@@ -168,7 +254,14 @@ describe("chat view", () => {
       prompt: "What is the capital of France?",
       greedy: false,
       choice: { kind: "auto" },
+      approval: null,
     });
+    expect(calls.find((c) => c.cmd === "plan_prompt")!.args.query).toEqual({
+      conversationId: null,
+      prompt: "What is the capital of France?",
+      choice: { kind: "auto" },
+    });
+    expect(calls.some((c) => c.cmd === "route_prompt")).toBe(false);
 
     pendingAsk!.send({
       kind: "started",
@@ -217,45 +310,6 @@ describe("chat view", () => {
     expect(input.value).toBe("a very long paste");
   });
 
-  it("shows where a cloud-bound question would go and sends nothing until the user chooses", async () => {
-    render(<App api={tauriApi} />);
-    const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
-    const prompt = "Design a multi-region rate limiter and prove its bounds.";
-    fireEvent.input(input, { target: { value: prompt } });
-    fireEvent.click(screen.getByTestId("send-button"));
-
-    const panel = await screen.findByTestId("route-panel");
-    expect(panel.textContent).toContain("GPT-4o");
-    expect(screen.getByTestId("route-estimate").textContent).toBe("$0.012");
-    expect(panel.textContent).toContain("at most $0.018");
-    expect(screen.getByTestId("route-explanation").textContent).toContain("multi-step reasoning");
-    expect(calls.some((c) => c.cmd === "ask")).toBe(false);
-
-    fireEvent.click(screen.getByTestId("route-keep"));
-    await waitFor(() => expect(screen.queryByTestId("route-panel")).toBeNull());
-    expect(input.value).toBe(prompt); // kept for later
-    expect(calls.some((c) => c.cmd === "ask")).toBe(false);
-
-    fireEvent.click(screen.getByTestId("send-button"));
-    fireEvent.click(await screen.findByTestId("route-answer-locally"));
-    await waitFor(() => expect(pendingAsk).not.toBeNull());
-    expect(calls.find((c) => c.cmd === "ask")!.args.input).toEqual({
-      conversationId: null,
-      prompt,
-      greedy: false,
-      choice: { kind: "forceLocal" },
-    });
-    pendingAsk!.send({
-      kind: "started",
-      conversationId: "c1",
-      userMessage: message("user", prompt),
-      droppedHistoryMessages: 0,
-      route: { ...localRoute, explanation: "complex · multi-step reasoning · 0.81 → local (your choice)" },
-    });
-    await waitFor(() => expect(input.value).toBe(""));
-    expect((await screen.findByTestId("route-badge")).textContent).toContain("your choice");
-  });
-
   it("shows the budget meter: each window's tightest scope, coloured, every scope on hover", async () => {
     render(<App api={tauriApi} />);
     const today = await screen.findByTestId("meter-day");
@@ -279,5 +333,320 @@ describe("chat view", () => {
     expect(screen.getByTestId("messages").hidden).toBe(true);
     fireEvent.click(screen.getByTestId("spend-toggle"));
     await waitFor(() => expect(screen.queryByTestId("spend-view")).toBeNull());
+  });
+});
+
+const cloudPrompt = "Design a multi-region rate limiter and prove its bounds.";
+
+/** Types the cloud-bound question and presses Send. */
+async function sendCloudQuestion() {
+  render(<App api={tauriApi} />);
+  const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
+  fireEvent.input(input, { target: { value: cloudPrompt } });
+  fireEvent.click(screen.getByTestId("send-button"));
+  return input;
+}
+
+const asks = () => calls.filter((c) => c.cmd === "ask").map((c) => c.args.input);
+/** Lets pending promises and renders settle, so "nothing was sent" is not checked too early. */
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe("cloud confirmation", () => {
+  it("shows the model, tokens, costs and budget, and sends nothing before the user confirms", async () => {
+    cloudPreview = preview({ warnings: ["May go over this week's soft budget ($0.02 left of $20.00)."] });
+    await sendCloudQuestion();
+    const dialog = await screen.findByTestId("cloud-confirm");
+    expect(dialog.getAttribute("role")).toBe("dialog");
+    expect(screen.getByTestId("confirm-model").textContent).toBe("GPT-4o");
+    expect(screen.getByTestId("route-explanation").textContent).toContain("multi-step reasoning");
+    const tokensIn = screen.getByTestId("tokens-in");
+    expect(tokensIn.textContent).toContain("≈ 1,234");
+    expect(tokensIn.title).toBe("estimate: 1 token per 3 characters");
+    expect(screen.getByTestId("tokens-out-expected").textContent).toBe("800");
+    expect(screen.getByTestId("tokens-out-max").textContent).toBe("4,096");
+    expect(screen.getByTestId("estimated-cost").textContent).toBe("$0.012");
+    expect(screen.getByTestId("max-cost").textContent).toBe("$0.044");
+    expect(screen.getByTestId("cost-summary").textContent).toBe(
+      "≈ $0.012, at most $0.044 · leaves $3.20 of today's $5.00",
+    );
+    expect(screen.getByTestId("cost-warnings").textContent).toContain("soft budget");
+    expect(screen.getByTestId("confirm-cloud").textContent).toBe("Send to GPT-4o");
+    expect(screen.queryByTestId("cloud-blocked")).toBeNull();
+    await settle();
+    expect(asks()).toHaveLength(0);
+  });
+
+  it("shows counted tokens without the ≈", async () => {
+    cloudPreview = preview({ tokensIn: { tokens: 1234, exact: true, method: "o200k_base (gpt-4o)" } });
+    await sendCloudQuestion();
+    const tokensIn = await screen.findByTestId("tokens-in");
+    expect(tokensIn.textContent).toBe("1,234");
+    expect(tokensIn.title).toBe("o200k_base (gpt-4o)");
+  });
+
+  it("confirming sends the question with the approval of exactly that entry and maximum", async () => {
+    const input = await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("confirm-cloud"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    expect(asks()).toEqual([
+      {
+        conversationId: null,
+        prompt: cloudPrompt,
+        greedy: false,
+        choice: { kind: "entry", id: "frontier" },
+        approval: { tierId: "frontier", maxCost: 44_000 },
+      },
+    ]);
+    expect(screen.queryByTestId("cloud-confirm")).toBeNull();
+
+    pendingAsk!.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", cloudPrompt),
+      droppedHistoryMessages: 0,
+      route: cloudRoute,
+    });
+    await waitFor(() => expect(input.value).toBe(""));
+    // While streaming only the estimate is known.
+    expect((await screen.findByTestId("route-cost")).textContent).toBe(" · ≈ $0.012 est.");
+    pendingAsk!.send({ kind: "token", text: "First, partition…" });
+    const answer = {
+      ...message("assistant", "First, partition…"),
+      route: { ...cloudRoute, actualCost: 11_000 },
+    };
+    pendingAsk!.send({ kind: "finished", message: answer });
+    pendingAsk!.resolve(answer);
+    await waitFor(() => expect(screen.queryByTestId("message-streaming")).toBeNull());
+    expect(screen.getByTestId("route-cost").textContent).toBe(" · ≈ $0.012 est. · $0.011 actual");
+  });
+
+  it("shows no cost on local answers' badges", async () => {
+    render(<App api={tauriApi} />);
+    const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
+    fireEvent.input(input, { target: { value: "Hi" } });
+    fireEvent.click(screen.getByTestId("send-button"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    const answer = message("assistant", "Hello");
+    pendingAsk!.send({ kind: "finished", message: answer });
+    pendingAsk!.resolve(answer);
+    await screen.findByTestId("route-badge");
+    expect(screen.queryByTestId("route-cost")).toBeNull();
+  });
+
+  it("cancel sends nothing and keeps the question in the box", async () => {
+    const input = await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("cancel-cloud"));
+    await waitFor(() => expect(screen.queryByTestId("cloud-confirm")).toBeNull());
+    await settle();
+    expect(asks()).toHaveLength(0);
+    expect(input.value).toBe(cloudPrompt);
+    expect(screen.queryByTestId("chat-error")).toBeNull();
+
+    // Escape cancels too.
+    fireEvent.click(screen.getByTestId("send-button"));
+    fireEvent.keyDown(await screen.findByTestId("cloud-confirm"), { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("cloud-confirm")).toBeNull());
+    expect(asks()).toHaveLength(0);
+    expect(input.value).toBe(cloudPrompt);
+  });
+
+  it("answering locally instead sends the question to the local model, with no approval", async () => {
+    const input = await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("answer-locally"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    expect(asks()).toEqual([
+      { conversationId: null, prompt: cloudPrompt, greedy: false, choice: { kind: "forceLocal" }, approval: null },
+    ]);
+    expect(screen.queryByTestId("cloud-confirm")).toBeNull();
+    pendingAsk!.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", cloudPrompt),
+      droppedHistoryMessages: 0,
+      route: { ...localRoute, explanation: "complex · multi-step reasoning · 0.81 → local (your choice)" },
+    });
+    await waitFor(() => expect(input.value).toBe(""));
+    expect((await screen.findByTestId("route-badge")).textContent).toContain("your choice");
+  });
+
+  it("does not offer the cloud when a hard budget cannot cover the maximum", async () => {
+    const reason =
+      "Not offered: this request can cost up to $0.044, and today's budget has $0.02 left (limit $5.00). Answer locally, or ask your budget owner for more.";
+    cloudPreview = preview({ affordable: false, blockedReason: reason });
+    await sendCloudQuestion();
+    expect((await screen.findByTestId("cloud-blocked")).textContent).toBe(reason);
+    expect(screen.queryByTestId("confirm-cloud")).toBeNull();
+    expect(screen.getByTestId("answer-locally")).toBeTruthy();
+    expect(screen.getByTestId("cancel-cloud")).toBeTruthy();
+    await settle();
+    expect(asks()).toHaveLength(0);
+  });
+
+  it("sends an auto-approved request at once, with its approval, and says so", async () => {
+    cloudPreview = preview({ autoApproved: true });
+    await sendCloudQuestion();
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    expect(screen.queryByTestId("cloud-confirm")).toBeNull();
+    expect(asks()).toEqual([
+      {
+        conversationId: null,
+        prompt: cloudPrompt,
+        greedy: false,
+        choice: { kind: "entry", id: "frontier" },
+        approval: { tierId: "frontier", maxCost: 44_000 },
+      },
+    ]);
+    pendingAsk!.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", cloudPrompt),
+      droppedHistoryMessages: 0,
+      route: cloudRoute,
+    });
+    const notice = await screen.findByTestId("chat-notice");
+    expect(notice.textContent).toContain("Sent to GPT-4o without asking");
+    expect(notice.textContent).toContain("≈ $0.012, at most $0.044");
+    expect(notice.textContent).toContain("auto-approve");
+  });
+
+  it("offers the local model after a failed cloud answer", async () => {
+    await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("confirm-cloud"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    const first = pendingAsk!;
+    first.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", cloudPrompt),
+      droppedHistoryMessages: 0,
+      route: cloudRoute,
+    });
+    const failure = {
+      code: "cloud_timeout",
+      message: "OpenAI did not answer in time. Nothing was charged; you can answer locally instead.",
+    };
+    first.send({ kind: "failed", ...failure, partial: null });
+    first.reject({ ...failure, details: null });
+    expect((await screen.findByTestId("chat-error")).textContent).toContain("did not answer in time");
+    fireEvent.click(await screen.findByTestId("failed-answer-locally"));
+    await waitFor(() => expect(asks()).toHaveLength(2));
+    expect(asks()[1]).toEqual({
+      conversationId: "c1",
+      prompt: cloudPrompt,
+      greedy: false,
+      choice: { kind: "forceLocal" },
+      approval: null,
+    });
+    await waitFor(() => expect(screen.queryByTestId("failed-answer-locally")).toBeNull());
+  });
+
+  it("offers the local model after the gateway's own budget refused", async () => {
+    await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("confirm-cloud"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    pendingAsk!.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", cloudPrompt),
+      droppedHistoryMessages: 0,
+      route: cloudRoute,
+    });
+    pendingAsk!.send({
+      kind: "failed",
+      code: "gateway_budget_exceeded",
+      message: "The gateway's budget is spent.",
+      partial: null,
+    });
+    pendingAsk!.reject({ code: "gateway_budget_exceeded", message: "The gateway's budget is spent.", details: null });
+    expect(await screen.findByTestId("failed-answer-locally")).toBeTruthy();
+  });
+
+  it("does not offer the local model after a local failure", async () => {
+    render(<App api={tauriApi} />);
+    const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
+    fireEvent.input(input, { target: { value: "Hi" } });
+    fireEvent.click(screen.getByTestId("send-button"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    pendingAsk!.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", "Hi"),
+      droppedHistoryMessages: 0,
+      route: localRoute,
+    });
+    pendingAsk!.send({ kind: "failed", code: "generation_failed", message: "The model crashed.", partial: null });
+    pendingAsk!.reject({ code: "generation_failed", message: "The model crashed.", details: null });
+    expect((await screen.findByTestId("chat-error")).textContent).toContain("crashed");
+    await settle();
+    expect(screen.queryByTestId("failed-answer-locally")).toBeNull();
+  });
+
+  it("shows a refusal before the answer started and keeps the draft", async () => {
+    const input = await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("confirm-cloud"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    pendingAsk!.reject({
+      code: "budget_too_low",
+      message: "Not offered: this request can cost up to $0.044, and today's budget has $0.02 left.",
+      details: null,
+    });
+    expect((await screen.findByTestId("chat-error")).textContent).toContain("today's budget has $0.02 left");
+    expect(input.value).toBe(cloudPrompt);
+    expect(screen.queryByTestId("failed-answer-locally")).toBeNull();
+  });
+});
+
+describe("settings", () => {
+  it("lists the providers, saves a key to the keyring, and never shows it again", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("spend-toggle"));
+    await screen.findByTestId("spend-view");
+    fireEvent.click(screen.getByTestId("settings-toggle")); // opening one closes the other
+    await screen.findByTestId("settings-view");
+    expect(screen.queryByTestId("spend-view")).toBeNull();
+    expect(screen.getByTestId("messages").hidden).toBe(true);
+    expect(screen.getByTestId("settings-view").textContent).toContain("keyring");
+
+    const openai = await screen.findByTestId("provider-openai");
+    expect(openai.textContent).toContain("OpenAI");
+    expect(openai.textContent).toContain("https://api.openai.com/v1");
+    expect(openai.textContent).toContain("used by: mid, frontier");
+    expect(screen.getByTestId("key-status-openai").textContent).toBe("No key");
+    expect(screen.queryByTestId("delete-key-openai")).toBeNull();
+    expect(screen.getByTestId("provider-anthropic").textContent).toContain("The keyring is locked");
+
+    const secret = "sk-test-SECRET-0123456789";
+    const field = screen.getByTestId("key-input-openai") as HTMLInputElement;
+    expect(field.type).toBe("password");
+    expect(field.getAttribute("autocomplete")).toBe("off");
+    fireEvent.input(field, { target: { value: secret } });
+    fireEvent.click(screen.getByTestId("save-key-openai"));
+    await waitFor(() =>
+      expect(screen.getByTestId("key-status-openai").textContent).toBe("Key saved in the OS keyring"),
+    );
+    expect(calls.find((c) => c.cmd === "save_provider_key")!.args).toEqual({ providerId: "openai", key: secret });
+    expect(field.value).toBe("");
+    expect(screen.getByTestId("key-note-openai").textContent).toBe("Saved in the OS keyring.");
+    expect(document.body.innerHTML).not.toContain(secret);
+    expect(document.body.innerHTML).not.toContain("SECRET");
+
+    fireEvent.click(screen.getByTestId("delete-key-openai"));
+    await waitFor(() => expect(screen.getByTestId("key-status-openai").textContent).toBe("No key"));
+    expect(calls.find((c) => c.cmd === "delete_provider_key")!.args).toEqual({ providerId: "openai" });
+
+    fireEvent.click(screen.getByTestId("settings-toggle"));
+    await waitFor(() => expect(screen.queryByTestId("settings-view")).toBeNull());
+    expect(screen.getByTestId("messages").hidden).toBe(false);
+  });
+
+  it("shows why a key could not be saved, next to its provider", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    const field = (await screen.findByTestId("key-input-anthropic")) as HTMLInputElement;
+    fireEvent.input(field, { target: { value: "sk-ant-xyz" } });
+    fireEvent.click(screen.getByTestId("save-key-anthropic"));
+    expect((await screen.findByTestId("key-error-anthropic")).textContent).toBe("The keyring is locked.");
+    expect(screen.getByTestId("key-status-anthropic").textContent).toBe("No key");
+    expect(document.body.innerHTML).not.toContain("sk-ant-xyz");
   });
 });

@@ -5,13 +5,17 @@ import type { AppStatus } from "./bindings/AppStatus";
 import type { BudgetOverview } from "./bindings/BudgetOverview";
 import type { SpendOverview } from "./bindings/SpendOverview";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
+import type { AskPlan } from "./bindings/AskPlan";
+import type { CloudApproval } from "./bindings/CloudApproval";
+import type { CostPreview } from "./bindings/CostPreview";
 import type { RouteDecision } from "./bindings/RouteDecision";
 import type { UserChoice } from "./bindings/UserChoice";
 import { applyEvent, emptyChat, type ChatState } from "./chatState";
 import { Composer } from "./components/Composer";
 import { MessageView, StreamingView } from "./components/MessageView";
 import { BudgetMeter } from "./components/BudgetMeter";
-import { RoutePanel } from "./components/RoutePanel";
+import { CloudConfirmDialog } from "./components/CloudConfirmDialog";
+import { SettingsView } from "./components/SettingsView";
 import { SpendView } from "./components/SpendView";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
@@ -22,15 +26,19 @@ export function App({ api }: { api: Api }) {
   const [chat, setChat] = useState<ChatState>(emptyChat);
   const [busy, setBusy] = useState(false);
   const [sidebarError, setSidebarError] = useState<string | null>(null);
-  /** A question the router sent to the cloud, waiting for the user's choice. */
-  const [pendingRoute, setPendingRoute] = useState<{
+  /** A question the router sent to the cloud, waiting for the user to confirm its cost. */
+  const [pendingCloud, setPendingCloud] = useState<{
     prompt: string;
     decision: RouteDecision;
+    preview: CostPreview;
     accepted: () => void;
   } | null>(null);
+  /** A question whose cloud answer failed: offered again to the local model. */
+  const [localRetry, setLocalRetry] = useState<string | null>(null);
   const [budgets, setBudgets] = useState<BudgetOverview | null>(null);
   const [spend, setSpend] = useState<SpendOverview | null>(null);
   const [showSpend, setShowSpend] = useState(false);
+  const [showSettings, setShowSettings] = useState(false);
   const bottom = useRef<HTMLDivElement>(null);
 
   /** Budgets change with every answer and at window boundaries. */
@@ -50,9 +58,15 @@ export function App({ api }: { api: Api }) {
     try {
       setSpend(await api.spend());
       setShowSpend(true);
+      setShowSettings(false);
     } catch (e) {
       setSidebarError(errorMessage(e));
     }
+  };
+
+  const toggleSettings = () => {
+    setShowSettings((open) => !open);
+    setShowSpend(false);
   };
 
   const refreshConversations = useCallback(async () => {
@@ -83,25 +97,41 @@ export function App({ api }: { api: Api }) {
     if (busy) return;
     try {
       const messages = await api.messages(id);
-      setPendingRoute(null);
+      setPendingCloud(null);
+      setLocalRetry(null);
       setChat({ ...emptyChat, conversationId: id, messages });
     } catch (e) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
     }
   };
 
-  const answer = async (prompt: string, choice: UserChoice, accepted: () => void) => {
+  /** Asks for an answer. `approval` is the user's (or the auto-approve rule's) yes to a cloud
+   *  pick's cost, null otherwise; `notice` is shown once the answer starts. */
+  const answer = async (
+    prompt: string,
+    choice: UserChoice,
+    approval: CloudApproval | null,
+    accepted: () => void,
+    notice: string | null = null,
+  ) => {
     setBusy(true);
+    setLocalRetry(null);
     setChat((c) => ({ ...c, error: null, notice: null }));
     let started = false;
     try {
-      await api.ask({ conversationId: chat.conversationId, prompt, greedy: false, choice }, (event) => {
+      const input = { conversationId: chat.conversationId, prompt, greedy: false, choice, approval };
+      await api.ask(input, (event) => {
         if (event.kind === "started") {
           started = true;
           accepted();
           void refreshConversations();
         }
-        setChat((c) => applyEvent(c, event));
+        if (event.kind === "failed" && isCloudFailure(event.code)) setLocalRetry(prompt);
+        setChat((c) => {
+          const next = applyEvent(c, event);
+          if (event.kind !== "started" || notice === null) return next;
+          return { ...next, notice: next.notice ? `${notice} ${next.notice}` : notice };
+        });
       });
     } catch (e) {
       // Refused before it started (empty, too long, model not ready): the draft stays.
@@ -113,29 +143,63 @@ export function App({ api }: { api: Api }) {
     }
   };
 
-  // Ask the router first: local answers start at once; a cloud pick waits for the user.
+  // Plan first: local answers start at once; a cloud pick waits for the user to confirm its
+  // cost, unless the budget file's auto-approve rule covers it.
   const send = async (prompt: string, accepted: () => void) => {
-    setPendingRoute(null);
+    setPendingCloud(null);
+    setLocalRetry(null);
     setChat((c) => ({ ...c, error: null, notice: null }));
-    let decision: RouteDecision;
+    let plan: AskPlan;
     try {
-      decision = await api.route({ conversationId: chat.conversationId, prompt, choice: { kind: "auto" } });
+      plan = await api.plan({ conversationId: chat.conversationId, prompt, choice: { kind: "auto" } });
     } catch (e) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
       return;
     }
-    if (decision.kind === "cloud") {
-      setPendingRoute({ prompt, decision, accepted });
+    const { decision, preview } = plan;
+    if (decision.kind !== "cloud") {
+      await answer(prompt, { kind: "auto" }, null, accepted);
       return;
     }
-    await answer(prompt, { kind: "auto" }, accepted);
+    if (!preview) {
+      // The Rust side always sends a preview with a cloud pick; without one there is no cost to
+      // confirm, so nothing goes to the cloud.
+      setChat((c) => ({ ...c, error: "No cost preview came with this cloud pick; nothing was sent." }));
+      return;
+    }
+    if (preview.autoApproved) {
+      await answer(
+        prompt,
+        { kind: "entry", id: preview.tierId },
+        approvalOf(preview),
+        accepted,
+        `Sent to ${preview.modelName} without asking: ${preview.summary} (under your auto-approve limit).`,
+      );
+      return;
+    }
+    setPendingCloud({ prompt, decision, preview, accepted });
+  };
+
+  const confirmCloud = () => {
+    if (!pendingCloud || !pendingCloud.preview.affordable) return;
+    const { prompt, preview, accepted } = pendingCloud;
+    setPendingCloud(null);
+    void answer(prompt, { kind: "entry", id: preview.tierId }, approvalOf(preview), accepted);
   };
 
   const answerPendingLocally = () => {
-    if (!pendingRoute) return;
-    const { prompt, accepted } = pendingRoute;
-    setPendingRoute(null);
-    void answer(prompt, { kind: "forceLocal" }, accepted);
+    if (!pendingCloud) return;
+    const { prompt, accepted } = pendingCloud;
+    setPendingCloud(null);
+    void answer(prompt, { kind: "forceLocal" }, null, accepted);
+  };
+
+  /** After a failed cloud answer: the question was saved and left the box, so ask again. */
+  const retryLocally = () => {
+    if (localRetry === null || busy) return;
+    const prompt = localRetry;
+    setLocalRetry(null);
+    void answer(prompt, { kind: "forceLocal" }, null, () => {});
   };
 
   const rename = async (id: string, title: string) => {
@@ -168,7 +232,8 @@ export function App({ api }: { api: Api }) {
         currentId={chat.conversationId}
         onNew={() => {
           if (busy) return;
-          setPendingRoute(null);
+          setPendingCloud(null);
+          setLocalRetry(null);
           setChat(emptyChat);
         }}
         onOpen={openConversation}
@@ -177,7 +242,7 @@ export function App({ api }: { api: Api }) {
       />
       <main class="chat">
         <header class="chat-header">
-          <h1 data-testid="chat-title">{showSpend ? "Spend" : title}</h1>
+          <h1 data-testid="chat-title">{showSpend ? "Spend" : showSettings ? "Settings" : title}</h1>
           <BudgetMeter overview={budgets} />
           <button
             type="button"
@@ -187,8 +252,17 @@ export function App({ api }: { api: Api }) {
           >
             {showSpend ? "Back to chat" : "Spend"}
           </button>
+          <button
+            type="button"
+            class={`spend-toggle ${showSettings ? "active" : ""}`}
+            data-testid="settings-toggle"
+            onClick={toggleSettings}
+          >
+            {showSettings ? "Back to chat" : "Settings"}
+          </button>
         </header>
         {showSpend && spend && <SpendView overview={spend} />}
+        {showSettings && <SettingsView api={api} />}
         {status?.historyWarning && (
           <div class="banner warning" data-testid="history-warning">
             {status.historyWarning}
@@ -204,7 +278,7 @@ export function App({ api }: { api: Api }) {
             {sidebarError}
           </div>
         )}
-        <section class="messages" data-testid="messages" hidden={showSpend}>
+        <section class="messages" data-testid="messages" hidden={showSpend || showSettings}>
           {chat.messages.length === 0 && chat.streaming === null && (
             <p class="placeholder">Simple questions are answered on this laptop, for free.</p>
           )}
@@ -212,17 +286,21 @@ export function App({ api }: { api: Api }) {
             <MessageView key={m.id} message={m} />
           ))}
           {chat.streaming !== null && <StreamingView text={chat.streaming} route={chat.streamingRoute} />}
-          {pendingRoute && (
-            <RoutePanel
-              decision={pendingRoute.decision}
-              onAnswerLocally={answerPendingLocally}
-              onKeep={() => setPendingRoute(null)}
-            />
+          {chat.notice && (
+            <div class="banner notice" data-testid="chat-notice">
+              {chat.notice}
+            </div>
           )}
-          {chat.notice && <div class="banner notice">{chat.notice}</div>}
           {chat.error && (
             <div class="banner error" data-testid="chat-error" role="alert">
               {chat.error}
+              {localRetry !== null && !busy && (
+                <div class="banner-actions">
+                  <button type="button" data-testid="failed-answer-locally" onClick={retryLocally}>
+                    Answer locally instead
+                  </button>
+                </div>
+              )}
             </div>
           )}
           <div ref={bottom} />
@@ -238,6 +316,25 @@ export function App({ api }: { api: Api }) {
           {engine ? engineLine(engine) : "Starting…"}
         </footer>
       </main>
+      {pendingCloud && (
+        <CloudConfirmDialog
+          decision={pendingCloud.decision}
+          preview={pendingCloud.preview}
+          onConfirm={confirmCloud}
+          onAnswerLocally={answerPendingLocally}
+          onCancel={() => setPendingCloud(null)}
+        />
+      )}
     </div>
   );
+}
+
+/** The user's yes to exactly this preview: this entry, at most its maximum cost. */
+function approvalOf(preview: CostPreview): CloudApproval {
+  return { tierId: preview.tierId, maxCost: preview.maxCost };
+}
+
+/** Failures of a cloud answer, after which the local model can still answer. */
+function isCloudFailure(code: string): boolean {
+  return code.startsWith("cloud_") || code === "gateway_budget_exceeded";
 }

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { AskInput } from "./bindings/AskInput";
+import type { AskPlan } from "./bindings/AskPlan";
 import type { BudgetOverview } from "./bindings/BudgetOverview";
 import type { SpendOverview } from "./bindings/SpendOverview";
 import type { ChatEvent } from "./bindings/ChatEvent";
@@ -11,6 +12,7 @@ import type { ChatMessage } from "./bindings/ChatMessage";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
+import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteDecision } from "./bindings/RouteDecision";
 import type { RouteQuery } from "./bindings/RouteQuery";
 
@@ -24,9 +26,16 @@ export interface Api {
   spend(): Promise<SpendOverview>;
   /** Where a prompt would go (tier, model, cost, why); sends nothing. */
   route(query: RouteQuery): Promise<RouteDecision>;
+  /** Where a prompt would go and, for a cloud pick, the cost preview to confirm; sends nothing. */
+  plan(query: RouteQuery): Promise<AskPlan>;
   ask(input: AskInput, onEvent: (event: ChatEvent) => void): Promise<ChatMessage>;
   stop(): Promise<boolean>;
   onEngineStatus(handler: (status: EngineStatus) => void): Promise<() => void>;
+  /** Each cloud provider of the catalog and whether the OS keyring holds its key. */
+  providerKeys(): Promise<ProviderKeyStatus[]>;
+  /** Stores a provider's API key in the OS keyring; the key is never returned. */
+  saveProviderKey(providerId: string, key: string): Promise<void>;
+  deleteProviderKey(providerId: string): Promise<void>;
 }
 
 export const tauriApi: Api = {
@@ -38,6 +47,7 @@ export const tauriApi: Api = {
   budgets: () => invoke<BudgetOverview>("budget_overview"),
   spend: () => invoke<SpendOverview>("spend_overview"),
   route: (query) => invoke<RouteDecision>("route_prompt", { query }),
+  plan: (query) => invoke<AskPlan>("plan_prompt", { query }),
   ask: (input, onEvent) => {
     const channel = new Channel<ChatEvent>();
     channel.onmessage = onEvent;
@@ -45,6 +55,9 @@ export const tauriApi: Api = {
   },
   stop: () => invoke<boolean>("stop_answer"),
   onEngineStatus: (handler) => listen<EngineStatus>("engine-status", (e) => handler(e.payload)),
+  providerKeys: () => invoke<ProviderKeyStatus[]>("provider_keys"),
+  saveProviderKey: (providerId, key) => invoke<void>("save_provider_key", { providerId, key }),
+  deleteProviderKey: (providerId) => invoke<void>("delete_provider_key", { providerId }),
 };
 
 /** The message of a failed command: an ErrorPayload from Rust, or anything else. */

@@ -30,7 +30,11 @@ export function applyEvent(state: ChatState, event: ChatEvent): ChatState {
       return {
         ...state,
         conversationId: event.conversationId,
-        messages: [...state.messages, event.userMessage],
+        // Asking an unanswered question again (after a failed cloud call) answers the same
+        // message: it is not shown twice.
+        messages: state.messages.some((m) => m.id === event.userMessage.id)
+          ? state.messages
+          : [...state.messages, event.userMessage],
         streaming: "",
         streamingRoute: event.route,
         error: null,
