@@ -1,12 +1,12 @@
 //! `tokenwise ask`.
 
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokenwise_app::{AppPaths, AskInput, RouteQuery, Tokenwise};
+use tokenwise_app::{AppPaths, AskInput, CloudApproval, CostPreview, RouteQuery, Tokenwise};
 use tokenwise_core::{
-    ChatEvent, GenerationStats, MessageStatus, RouteBadge, SystemClock, TierKind, UserChoice,
+    ChatEvent, GenerationStats, MessageStatus, RouteBadge, SystemClock, UserChoice,
 };
 
 #[derive(clap::Args)]
@@ -24,8 +24,15 @@ pub struct AskArgs {
     #[arg(long)]
     sample: bool,
     /// Answer with the local model whatever the router says (no routing note).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tier")]
     local: bool,
+    /// Answer with this catalog entry (e.g. `mid`, `frontier`, `local`) instead of the
+    /// router's pick. A cloud entry shows its cost and asks before sending.
+    #[arg(long, value_name = "ID")]
+    tier: Option<String>,
+    /// Accept the cloud cost shown without asking (needed without a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
 }
 
 #[derive(Serialize)]
@@ -56,28 +63,47 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
     if let Some(warning) = app.status().history_warning {
         eprintln!("warning: {warning}");
     }
-    crate::engine::load_default(&app).await?;
+    // Cloud answers do not need the local model; without it routing estimates token counts.
+    if let Err(error) = crate::engine::load_default(&app).await {
+        if args.tier.as_deref().is_none_or(|tier| tier == "local") {
+            return Err(error);
+        }
+        eprintln!("note: the local model is not available ({error})");
+    }
 
-    let choice = if args.local {
+    let requested = if args.local {
         UserChoice::ForceLocal
+    } else if let Some(id) = &args.tier {
+        UserChoice::Entry { id: id.clone() }
     } else {
-        let decision = app
-            .route(RouteQuery {
-                conversation_id: args.conversation.clone(),
-                prompt: prompt.clone(),
-                choice: UserChoice::Auto,
-            })
-            .await
-            .map_err(|error| error.to_string())?;
-        if decision.kind == TierKind::Cloud {
-            // Cloud answers need a cost preview and confirmation, not built yet.
-            eprintln!(
-                "route: {}\nCloud answers are not available yet; answering locally (--local skips this note).",
-                decision.explanation
-            );
-            UserChoice::ForceLocal
-        } else {
-            UserChoice::Auto
+        UserChoice::Auto
+    };
+    let plan = app
+        .plan(RouteQuery {
+            conversation_id: args.conversation.clone(),
+            prompt: prompt.clone(),
+            choice: requested.clone(),
+        })
+        .await
+        .map_err(|error| error.to_string())?;
+    let (choice, approval) = match &plan.preview {
+        None => (requested, None),
+        Some(preview) => {
+            eprintln!("route: {}", plan.decision.explanation);
+            print_preview(preview);
+            match confirm(preview, args.yes, args.tier.is_some())? {
+                Confirmation::Send => (
+                    UserChoice::Entry {
+                        id: preview.tier_id.clone(),
+                    },
+                    Some(CloudApproval::from(preview)),
+                ),
+                Confirmation::Local => (UserChoice::ForceLocal, None),
+                Confirmation::Cancel => {
+                    eprintln!("Nothing was sent.");
+                    return Ok(());
+                }
+            }
         }
     };
     let input = AskInput {
@@ -85,6 +111,7 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         prompt,
         greedy: !args.sample,
         choice,
+        approval,
     };
     let streaming = !args.json;
     let answer = app
@@ -115,6 +142,9 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         println!();
         if let Some(route) = &answer.route {
             eprintln!("[route: {}]", route.explanation);
+            if let (Some(estimated), Some(actual)) = (route.estimated_cost, route.actual_cost) {
+                eprintln!("[cost: {actual} (estimated ≈ {estimated})]");
+            }
         }
         if let Some(stats) = &answer.stats {
             eprintln!(
@@ -129,4 +159,84 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What the user said to a cloud preview.
+enum Confirmation {
+    Send,
+    Local,
+    Cancel,
+}
+
+fn print_preview(preview: &CostPreview) {
+    let tokens_in = if preview.tokens_in.exact {
+        format!("{} tokens in", preview.tokens_in.tokens)
+    } else {
+        format!("≈{} tokens in", preview.tokens_in.tokens)
+    };
+    eprintln!(
+        "cloud: {} ({}, {}) · {} [{}] · ≈{} out, at most {}",
+        preview.model_name,
+        preview.tier_id,
+        preview.provider,
+        tokens_in,
+        preview.tokens_in.method,
+        preview.expected_tokens_out,
+        preview.max_tokens_out,
+    );
+    eprintln!("cost:  {}", preview.summary);
+    for warning in &preview.warnings {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// Decides whether to send: the budget, the auto-approve rule, `--yes`, or the person at the
+/// terminal. Without a terminal (and without `--yes`) an explicit `--tier` is refused; an
+/// automatic cloud pick is answered locally, so scripts keep working offline and for free.
+fn confirm(preview: &CostPreview, yes: bool, explicit: bool) -> Result<Confirmation, String> {
+    if let Some(reason) = &preview.blocked_reason {
+        if explicit {
+            return Err(reason.clone());
+        }
+        eprintln!("{reason}\nAnswering locally.");
+        return Ok(Confirmation::Local);
+    }
+    if preview.auto_approved {
+        eprintln!("Sending without asking: under the budget file's auto-approve limit.");
+        return Ok(Confirmation::Send);
+    }
+    if yes {
+        return Ok(Confirmation::Send);
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !interactive {
+        if explicit {
+            return Err(format!(
+                "not sent: sending to {} costs up to {} and needs confirmation, but there is no \
+                 terminal to ask on. Run it in a terminal, or add --yes to accept the cost shown \
+                 above.",
+                preview.model_name, preview.max_cost
+            ));
+        }
+        eprintln!(
+            "Answering locally instead (no terminal to confirm on; --tier {} --yes sends it).",
+            preview.tier_id
+        );
+        return Ok(Confirmation::Local);
+    }
+    eprint!(
+        "Send to {}? [y]es / [l]ocal model instead / [N]o: ",
+        preview.model_name
+    );
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|error| format!("could not read the answer: {error}"))?;
+    Ok(match line.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Confirmation::Send,
+        "l" | "local" => Confirmation::Local,
+        _ => Confirmation::Cancel,
+    })
 }

@@ -1,0 +1,123 @@
+//! `tokenwise ask --tier …` against a real LiteLLM proxy, with the key in the real keyring
+//! (gnome-keyring-daemon on the test's private D-Bus session).
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use tokenwise_cloud::Secret;
+use tokenwise_secrets::KeyStore;
+use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy};
+
+const KEY: &str = "sk-tokenwise-cli-it-8Hq2";
+const MOCK_TEXT: &str = "The quick brown fox jumps over the lazy dog.";
+const CONFIG: &str = r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: fake-upstream-key
+      mock_response: "The quick brown fox jumps over the lazy dog."
+"#;
+
+fn tokenwise(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenwise"));
+    command
+        .env("TOKENWISE_DATA_DIR", data_dir)
+        .env(
+            "TOKENWISE_MODELS_DIR",
+            std::env::var_os("TOKENWISE_MODELS_DIR")
+                .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../models").into()),
+        )
+        // Not a terminal: confirmation must come from --yes.
+        .stdin(Stdio::null());
+    command
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn show(output: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        text(&output.stdout),
+        text(&output.stderr)
+    )
+}
+
+#[test]
+fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
+    start_gnome_keyring();
+    let proxy = LiteLlmProxy::start(CONFIG, KEY);
+    let data = tempfile::tempdir().unwrap();
+    // The company points the built-in "openai" provider at its gateway.
+    let builtin = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/tiers.toml"
+    ))
+    .unwrap();
+    std::fs::write(
+        data.path().join("tiers.toml"),
+        format!(
+            "{builtin}\n[[provider]]\nid = \"openai\"\napi = \"openai\"\nbase_url = \"{}\"\n",
+            proxy.base_url()
+        ),
+    )
+    .unwrap();
+    KeyStore::new().save("openai", &Secret::new(KEY)).unwrap();
+    let prompt = "Explain the trade-offs of consensus algorithms.";
+
+    // No terminal, no --yes: the preview is printed, nothing is sent.
+    let refused = tokenwise(data.path())
+        .args(["ask", "--tier", "frontier", prompt])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "{}", show(&refused));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("cloud: gpt-4o (frontier, openai)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tokens in [o200k_base (gpt-4o)]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cost:  ≈ $"), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert_eq!(
+        proxy.requests_to("/v1/chat/completions"),
+        0,
+        "nothing was sent"
+    );
+
+    // --yes: streamed, with the actual cost next to the estimate.
+    let sent = tokenwise(data.path())
+        .args(["ask", "--tier", "frontier", "--yes", prompt])
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", show(&sent));
+    assert!(text(&sent.stdout).contains(MOCK_TEXT), "{}", show(&sent));
+    assert!(text(&sent.stderr).contains("[cost: $"), "{}", show(&sent));
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), 1);
+
+    // The ledger has the charge; the key is in no file the CLI wrote.
+    let usage = tokenwise(data.path())
+        .args(["usage", "--json"])
+        .output()
+        .unwrap();
+    assert!(usage.status.success(), "{}", show(&usage));
+    let json: serde_json::Value = serde_json::from_slice(&usage.stdout).unwrap();
+    assert!(json["totals"]["costMicros"].as_i64().unwrap() > 0, "{json}");
+    for entry in std::fs::read_dir(data.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+            "the key leaked into {}",
+            path.display()
+        );
+    }
+    assert!(!text(&sent.stderr).contains(KEY) && !text(&refused.stderr).contains(KEY));
+    KeyStore::new().delete("openai").unwrap();
+}
