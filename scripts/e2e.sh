@@ -11,6 +11,9 @@ export USER="${USER:-$(id -un)}"
 export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
 export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
 export TOKENWISE_DATA_DIR="$(mktemp -d)"
+export KEYRING_DIR="$(mktemp -d)"
+# The LiteLLM proxy the cloud test starts (scripts/install-deps.sh test installs it).
+export TOKENWISE_LITELLM_BIN="${TOKENWISE_LITELLM_BIN:-$PWD/target/litellm-venv/bin/litellm}"
 mkdir -p "$TOKENWISE_E2E_ARTIFACTS"
 PORT="${TOKENWISE_WEBDRIVER_PORT:-4444}"
 export TOKENWISE_WEBDRIVER_URL="http://127.0.0.1:$PORT"
@@ -22,8 +25,18 @@ export NO_AT_BRIDGE=1
 
 exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
     dbus-run-session -- bash -c '
+        # A real Secret Service for the settings screen: gnome-keyring-daemon with its files in
+        # a temporary folder of their own and the login keyring unlocked with an empty password.
+        echo | HOME="$KEYRING_DIR" XDG_DATA_HOME="$KEYRING_DIR/data" XDG_RUNTIME_DIR="$KEYRING_DIR" \
+            gnome-keyring-daemon --replace --unlock --components=secrets --daemonize > /dev/null
+        for _ in $(seq 100); do
+            dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+                | grep -q "boolean true" && break
+            sleep 0.1
+        done
         tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
-        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\"" EXIT
+        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\"" EXIT
         node --test --test-reporter=spec tests/e2e/
     '

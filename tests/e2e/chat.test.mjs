@@ -3,7 +3,9 @@
 // provides the display, the D-Bus session, tauri-driver and a fresh data folder.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
@@ -36,16 +38,17 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
     await waitForReadyModel(driver);
     const input = await driver.find("composer-input");
 
-    // A long, hard task is routed to the cloud: the window shows where it would go and what
-    // it would cost, and sends nothing. "Keep for later" leaves the question in the box.
+    // A long, hard task is routed to the cloud: the window shows the model, the tokens and
+    // what it would cost, and sends nothing. Cancel leaves the question in the box.
     await driver.type(input, HARD_TASK);
     await driver.click(await driver.find("send-button"));
-    const panel = await driver.waitFor("the routing panel", () => driver.find("route-panel"), 30_000);
-    const panelText = await driver.text(panel);
-    assert.match(panelText, /about \$\d/);
-    assert.match(panelText, /complex/);
-    await driver.screenshot(`${ARTIFACTS}/route-panel.png`);
-    await driver.click(await driver.find("route-keep"));
+    const dialog = await driver.waitFor("the cost dialog", () => driver.find("cloud-confirm"), 30_000);
+    const dialogText = await driver.text(dialog);
+    assert.match(dialogText, /gpt-4o/);
+    assert.match(await driver.text(await driver.find("cost-summary")), /^≈ \$[\d.]+, at most \$[\d.]+$/);
+    await driver.screenshot(`${ARTIFACTS}/cloud-confirm-no-budget.png`);
+    await driver.click(await driver.find("cancel-cloud"));
+    assert.equal((await driver.findAll("cloud-confirm")).length, 0);
     assert.equal(await driver.property(input, "value"), HARD_TASK);
     assert.equal((await driver.findAll("conversation-open")).length, 0, "nothing was sent");
     await driver.clear(input);
@@ -55,7 +58,7 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
     // Short and open-ended, so the classifier is unsure: the router tries the free local model
     // first and the answer starts without a routing panel.
     await driver.waitFor("the answer to start", () => driver.find("message-streaming"), 60_000, 50);
-    assert.equal((await driver.findAll("route-panel")).length, 0, "routed locally, no panel");
+    assert.equal((await driver.findAll("cloud-confirm")).length, 0, "routed locally, no dialog");
 
     // The answer streams: the in-progress text is seen to grow.
     const first = await driver.waitFor(
@@ -183,4 +186,125 @@ test("the budget meter and the spend view show the ledger, and agree with tokenw
   } finally {
     await driver.quit();
   }
+});
+
+const GATEWAY_KEY = "sk-tokenwise-e2e-gateway-Q7w2Lr";
+const MOCK_TEXT = "The quick brown fox jumps over the lazy dog.";
+
+/** A real LiteLLM proxy on a free port whose gpt-4o answers with a mock response. */
+async function startGateway() {
+  const dir = mkdtempSync(join(tmpdir(), "tokenwise-e2e-litellm-"));
+  const port = 4600 + Math.floor(Math.random() * 300);
+  writeFileSync(
+    join(dir, "config.yaml"),
+    "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n" +
+      `      api_key: fake-upstream-key\n      mock_response: "${MOCK_TEXT}"\n`,
+  );
+  const logPath = join(dir, "proxy.log");
+  const log = openSync(logPath, "w");
+  const child = spawn(
+    process.env.TOKENWISE_LITELLM_BIN,
+    ["--config", "config.yaml", "--host", "127.0.0.1", "--port", String(port)],
+    {
+      cwd: dir,
+      env: { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: "True", LITELLM_MASTER_KEY: GATEWAY_KEY },
+      stdio: ["ignore", log, log],
+    },
+  );
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health/liveliness`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) {
+      throw new Error(`LiteLLM did not start:\n${readFileSync(logPath, "utf8").slice(-3000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    completions: () => (readFileSync(logPath, "utf8").match(/"POST \/v1\/chat\/completions /g) ?? []).length,
+    stop: () => child.kill(),
+  };
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+test("a cloud answer shows its cost first, is sent only on confirm, and the key stays in the keyring", async () => {
+  assert.ok(process.env.TOKENWISE_LITELLM_BIN, "scripts/e2e.sh exports TOKENWISE_LITELLM_BIN");
+  const gateway = await startGateway();
+  // The company points the built-in "openai" provider at its gateway; tiers stay built-in.
+  const builtin = readFileSync(new URL("../../models/tiers.toml", import.meta.url), "utf8");
+  writeFileSync(
+    join(process.env.TOKENWISE_DATA_DIR, "tiers.toml"),
+    `${builtin}\n[[provider]]\nid = "openai"\napi = "openai"\nbase_url = "${gateway.baseUrl}"\ndisplay_name = "Company gateway"\n`,
+  );
+  const driver = await WebDriver.start(DRIVER, APP);
+  try {
+    await waitForReadyModel(driver);
+
+    // Settings: the gateway key goes into the OS keyring and is not shown again.
+    await driver.click(await driver.find("settings-toggle"));
+    const keyInput = await driver.waitFor("the key field", () => driver.find("key-input-openai"));
+    await driver.type(keyInput, GATEWAY_KEY);
+    await driver.click(await driver.find("save-key-openai"));
+    await driver.waitFor("the key to be saved", async () =>
+      /saved/i.test(await driver.text(await driver.find("key-status-openai"))),
+    );
+    assert.equal(await driver.property(await driver.find("key-input-openai"), "value"), "");
+    await driver.screenshot(`${ARTIFACTS}/settings-key-saved.png`);
+    await driver.click(await driver.find("settings-toggle"));
+
+    // A hard task: the dialog shows the numbers; nothing has reached the gateway.
+    const input = await driver.find("composer-input");
+    await driver.type(input, HARD_TASK);
+    await driver.click(await driver.find("send-button"));
+    await driver.waitFor("the cost dialog", () => driver.find("cloud-confirm"), 30_000);
+    const summary = await driver.text(await driver.find("cost-summary"));
+    // Test 2 left $1.20 spent of today's $5.00.
+    assert.match(summary, /^≈ \$[\d.]+, at most \$[\d.]+ · leaves \$3\.\d+ of today's \$5\.00$/);
+    await driver.screenshot(`${ARTIFACTS}/cloud-confirm.png`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(gateway.completions(), 0, "nothing is sent before confirm");
+
+    await driver.click(await driver.find("confirm-cloud"));
+    const answer = await driver.waitFor(
+      "the cloud answer",
+      async () => {
+        const answers = await driver.findAll("message-assistant");
+        for (const a of answers) if ((await driver.text(a)).includes(MOCK_TEXT)) return a;
+        return null;
+      },
+      60_000,
+    );
+    assert.ok(answer);
+    assert.equal(gateway.completions(), 1);
+    const cost = await driver.text(await driver.find("route-cost"));
+    assert.match(cost, /est\./);
+    assert.match(cost, /actual/);
+    await driver.screenshot(`${ARTIFACTS}/cloud-answer.png`);
+  } finally {
+    await driver.quit();
+    gateway.stop();
+  }
+
+  // The key is in no file the app wrote, nor in anything it logged.
+  const places = [...filesUnder(process.env.TOKENWISE_DATA_DIR), join(ARTIFACTS, "tauri-driver.log")];
+  for (const path of places) {
+    assert.ok(!readFileSync(path).includes(GATEWAY_KEY), `the key leaked into ${path}`);
+  }
+  const usage = JSON.parse(
+    execFileSync(process.env.TOKENWISE_CLI_BINARY, ["usage", "--json"], { encoding: "utf8" }),
+  );
+  // The ledger now holds the seeded $1.60 plus what the gateway charged for the answer.
+  assert.ok(usage.totals.costMicros > 1_600_000, JSON.stringify(usage.totals));
 });
