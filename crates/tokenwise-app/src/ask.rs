@@ -105,32 +105,13 @@ impl Tokenwise {
         let prompt_budget = engine.context_tokens().saturating_sub(max_new_tokens);
         let fitted = fit(engine.as_ref(), history_prompt, question, prompt_budget).await?;
 
-        let conversation_id = match input.conversation_id {
-            Some(id) => id,
-            None => {
-                let id = uuid::Uuid::new_v4().to_string();
-                self.store
-                    .create_conversation(&id, &title_from_prompt(prompt), self.clock.now_ms())
-                    .await?;
-                id
-            }
-        };
+        let conversation_id = input
+            .conversation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let user_message = match pending {
             Some(question) => question,
-            None => {
-                let question = ChatMessage {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    conversation_id: conversation_id.clone(),
-                    role: Role::User,
-                    content: prompt.to_string(),
-                    status: MessageStatus::Complete,
-                    stats: None,
-                    route: None,
-                    created_at_ms: self.clock.now_ms(),
-                };
-                self.store.append_message(&question).await?;
-                question
-            }
+            None => self.save_question(&input, &conversation_id, prompt).await?,
         };
         events(ChatEvent::Started {
             conversation_id: conversation_id.clone(),
@@ -200,17 +181,7 @@ impl Tokenwise {
             }
             Err(error) => {
                 let error = AppError::from(error);
-                answer.status = MessageStatus::Failed;
-                let partial = if answer.content.is_empty() {
-                    None
-                } else {
-                    // Best effort: the failure below is what the user needs to hear about.
-                    self.store
-                        .append_message(&answer)
-                        .await
-                        .ok()
-                        .map(|_| answer)
-                };
+                let partial = self.save_partial(answer).await;
                 events(ChatEvent::Failed {
                     code: error.code().into(),
                     message: error.to_string(),
@@ -219,5 +190,49 @@ impl Tokenwise {
                 Err(error)
             }
         }
+    }
+
+    /// Saves the question (and the conversation, when `input` starts a new one).
+    pub(crate) async fn save_question(
+        &self,
+        input: &AskInput,
+        conversation_id: &str,
+        prompt: &str,
+    ) -> Result<ChatMessage, AppError> {
+        if input.conversation_id.is_none() {
+            self.store
+                .create_conversation(
+                    conversation_id,
+                    &title_from_prompt(prompt),
+                    self.clock.now_ms(),
+                )
+                .await?;
+        }
+        let message = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id: conversation_id.to_string(),
+            role: Role::User,
+            content: prompt.to_string(),
+            status: MessageStatus::Complete,
+            stats: None,
+            route: None,
+            created_at_ms: self.clock.now_ms(),
+        };
+        self.store.append_message(&message).await?;
+        Ok(message)
+    }
+
+    /// Saves what arrived of an answer that then failed, marked failed; `None` when nothing
+    /// arrived. Best effort: the failure is what the user needs to hear about.
+    pub(crate) async fn save_partial(&self, mut answer: ChatMessage) -> Option<ChatMessage> {
+        answer.status = MessageStatus::Failed;
+        if answer.content.is_empty() {
+            return None;
+        }
+        self.store
+            .append_message(&answer)
+            .await
+            .ok()
+            .map(|_| answer)
     }
 }

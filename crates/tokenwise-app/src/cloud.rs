@@ -20,7 +20,6 @@ use tokenwise_cloud::{
     cost_from_usage, count_prompt_tokens, count_text_tokens, CloudClient, CloudRequest, Timeouts,
     Usage,
 };
-use tokenwise_core::chat::title_from_prompt;
 use tokenwise_core::{
     CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, Money,
     PromptMessage, Provider, Role, RouteBadge, RouteDecision, TierEntry, TierKind,
@@ -274,19 +273,8 @@ impl Tokenwise {
             Err(cloud_error) => {
                 self.release_quietly(&answer_id).await;
                 let error = AppError::from(cloud_error);
-                answer.status = MessageStatus::Failed;
                 answer.content = streamed;
-                // What arrived before the failure is kept, marked failed (best effort: the
-                // failure is what the user needs to hear about).
-                let partial = if answer.content.is_empty() {
-                    None
-                } else {
-                    self.store
-                        .append_message(&answer)
-                        .await
-                        .ok()
-                        .map(|_| answer)
-                };
+                let partial = self.save_partial(answer).await;
                 events(ChatEvent::Failed {
                     code: error.code().into(),
                     message: format!(
@@ -297,36 +285,6 @@ impl Tokenwise {
                 Err(error)
             }
         }
-    }
-
-    /// Saves the question (and the conversation, when new).
-    async fn save_question(
-        &self,
-        input: &AskInput,
-        conversation_id: &str,
-        prompt: &str,
-    ) -> Result<ChatMessage, AppError> {
-        if input.conversation_id.is_none() {
-            self.store
-                .create_conversation(
-                    conversation_id,
-                    &title_from_prompt(prompt),
-                    self.clock.now_ms(),
-                )
-                .await?;
-        }
-        let message = ChatMessage {
-            id: uuid::Uuid::new_v4().to_string(),
-            conversation_id: conversation_id.to_string(),
-            role: Role::User,
-            content: prompt.to_string(),
-            status: MessageStatus::Complete,
-            stats: None,
-            route: None,
-            created_at_ms: self.clock.now_ms(),
-        };
-        self.store.append_message(&message).await?;
-        Ok(message)
     }
 
     async fn release_quietly(&self, request_id: &str) {

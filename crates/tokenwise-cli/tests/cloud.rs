@@ -33,6 +33,39 @@ fn tokenwise(data_dir: &Path) -> Command {
     command
 }
 
+/// Runs `tokenwise ARGS` on a pseudo-terminal (`script`), typing `typed` once it asks;
+/// returns everything the terminal showed.
+fn on_terminal(data_dir: &Path, args: &[&str], typed: &str) -> String {
+    use std::io::Write;
+    let command = std::iter::once(env!("CARGO_BIN_EXE_tokenwise"))
+        .chain(args.iter().copied())
+        .map(|arg| format!("'{}'", arg.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env("TOKENWISE_DATA_DIR", data_dir)
+        .env(
+            "TOKENWISE_MODELS_DIR",
+            std::env::var_os("TOKENWISE_MODELS_DIR")
+                .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../models").into()),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the command on a pty");
+    let mut stdin = child.stdin.take().unwrap();
+    // The question comes after the model loads and the preview prints; the pty buffers what
+    // is typed until the command reads it.
+    stdin.write_all(typed.as_bytes()).unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let shown = text(&output.stdout);
+    assert!(output.status.success(), "{shown}\n{}", text(&output.stderr));
+    shown
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -91,6 +124,23 @@ fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
         "nothing was sent"
     );
 
+    // On a terminal (a real pty from util-linux `script`) the person is asked; "n" sends
+    // nothing, "y" sends.
+    let declined = on_terminal(data.path(), &["ask", "--tier", "frontier", prompt], "n\n");
+    assert!(
+        declined.contains("Send to gpt-4o? [y]es / [l]ocal model instead / [N]o"),
+        "{declined}"
+    );
+    assert!(declined.contains("Nothing was sent."), "{declined}");
+    assert_eq!(
+        proxy.requests_to("/v1/chat/completions"),
+        0,
+        "declined: nothing was sent"
+    );
+    let accepted = on_terminal(data.path(), &["ask", "--tier", "frontier", prompt], "y\n");
+    assert!(accepted.contains(MOCK_TEXT), "{accepted}");
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), 1);
+
     // --yes: streamed, with the actual cost next to the estimate.
     let sent = tokenwise(data.path())
         .args(["ask", "--tier", "frontier", "--yes", prompt])
@@ -99,7 +149,7 @@ fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
     assert!(sent.status.success(), "{}", show(&sent));
     assert!(text(&sent.stdout).contains(MOCK_TEXT), "{}", show(&sent));
     assert!(text(&sent.stderr).contains("[cost: $"), "{}", show(&sent));
-    assert_eq!(proxy.requests_to("/v1/chat/completions"), 1);
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), 2);
 
     // The ledger has the charge; the key is in no file the CLI wrote.
     let usage = tokenwise(data.path())

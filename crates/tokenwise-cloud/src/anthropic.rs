@@ -149,18 +149,7 @@ impl<F: FnMut(&str)> LineHandler for MessageLines<'_, F> {
     }
 
     fn end_of_body(&self, outcome: &CloudOutcome) -> Result<(), CloudError> {
-        if !self.saw_event {
-            return Err(CloudError::MalformedResponse {
-                detail: "the response body was empty".into(),
-            });
-        }
-        if outcome.finish_reason.is_some() {
-            return Ok(());
-        }
-        Err(CloudError::Interrupted {
-            detail: "the stream ended without a stop reason or message_stop".into(),
-            received_chars: outcome.text.chars().count(),
-        })
+        crate::ended_early(self.saw_event, outcome, "a stop reason or message_stop")
     }
 }
 

@@ -494,20 +494,30 @@ impl<F: FnMut(&str)> LineHandler for ChatCompletionLines<'_, F> {
     }
 
     fn end_of_body(&self, outcome: &CloudOutcome) -> Result<(), CloudError> {
-        if !self.saw_event {
-            return Err(CloudError::MalformedResponse {
-                detail: "the response body was empty".into(),
-            });
-        }
-        if outcome.finish_reason.is_some() {
-            // Some servers end the stream without the [DONE] marker.
-            return Ok(());
-        }
-        Err(CloudError::Interrupted {
-            detail: "the stream ended without a finish reason or [DONE]".into(),
-            received_chars: outcome.text.chars().count(),
-        })
+        ended_early(self.saw_event, outcome, "a finish reason or [DONE]")
     }
+}
+
+/// A body that ended before the protocol's end marker: nothing at all is malformed; with a
+/// finish (stop) reason the answer is complete (some servers omit the marker); otherwise the
+/// connection broke mid-answer. `missing` names what never came, for the message.
+pub(crate) fn ended_early(
+    saw_event: bool,
+    outcome: &CloudOutcome,
+    missing: &str,
+) -> Result<(), CloudError> {
+    if !saw_event {
+        return Err(CloudError::MalformedResponse {
+            detail: "the response body was empty".into(),
+        });
+    }
+    if outcome.finish_reason.is_some() {
+        return Ok(());
+    }
+    Err(CloudError::Interrupted {
+        detail: format!("the stream ended without {missing}"),
+        received_chars: outcome.text.chars().count(),
+    })
 }
 
 #[derive(Serialize)]
