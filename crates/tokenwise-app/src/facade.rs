@@ -12,7 +12,6 @@ use ts_rs::TS;
 
 use crate::budgets::BudgetState;
 use crate::error::AppError;
-use crate::keys::KeyVault;
 use crate::paths::AppPaths;
 use crate::triage::Triage;
 use tokenwise_cloud::Timeouts;
@@ -45,7 +44,7 @@ pub struct Tokenwise {
     pub(crate) triage: Triage,
     pub(crate) budgets: BudgetState,
     /// Where provider keys are read from: the OS keyring.
-    pub(crate) keys: RwLock<Arc<dyn KeyVault>>,
+    pub(crate) keys: KeyStore,
     pub(crate) cloud_timeouts: Mutex<Timeouts>,
     paths: AppPaths,
 }
@@ -77,7 +76,7 @@ impl Tokenwise {
             clock,
             triage,
             budgets: BudgetState::new(paths.budgets_file(), latest_ledger_ms),
-            keys: RwLock::new(Arc::new(KeyStore::new())),
+            keys: KeyStore::new(),
             cloud_timeouts: Mutex::new(Timeouts::default()),
             paths,
         })

@@ -4,8 +4,6 @@
 //! a provider has a key ([`ProviderKeyStatus::has_key`]). Keyring calls block (a D-Bus round
 //! trip on Linux), so they run on Tokio's blocking pool.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use tokenwise_cloud::Secret;
 use tokenwise_core::ProviderApi;
@@ -17,47 +15,6 @@ use crate::facade::Tokenwise;
 
 /// Longest key accepted (real keys are 40 to 200 characters; JWT gateway tokens up to ~2 KB).
 pub const MAX_KEY_CHARS: usize = 8192;
-
-/// Where keys are kept: the OS keyring in the app ([`KeyStore`]); tests of other logic may use
-/// [`MemoryVault`].
-pub trait KeyVault: Send + Sync {
-    fn load(&self, provider_id: &str) -> Result<Option<Secret>, SecretsError>;
-    fn save(&self, provider_id: &str, key: &Secret) -> Result<(), SecretsError>;
-    fn delete(&self, provider_id: &str) -> Result<(), SecretsError>;
-}
-
-impl KeyVault for KeyStore {
-    fn load(&self, provider_id: &str) -> Result<Option<Secret>, SecretsError> {
-        KeyStore::load(self, provider_id)
-    }
-    fn save(&self, provider_id: &str, key: &Secret) -> Result<(), SecretsError> {
-        KeyStore::save(self, provider_id, key)
-    }
-    fn delete(&self, provider_id: &str) -> Result<(), SecretsError> {
-        KeyStore::delete(self, provider_id)
-    }
-}
-
-/// Keys in memory, for tests that are not about the keyring.
-#[derive(Default)]
-pub struct MemoryVault(std::sync::Mutex<std::collections::HashMap<String, Secret>>);
-
-impl KeyVault for MemoryVault {
-    fn load(&self, provider_id: &str) -> Result<Option<Secret>, SecretsError> {
-        Ok(self.0.lock().unwrap().get(provider_id).cloned())
-    }
-    fn save(&self, provider_id: &str, key: &Secret) -> Result<(), SecretsError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(provider_id.to_string(), key.clone());
-        Ok(())
-    }
-    fn delete(&self, provider_id: &str) -> Result<(), SecretsError> {
-        self.0.lock().unwrap().remove(provider_id);
-        Ok(())
-    }
-}
 
 /// One provider of the catalog, as the settings screen lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -77,13 +34,8 @@ pub struct ProviderKeyStatus {
 }
 
 impl Tokenwise {
-    /// Replaces where keys are kept (tests); the app uses the OS keyring.
-    pub fn set_key_vault(&self, vault: Arc<dyn KeyVault>) {
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = vault;
-    }
-
-    fn vault(&self) -> Arc<dyn KeyVault> {
-        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    fn vault(&self) -> KeyStore {
+        self.keys.clone()
     }
 
     /// Every cloud provider of the catalog and whether it has a key.

@@ -32,7 +32,7 @@ pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, Tie
 pub use cloud::{AskPlan, CloudApproval};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
-pub use keys::{KeyVault, MemoryVault, ProviderKeyStatus};
+pub use keys::ProviderKeyStatus;
 pub use paths::AppPaths;
 pub use route::RouteQuery;
 pub use tokenwise_cloud::{Secret, Timeouts};

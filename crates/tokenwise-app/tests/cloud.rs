@@ -439,7 +439,54 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
     assert_eq!(error.code(), "gateway_budget_exceeded", "{error}");
     assert_eq!(meter(&app).await, (spent_after_anthropic, Money::ZERO));
 
-    // 9. A budget with less left than the maximum: not offered, not sent, even if approved.
+    // 9. The budget file's auto-approve rule: a request whose maximum is under it goes without
+    //    a confirmation; one over it still asks.
+    std::fs::write(
+        dir.path().join("budgets.toml"),
+        BUDGETS.replace(
+            "[identity]",
+            "auto_approve_below_usd = \"0.50\"\n[identity]",
+        ),
+    )
+    .unwrap();
+    let app = open(dir.path(), &catalog("openai", &base, "gpt-4o")).await;
+    let plan = app.plan(query()).await.unwrap();
+    assert!(plan.preview.unwrap().auto_approved);
+    let sent_before = proxy.requests_to("/v1/chat/completions");
+    let answer = app
+        .ask(
+            AskInput {
+                approval: None,
+                ..approved(CloudApproval::from(&preview))
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.content, MOCK_TEXT);
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), sent_before + 1);
+    std::fs::write(
+        dir.path().join("budgets.toml"),
+        BUDGETS.replace(
+            "[identity]",
+            "auto_approve_below_usd = \"0.01\"\n[identity]",
+        ),
+    )
+    .unwrap();
+    let app = open(dir.path(), &catalog("openai", &base, "gpt-4o")).await;
+    let error = app
+        .ask(
+            AskInput {
+                approval: None,
+                ..approved(CloudApproval::from(&preview))
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "confirmation_required");
+
+    // 10. A budget with less left than the maximum: not offered, not sent, even if approved.
     std::fs::write(
         dir.path().join("budgets.toml"),
         BUDGETS.replace("limit_usd = \"1.00\"", "limit_usd = \"0.02\""),

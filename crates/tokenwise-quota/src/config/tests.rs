@@ -399,3 +399,24 @@ fn configurations_built_in_code_follow_the_same_rules() {
         "quota server: a second month budget for user \"alice\"; keep one"
     );
 }
+
+#[test]
+fn auto_approve_is_optional_and_checked() {
+    assert_eq!(parse(MINIMAL).unwrap().auto_approve_below(), None);
+    let text = MINIMAL.replacen(
+        "[identity]",
+        "auto_approve_below_usd = \"0.01\"\n\n[identity]",
+        1,
+    );
+    assert_eq!(
+        parse(&text).unwrap().auto_approve_below(),
+        Some(Money::from_micros(10_000))
+    );
+    let message = error(&MINIMAL.replacen(
+        "[identity]",
+        "auto_approve_below_usd = \"-1\"\n\n[identity]",
+        1,
+    ));
+    assert!(message.contains("line 3"), "{message}");
+    assert!(message.contains("auto_approve_below_usd"), "{message}");
+}
