@@ -21,14 +21,25 @@ pub struct FittedPrompt {
 
 /// Builds `history + question`, dropping the oldest turns until it fits `prompt_budget` tokens.
 ///
-/// Finds the cut by binary search over the turn boundaries, so a long conversation costs
-/// O(log turns) tokenizations rather than one per dropped turn.
+/// The usual case, everything fits, costs one tokenization. Otherwise the cut is found by
+/// binary search over the turn boundaries, so a long conversation costs O(log turns)
+/// tokenizations rather than one per dropped turn.
 pub async fn fit(
     engine: &dyn ChatEngine,
     history: Vec<PromptMessage>,
     question: PromptMessage,
     prompt_budget: u32,
 ) -> Result<FittedPrompt, Error> {
+    let mut everything = history.clone();
+    everything.push(question.clone());
+    let total = engine.count_prompt_tokens(&everything).await?;
+    if total <= prompt_budget {
+        return Ok(FittedPrompt {
+            messages: everything,
+            dropped_history_messages: 0,
+            prompt_tokens: total,
+        });
+    }
     let alone = engine
         .count_prompt_tokens(std::slice::from_ref(&question))
         .await?;
@@ -51,8 +62,8 @@ pub async fn fit(
         messages
     };
     // Invariant: the cut at `fits` fits (the last one, the question alone, was checked above);
-    // every cut before `low` does not.
-    let (mut low, mut fits, mut fits_tokens) = (0, cuts.len() - 1, alone);
+    // every cut before `low` does not (cut 0, everything, was checked first).
+    let (mut low, mut fits, mut fits_tokens) = (1.min(cuts.len() - 1), cuts.len() - 1, alone);
     while low < fits {
         let middle = (low + fits) / 2;
         let tokens = engine
@@ -118,12 +129,15 @@ mod tests {
     #[tokio::test]
     async fn everything_fits_nothing_dropped() {
         let history = vec![words(Role::User, 3), words(Role::Assistant, 3)];
-        let fitted = fit(&WordCounter::default(), history, words(Role::User, 3), 100)
+        let counter = WordCounter::default();
+        let fitted = fit(&counter, history, words(Role::User, 3), 100)
             .await
             .unwrap();
         assert_eq!(fitted.messages.len(), 3);
         assert_eq!(fitted.dropped_history_messages, 0);
         assert_eq!(fitted.prompt_tokens, 15);
+        let calls = counter.calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(calls, 1, "the usual case costs one tokenization");
     }
 
     #[tokio::test]
