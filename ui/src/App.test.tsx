@@ -176,10 +176,12 @@ function providerKeys(): ProviderKeyStatus[] {
     },
   ];
 }
+let statusWarnings: string[] = [];
 let pendingAsk: { send(event: ChatEvent): void; resolve(m: ChatMessage): void; reject(e: unknown): void } | null;
 
 beforeEach(() => {
   calls = [];
+  statusWarnings = [];
   pendingAsk = null;
   cloudPreview = preview();
   savedKeys = {};
@@ -190,8 +192,7 @@ beforeEach(() => {
         case "app_status":
           return {
             engine: { state: "ready", model: "SmolLM2-135M-Instruct Q4_1", contextTokens: 8192 },
-            historyWarning: null,
-            catalogWarning: null,
+            warnings: statusWarnings,
             databasePath: "/tmp/db",
             modelsDir: "/tmp/models",
           };
@@ -237,6 +238,16 @@ afterEach(async () => {
 });
 
 describe("chat view", () => {
+  it("shows each startup problem as a warning banner", async () => {
+    statusWarnings = [
+      "The history database /tmp/db is damaged. Until then, chats in this session are not saved.",
+      "The tier catalog file tiers.toml, line 2: unknown field; the built-in catalog applies.",
+    ];
+    render(<App api={tauriApi} />);
+    const banners = await screen.findAllByTestId("app-warning");
+    expect(banners.map((b) => b.textContent)).toEqual(statusWarnings);
+  });
+
   it("lists conversations and shows the engine status", async () => {
     render(<App api={tauriApi} />);
     expect(await screen.findByText("Older chat")).toBeTruthy();

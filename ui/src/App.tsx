@@ -263,16 +263,11 @@ export function App({ api }: { api: Api }) {
         </header>
         {showSpend && spend && <SpendView overview={spend} />}
         {showSettings && <SettingsView api={api} />}
-        {status?.historyWarning && (
-          <div class="banner warning" data-testid="history-warning">
-            {status.historyWarning}
+        {status?.warnings.map((warning) => (
+          <div class="banner warning" data-testid="app-warning" key={warning}>
+            {warning}
           </div>
-        )}
-        {status?.catalogWarning && (
-          <div class="banner warning" data-testid="catalog-warning">
-            {status.catalogWarning}
-          </div>
-        )}
+        ))}
         {sidebarError && (
           <div class="banner error" onClick={() => setSidebarError(null)}>
             {sidebarError}

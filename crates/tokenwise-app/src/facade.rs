@@ -23,11 +23,11 @@ use tokenwise_secrets::KeyStore;
 #[ts(export)]
 pub struct AppStatus {
     pub engine: EngineStatus,
-    /// Set when the history database could not be opened: says why, and that this session's
-    /// chats are kept in memory only.
-    pub history_warning: Option<String>,
-    /// Set when the tier catalog file could not be used: says why (the built-in one applies).
-    pub catalog_warning: Option<String>,
+    /// Problems the person should know about, one sentence each, saying what happened and what
+    /// applies instead: the history database could not be opened (this session's chats are
+    /// kept in memory only), the tier catalog file could not be used (the built-in one
+    /// applies). Empty when all is well.
+    pub warnings: Vec<String>,
     pub database_path: String,
     pub models_dir: String,
 }
@@ -35,8 +35,7 @@ pub struct AppStatus {
 /// The app: history, the local engine (once loaded), and the answer in progress.
 pub struct Tokenwise {
     pub(crate) store: Store,
-    history_warning: Option<String>,
-    catalog_warning: Option<String>,
+    warnings: Vec<String>,
     engine: RwLock<Option<Arc<dyn ChatEngine>>>,
     engine_status: watch::Sender<EngineStatus>,
     pub(crate) running: Mutex<Option<CancellationToken>>,
@@ -52,7 +51,7 @@ pub struct Tokenwise {
 impl Tokenwise {
     /// Opens the history database. A database that cannot be opened (damaged, locked, no
     /// permission) does not stop the app: the session runs on an in-memory history and
-    /// [`AppStatus::history_warning`] says why.
+    /// [`AppStatus::warnings`] says why.
     pub async fn open(paths: AppPaths, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
         let (store, history_warning) = match Store::open(&paths.database()).await {
             Ok(store) => (store, None),
@@ -68,8 +67,7 @@ impl Tokenwise {
         });
         Ok(Self {
             store,
-            history_warning,
-            catalog_warning,
+            warnings: history_warning.into_iter().chain(catalog_warning).collect(),
             engine: RwLock::new(None),
             engine_status,
             running: Mutex::new(None),
@@ -90,8 +88,7 @@ impl Tokenwise {
     pub fn status(&self) -> AppStatus {
         AppStatus {
             engine: self.engine_status.borrow().clone(),
-            history_warning: self.history_warning.clone(),
-            catalog_warning: self.catalog_warning.clone(),
+            warnings: self.warnings.clone(),
             database_path: self.store.path().display().to_string(),
             models_dir: self.paths.models_dir.display().to_string(),
         }

@@ -272,7 +272,7 @@ async fn a_damaged_history_file_leaves_the_app_working_in_memory_with_a_warning(
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tokenwise.sqlite3"), vec![0x5a; 8192]).unwrap();
     let app = app_with(ScriptedEngine::new(&["fine"]), dir.path()).await;
-    let warning = app.status().history_warning.expect("a warning");
+    let [warning] = app.status().warnings.try_into().expect("one warning");
     assert!(
         warning.contains("tokenwise.sqlite3") && warning.contains("not saved"),
         "{warning}"

@@ -383,7 +383,7 @@ async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_repor
     let catalog = include_str!("../../../models/tiers.toml").replace("gpt-4o-mini", "company-mini");
     std::fs::write(fixture.dir.path().join("tiers.toml"), &catalog).unwrap();
     let app = fixture.app().await;
-    assert_eq!(app.status().catalog_warning, None);
+    assert!(app.status().warnings.is_empty());
     let medium = "Explain how a hash map works and when to prefer a B-tree instead, with a short example in Python. ".repeat(3);
     let decision = app
         .route(RouteQuery {
@@ -398,7 +398,7 @@ async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_repor
     drop(app);
     std::fs::write(fixture.dir.path().join("tiers.toml"), "[[tier]]\nid = 7\n").unwrap();
     let app = fixture.app().await;
-    let warning = app.status().catalog_warning.expect("reported");
+    let [warning] = app.status().warnings.try_into().expect("one warning");
     assert!(warning.contains("tiers.toml"), "{warning}");
     assert!(warning.contains("built-in"), "{warning}");
 }

@@ -60,7 +60,7 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
     let app = Tokenwise::open(AppPaths::from_env(), Arc::new(SystemClock))
         .await
         .map_err(|error| error.to_string())?;
-    if let Some(warning) = app.status().history_warning {
+    for warning in app.status().warnings {
         eprintln!("warning: {warning}");
     }
     // Cloud answers do not need the local model; without it routing estimates token counts.

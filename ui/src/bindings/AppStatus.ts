@@ -6,11 +6,9 @@ import type { EngineStatus } from "./EngineStatus";
  */
 export type AppStatus = { engine: EngineStatus, 
 /**
- * Set when the history database could not be opened: says why, and that this session's
- * chats are kept in memory only.
+ * Problems the person should know about, one sentence each, saying what happened and what
+ * applies instead: the history database could not be opened (this session's chats are
+ * kept in memory only), the tier catalog file could not be used (the built-in one
+ * applies). Empty when all is well.
  */
-historyWarning: string | null, 
-/**
- * Set when the tier catalog file could not be used: says why (the built-in one applies).
- */
-catalogWarning: string | null, databasePath: string, modelsDir: string, };
+warnings: Array<string>, databasePath: string, modelsDir: string, };
