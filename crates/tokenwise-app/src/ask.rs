@@ -12,6 +12,7 @@ use crate::cloud::CloudApproval;
 use crate::context::{answer_budget, fit};
 use crate::error::AppError;
 use crate::facade::Tokenwise;
+use crate::route::Conversation;
 
 /// The largest prompt accepted at all, before tokenizing (about 50,000 tokens of English).
 /// Anything bigger is surely a paste gone wrong; it is refused without being tokenized.
@@ -80,30 +81,24 @@ impl Tokenwise {
             RunningGuard(self)
         };
 
-        let mut history_prompt = self
-            .history_prompt(input.conversation_id.as_deref())
+        let Conversation { history, pending } = self
+            .conversation(input.conversation_id.as_deref(), prompt)
             .await?;
-        let pending = self
-            .unanswered_question(input.conversation_id.as_deref(), prompt)
+        let routed = self
+            .decide_route(&history, prompt, input.choice.clone())
             .await?;
-        if pending.is_some() {
-            // It is the last message of the history; it is asked again below.
-            history_prompt.pop();
-        }
-        let decision = self
-            .decide_route(&history_prompt, prompt, input.choice.clone())
-            .await?;
-        if decision.kind == TierKind::Cloud {
+        if routed.decision.kind == TierKind::Cloud {
             return self
-                .ask_cloud(input, history_prompt, pending, decision, cancel, events)
+                .ask_cloud(input, history, pending, routed, cancel, events)
                 .await;
         }
+        let decision = routed.decision;
         let engine = self.engine()?;
         let route = RouteBadge::from(&decision);
         let question = PromptMessage::new(Role::User, prompt);
         let max_new_tokens = answer_budget(engine.context_tokens());
         let prompt_budget = engine.context_tokens().saturating_sub(max_new_tokens);
-        let fitted = fit(engine.as_ref(), history_prompt, question, prompt_budget).await?;
+        let fitted = fit(engine.as_ref(), history, question, prompt_budget).await?;
 
         let conversation_id = input
             .conversation_id
@@ -155,15 +150,7 @@ impl Tokenwise {
                     MessageStatus::Complete
                 };
                 answer.stats = Some(outcome.stats);
-                if let Err(error) = self.store.append_message(&answer).await {
-                    let error = AppError::from(error);
-                    events(ChatEvent::Failed {
-                        code: error.code().into(),
-                        message: format!("The answer could not be saved. {error}"),
-                        partial: None,
-                    });
-                    return Err(error);
-                }
+                self.save_answer(&answer, &mut events).await?;
                 if let Some(stats) = &answer.stats {
                     // The answer is saved; a ledger row that cannot be written loses only the
                     // "saved" figure of a free answer, so it is reported, not fatal.
@@ -220,6 +207,25 @@ impl Tokenwise {
         };
         self.store.append_message(&message).await?;
         Ok(message)
+    }
+
+    /// Saves a finished (complete or stopped) answer; when it cannot be saved, that is the
+    /// answer's failure, reported as a `Failed` event too.
+    pub(crate) async fn save_answer(
+        &self,
+        answer: &ChatMessage,
+        events: &mut (impl FnMut(ChatEvent) + Send),
+    ) -> Result<(), AppError> {
+        if let Err(error) = self.store.append_message(answer).await {
+            let error = AppError::from(error);
+            events(ChatEvent::Failed {
+                code: error.code().into(),
+                message: format!("The answer could not be saved. {error}"),
+                partial: None,
+            });
+            return Err(error);
+        }
+        Ok(())
     }
 
     /// Saves what arrived of an answer that then failed, marked failed; `None` when nothing

@@ -138,6 +138,20 @@ pub struct SpendOverview {
     pub time_zone: String,
 }
 
+/// The budget windows as they stand at one moment (empty: no budget configured).
+pub(crate) struct BudgetSnapshot {
+    pub statuses: Vec<BudgetStatus>,
+    /// The budget file's `auto_approve_below_usd`.
+    pub auto_approve_below: Option<Money>,
+}
+
+impl BudgetSnapshot {
+    /// What the router may spend: the tightest hard window's remainder (none: no limit).
+    pub fn headroom(&self) -> Headroom {
+        Headroom::from_statuses(&self.statuses)
+    }
+}
+
 impl Tokenwise {
     /// Where new alerts go (the desktop's notification service, or a test's recorder).
     pub fn set_notifier(&self, notifier: Arc<dyn Notifier>) {
@@ -210,15 +224,18 @@ impl Tokenwise {
         Ok(statuses)
     }
 
-    /// What the router may spend: the tightest hard window's remainder (none configured: no
-    /// limit).
-    pub(crate) async fn headroom(&self) -> Result<Headroom, AppError> {
+    /// The budget windows that apply now and the auto-approve rule, read once for a routing
+    /// decision and the cost preview that follows it.
+    pub(crate) async fn budget_snapshot(&self) -> Result<BudgetSnapshot, AppError> {
         let (config, _) = self.budgets.config();
         let statuses = match &config {
             Some(config) => self.statuses(config, self.budget_now()).await?,
             None => Vec::new(),
         };
-        Ok(Headroom::from_statuses(&statuses))
+        Ok(BudgetSnapshot {
+            statuses,
+            auto_approve_below: config.and_then(|c| c.auto_approve_below()),
+        })
     }
 
     /// Writes the ledger row of a local answer: free, with what the frontier tier would have

@@ -30,7 +30,7 @@ use ts_rs::TS;
 use crate::ask::AskInput;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
-use crate::route::RouteQuery;
+use crate::route::{RouteQuery, Routed};
 
 /// The user's "yes" to a cloud request: this entry, at most this much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -56,19 +56,24 @@ impl Tokenwise {
     /// Where a prompt would go, with the cost preview when it would go to the cloud. Sends
     /// nothing and saves nothing.
     pub async fn plan(&self, query: RouteQuery) -> Result<AskPlan, AppError> {
-        let history = self
-            .history_prompt(query.conversation_id.as_deref())
-            .await?;
         let prompt = query.prompt.trim();
-        let decision = self.decide_route(&history, prompt, query.choice).await?;
-        let preview = match decision.kind {
+        let conversation = self
+            .conversation(query.conversation_id.as_deref(), prompt)
+            .await?;
+        let routed = self
+            .decide_route(&conversation.history, prompt, query.choice)
+            .await?;
+        let preview = match routed.decision.kind {
             TierKind::Local => None,
             TierKind::Cloud => {
-                let messages = with_question(&history, prompt);
-                Some(self.cloud_preview(&decision, &messages).await?.0)
+                let messages = with_question(&conversation.history, prompt);
+                Some(self.cloud_preview(&routed, &messages)?.0)
             }
         };
-        Ok(AskPlan { decision, preview })
+        Ok(AskPlan {
+            decision: routed.decision,
+            preview,
+        })
     }
 
     /// Replaces the cloud client's time limits (tests use short ones).
@@ -79,32 +84,26 @@ impl Tokenwise {
             .unwrap_or_else(|e| e.into_inner()) = timeouts;
     }
 
-    /// The preview of sending `messages` to the decision's entry, and that entry.
-    async fn cloud_preview(
+    /// The preview of sending `messages` to the routed entry (against the budget windows
+    /// the route was decided on), with that entry and its provider.
+    fn cloud_preview(
         &self,
-        decision: &RouteDecision,
+        routed: &Routed,
         messages: &[PromptMessage],
     ) -> Result<(CostPreview, TierEntry, Provider), AppError> {
         let catalog = self.triage.catalog();
-        let (Some(entry), Some(provider)) = (
-            catalog.get(&decision.tier_id),
-            catalog
-                .get(&decision.tier_id)
-                .and_then(|e| catalog.provider_of(e)),
-        ) else {
+        let tier_id = &routed.decision.tier_id;
+        let Some((entry, provider)) = catalog
+            .get(tier_id)
+            .and_then(|entry| Some((entry, catalog.provider_of(entry)?)))
+        else {
             return Err(AppError::InvalidInput(format!(
-                "The catalog has no cloud entry \"{}\" with a provider.",
-                decision.tier_id
+                "The catalog has no cloud entry \"{tier_id}\" with a provider."
             )));
         };
         let tokens = count_prompt_tokens(provider.api, &entry.model, messages);
-        let (config, _) = self.budgets.config();
-        let statuses = match &config {
-            Some(config) => self.statuses(config, self.budget_now()).await?,
-            None => Vec::new(),
-        };
-        let auto_approve = config.as_ref().and_then(|c| c.auto_approve_below());
-        let preview = CostPreview::new(entry, tokens, &statuses, auto_approve);
+        let budget = &routed.budget;
+        let preview = CostPreview::new(entry, tokens, &budget.statuses, budget.auto_approve_below);
         Ok((preview, entry.clone(), provider.clone()))
     }
 
@@ -115,13 +114,13 @@ impl Tokenwise {
         input: AskInput,
         history: Vec<PromptMessage>,
         pending: Option<ChatMessage>,
-        decision: RouteDecision,
+        routed: Routed,
         cancel: CancellationToken,
         mut events: impl FnMut(ChatEvent) + Send,
     ) -> Result<ChatMessage, AppError> {
         let prompt = input.prompt.trim();
         let messages = with_question(&history, prompt);
-        let (preview, entry, provider) = self.cloud_preview(&decision, &messages).await?;
+        let (preview, entry, provider) = self.cloud_preview(&routed, &messages)?;
         if let Some(reason) = &preview.blocked_reason {
             return Err(AppError::CloudNotAffordable(reason.clone()));
         }
@@ -157,7 +156,7 @@ impl Tokenwise {
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let answer_id = uuid::Uuid::new_v4().to_string();
-        let mut reserved = decision.clone();
+        let mut reserved = routed.decision;
         reserved.estimated_cost = preview.estimated_cost;
         reserved.max_cost = preview.max_cost;
         self.reserve_cloud(&answer_id, Some(&conversation_id), &reserved)
@@ -253,15 +252,7 @@ impl Tokenwise {
                         cost,
                     )
                     .await;
-                if let Err(error) = self.store.append_message(&answer).await {
-                    let error = AppError::from(error);
-                    events(ChatEvent::Failed {
-                        code: error.code().into(),
-                        message: format!("The answer could not be saved. {error}"),
-                        partial: None,
-                    });
-                    return Err(error);
-                }
+                self.save_answer(&answer, &mut events).await?;
                 if let Err(error) = settled {
                     eprintln!("tokenwise: could not record the answer's cost: {error}");
                 }

@@ -6,6 +6,7 @@ use tokenwise_core::{
 };
 use ts_rs::TS;
 
+use crate::budgets::BudgetSnapshot;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 use crate::triage::RouteContext;
@@ -25,52 +26,66 @@ pub struct RouteQuery {
 /// Roughly four characters a token: the estimate used when the local tokenizer is not loaded.
 const CHARS_PER_TOKEN_ESTIMATE: usize = 4;
 
+/// A conversation as the next answer reads it.
+pub(crate) struct Conversation {
+    /// The messages so far (failed and empty answers left out), without `pending`.
+    pub history: Vec<PromptMessage>,
+    /// The conversation's last question when it is the prompt being asked and has no answer
+    /// yet (only failed ones): asking it again — "answer locally instead" after a failed cloud
+    /// call — answers that question instead of saving it twice.
+    pub pending: Option<ChatMessage>,
+}
+
+/// A routing decision and the budget windows it was made against (so a cloud preview that
+/// follows uses the same figures without reading them again).
+pub(crate) struct Routed {
+    pub decision: RouteDecision,
+    pub budget: BudgetSnapshot,
+}
+
 impl Tokenwise {
     /// The router's decision for a prompt: tier, model, estimated cost and a sentence saying
     /// why. Sends nothing and saves nothing.
     pub async fn route(&self, query: RouteQuery) -> Result<RouteDecision, AppError> {
-        let history = self
-            .history_prompt(query.conversation_id.as_deref())
+        let prompt = query.prompt.trim();
+        let conversation = self
+            .conversation(query.conversation_id.as_deref(), prompt)
             .await?;
-        self.decide_route(&history, query.prompt.trim(), query.choice)
-            .await
-    }
-
-    /// The conversation so far as the model reads it (failed and empty answers left out).
-    pub(crate) async fn history_prompt(
-        &self,
-        conversation_id: Option<&str>,
-    ) -> Result<Vec<PromptMessage>, AppError> {
-        let Some(id) = conversation_id else {
-            return Ok(Vec::new());
-        };
         Ok(self
-            .store
-            .messages(id)
+            .decide_route(&conversation.history, prompt, query.choice)
             .await?
-            .iter()
-            .filter(|m| m.status != MessageStatus::Failed && !m.content.is_empty())
-            .map(|m| PromptMessage::new(m.role, m.content.clone()))
-            .collect())
+            .decision)
     }
 
-    /// The conversation's last question when it is `prompt` and has no answer yet (only
-    /// failed ones): asking it again — "answer locally instead" after a failed cloud call —
-    /// answers that question instead of saving it twice.
-    pub(crate) async fn unanswered_question(
+    /// The conversation `prompt` continues, read once (see [`Conversation`]).
+    pub(crate) async fn conversation(
         &self,
         conversation_id: Option<&str>,
         prompt: &str,
-    ) -> Result<Option<ChatMessage>, AppError> {
+    ) -> Result<Conversation, AppError> {
         let Some(id) = conversation_id else {
-            return Ok(None);
+            return Ok(Conversation {
+                history: Vec::new(),
+                pending: None,
+            });
         };
-        let messages = self.store.messages(id).await?;
-        Ok(messages
-            .into_iter()
-            .rev()
-            .find(|m| m.status != MessageStatus::Failed)
-            .filter(|m| m.role == Role::User && m.content == prompt))
+        let mut messages = self.store.messages(id).await?;
+        messages.retain(|m| m.status != MessageStatus::Failed);
+        let pending = messages
+            .last()
+            .filter(|m| m.role == Role::User && m.content == prompt)
+            .cloned();
+        if pending.is_some() {
+            messages.pop();
+        }
+        Ok(Conversation {
+            history: messages
+                .into_iter()
+                .filter(|m| !m.content.is_empty())
+                .map(|m| PromptMessage::new(m.role, m.content))
+                .collect(),
+            pending,
+        })
     }
 
     pub(crate) async fn decide_route(
@@ -78,20 +93,21 @@ impl Tokenwise {
         history: &[PromptMessage],
         prompt: &str,
         choice: UserChoice,
-    ) -> Result<RouteDecision, AppError> {
+    ) -> Result<Routed, AppError> {
         let prompt_tokens = self.prompt_tokens(history, prompt).await?;
-        let headroom = self.headroom().await?;
-        Ok(self.triage.route(
+        let budget = self.budget_snapshot().await?;
+        let decision = self.triage.route(
             prompt,
             RouteContext {
                 prompt_tokens,
                 choice,
                 // Until managed policy lands: every tier allowed.
                 allowed: AllowedTiers::all(),
-                budget: &headroom,
+                budget: &budget.headroom(),
                 now_ms: self.budget_now(),
             },
-        ))
+        );
+        Ok(Routed { decision, budget })
     }
 
     /// Tokens of history plus prompt: counted by the local model's tokenizer when it is loaded,

@@ -154,6 +154,26 @@ fn approved(approval: CloudApproval) -> AskInput {
     }
 }
 
+/// The same question without an approval.
+fn unapproved() -> AskInput {
+    AskInput {
+        approval: None,
+        ..approved(CloudApproval {
+            tier_id: "frontier".into(),
+            max_cost: Money::ZERO,
+        })
+    }
+}
+
+/// The budget file with `auto_approve_below_usd = dollars`.
+fn write_budgets_auto_approving_below(dir: &Path, dollars: &str) {
+    let text = BUDGETS.replace(
+        "[identity]",
+        &format!("auto_approve_below_usd = \"{dollars}\"\n[identity]"),
+    );
+    std::fs::write(dir.join("budgets.toml"), text).unwrap();
+}
+
 /// Plans, then asks with the preview's approval; returns the result and the events.
 async fn ask_approved(
     app: &Tokenwise,
@@ -278,16 +298,7 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
 
     // 2. Without approval (or with an approval for less than the maximum) nothing is sent.
     let mut events = Vec::new();
-    let error = app
-        .ask(
-            AskInput {
-                approval: None,
-                ..approved(CloudApproval::from(&preview))
-            },
-            |e| events.push(e),
-        )
-        .await
-        .unwrap_err();
+    let error = app.ask(unapproved(), |e| events.push(e)).await.unwrap_err();
     assert_eq!(error.code(), "confirmation_required");
     let error = app
         .ask(
@@ -445,49 +456,17 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
 
     // 9. The budget file's auto-approve rule: a request whose maximum is under it goes without
     //    a confirmation; one over it still asks.
-    std::fs::write(
-        dir.path().join("budgets.toml"),
-        BUDGETS.replace(
-            "[identity]",
-            "auto_approve_below_usd = \"0.50\"\n[identity]",
-        ),
-    )
-    .unwrap();
+    write_budgets_auto_approving_below(dir.path(), "0.50");
     let app = open(dir.path(), &catalog("openai", &base, "gpt-4o")).await;
     let plan = app.plan(query()).await.unwrap();
     assert!(plan.preview.unwrap().auto_approved);
     let sent_before = proxy.requests_to("/v1/chat/completions");
-    let answer = app
-        .ask(
-            AskInput {
-                approval: None,
-                ..approved(CloudApproval::from(&preview))
-            },
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let answer = app.ask(unapproved(), |_| {}).await.unwrap();
     assert_eq!(answer.content, MOCK_TEXT);
     assert_eq!(proxy.requests_to("/v1/chat/completions"), sent_before + 1);
-    std::fs::write(
-        dir.path().join("budgets.toml"),
-        BUDGETS.replace(
-            "[identity]",
-            "auto_approve_below_usd = \"0.01\"\n[identity]",
-        ),
-    )
-    .unwrap();
+    write_budgets_auto_approving_below(dir.path(), "0.01");
     let app = open(dir.path(), &catalog("openai", &base, "gpt-4o")).await;
-    let error = app
-        .ask(
-            AskInput {
-                approval: None,
-                ..approved(CloudApproval::from(&preview))
-            },
-            |_| {},
-        )
-        .await
-        .unwrap_err();
+    let error = app.ask(unapproved(), |_| {}).await.unwrap_err();
     assert_eq!(error.code(), "confirmation_required");
 
     // 10. A budget with less left than the maximum: not offered, not sent, even if approved.
