@@ -181,11 +181,7 @@ fn stream_error(endpoint: &OpenAiCompatible, error: sse::ErrorObject) -> CloudEr
         Some("overloaded_error") => 529,
         _ => 500,
     };
-    let body = serde_json::json!({
-        "error": {"message": error.message_text(), "type": error.kind},
-    })
-    .to_string();
-    match endpoint.http_error(status, &body, None) {
+    match endpoint.status_error(status, &error.message_text(), error.kind.as_deref(), None) {
         // A 4xx inside a 200 stream is still the upstream failing mid-answer.
         CloudError::Rejected { status, message } => CloudError::Upstream { status, message },
         other => other,

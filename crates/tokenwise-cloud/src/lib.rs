@@ -412,16 +412,28 @@ impl OpenAiCompatible {
             Some(error) => error.message_text(),
             None => body.to_owned(),
         };
-        let message = shorten(&self.redact(&message));
+        let error_type = parsed.as_ref().and_then(|e| e.kind.as_deref());
+        self.status_error(status, &message, error_type, retry_after)
+    }
+
+    /// The error for an HTTP `status` (or its equivalent) with the server's `message` and
+    /// error `type`; the message is redacted and cut before it goes into the error.
+    pub(crate) fn status_error(
+        &self,
+        status: u16,
+        message: &str,
+        error_type: Option<&str>,
+        retry_after: Option<Duration>,
+    ) -> CloudError {
+        let message = shorten(&self.redact(message));
         let message = if message.is_empty() {
             "(no message)".to_owned()
         } else {
             message
         };
-        let error_type = parsed.as_ref().and_then(|e| e.kind.clone());
         match status {
             401 | 403 => CloudError::Unauthorized { status },
-            400 | 429 if is_budget_refusal(error_type.as_deref(), &message) => {
+            400 | 429 if is_budget_refusal(error_type, &message) => {
                 CloudError::GatewayBudgetExceeded { message }
             }
             429 => CloudError::RateLimited {
