@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, SqlitePool};
 
 use crate::error::StoreError;
 
@@ -34,10 +36,20 @@ impl Store {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // WAL is a property of the file: set it once, on one connection, before the pool opens
+        // several. Pool connections that each ask for it race for the exclusive lock the
+        // switch needs, and the losers fail with "database is locked" (no busy wait applies).
+        let first =
+            SqliteConnection::connect_with(&options.clone().journal_mode(SqliteJournalMode::Wal))
+                .await
+                .map_err(|error| StoreError::from_sqlx(path, error))?;
+        first
+            .close()
+            .await
+            .map_err(|error| StoreError::from_sqlx(path, error))?;
         Self::connect(options, path.to_path_buf(), 4).await
     }
 
