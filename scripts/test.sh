@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
 
+step "self-contained: no tracked file refers outside the checkout"
+scripts/check-self-contained.sh
+
 step "dependencies"
 scripts/install-deps.sh test
 scripts/fetch-model.sh
@@ -17,17 +20,17 @@ step "UI type check and build (embedded into the app)"
 (cd ui && npm run --silent build)
 
 step "release build"
-cargo build --release --workspace --all-targets
+cargo build --release --workspace --all-targets --all-features
 
 step "lints (clippy, warnings are errors)"
-cargo clippy --release --workspace --all-targets -- -D warnings
+cargo clippy --release --workspace --all-targets --all-features -- -D warnings
 
 step "Rust tests"
 export TOKENWISE_MODELS_DIR="$PWD/models"
 # Inside a private X display and D-Bus session: tokenwise-notify's test starts a real
 # notification daemon (dunst) there. Both wrappers pass on cargo's exit status.
 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
-    dbus-run-session -- cargo test --release --workspace
+    dbus-run-session -- cargo test --release --workspace --all-features
 
 step "generated TypeScript types match the Rust types"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

@@ -243,7 +243,7 @@ test("a cloud answer shows its cost first, is sent only on confirm, and the key 
   assert.ok(process.env.TOKENWISE_LITELLM_BIN, "scripts/e2e.sh exports TOKENWISE_LITELLM_BIN");
   const gateway = await startGateway();
   // The company points the built-in "openai" provider at its gateway; tiers stay built-in.
-  const builtin = readFileSync(new URL("../../models/tiers.toml", import.meta.url), "utf8");
+  const builtin = readFileSync(new URL("../../crates/tokenwise-core/catalog/tiers.toml", import.meta.url), "utf8");
   writeFileSync(
     join(process.env.TOKENWISE_DATA_DIR, "tiers.toml"),
     `${builtin}\n[[provider]]\nid = "openai"\napi = "openai"\nbase_url = "${gateway.baseUrl}"\ndisplay_name = "Company gateway"\n`,

@@ -5,7 +5,7 @@
 //! trip on Linux), so they run on Tokio's blocking pool.
 
 use serde::{Deserialize, Serialize};
-use tokenwise_cloud::Secret;
+use tokenwise_core::Secret;
 use tokenwise_core::ProviderApi;
 use tokenwise_secrets::{KeyStore, SecretsError};
 use ts_rs::TS;

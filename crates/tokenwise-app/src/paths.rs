@@ -53,7 +53,7 @@ impl AppPaths {
         self.data_dir.join("tokenwise.sqlite3")
     }
 
-    /// A tier catalog that replaces the built-in one (`models/tiers.toml`'s format):
+    /// A tier catalog that replaces the built-in one (`crates/tokenwise-core/catalog/tiers.toml`'s format):
     /// `TOKENWISE_TIERS_FILE`, else `tiers.toml` in the data folder, used when it exists.
     pub fn tiers_file(&self) -> PathBuf {
         std::env::var_os("TOKENWISE_TIERS_FILE")

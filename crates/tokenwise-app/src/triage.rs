@@ -61,7 +61,7 @@ pub struct Triage {
 
 impl Triage {
     /// The classifier weights and the tier catalog compiled into the binary
-    /// (`models/classifier/`, `models/tiers.toml`).
+    /// (`tokenwise-classifier/weights/`, `tokenwise-core/catalog/tiers.toml`).
     pub fn embedded() -> Result<Self, AppError> {
         let classifier = Classifier::embedded()
             .map_err(|error| AppError::InvalidInput(format!("classifier weights: {error}")))?;

@@ -380,7 +380,7 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
 #[tokio::test]
 async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_reported() {
     let fixture = Fixture::new(None);
-    let catalog = include_str!("../../../models/tiers.toml").replace("gpt-4o-mini", "company-mini");
+    let catalog = tokenwise_core::tiers::BUILTIN_CATALOG_TOML.replace("gpt-4o-mini", "company-mini");
     std::fs::write(fixture.dir.path().join("tiers.toml"), &catalog).unwrap();
     let app = fixture.app().await;
     assert!(app.status().warnings.is_empty());

@@ -10,7 +10,7 @@ use crate::weights::{WeightsFile, WEIGHTS_VERSION};
 use crate::Tier;
 
 /// The weights shipped with the crate.
-const EMBEDDED_WEIGHTS: &str = include_str!("../../../models/classifier/classifier-v1.json");
+const EMBEDDED_WEIGHTS: &str = include_str!("../weights/classifier-v1.json");
 
 /// Only the first this-many bytes of a prompt are analysed, which bounds latency on huge
 /// inputs. Every training prompt is far shorter, and the length features saturate well

@@ -20,10 +20,11 @@
 //!   constraints, length) plus hashed word unigrams and bigrams;
 //! * a multinomial logistic regression ([`Classifier`]) scores the three tiers, and a fitted
 //!   temperature turns the scores into calibrated probabilities;
-//! * [`training`] holds the deterministic trainer, leave-one-source-out validation and the
-//!   report generator used by the `train-classifier` binary; [`baselines`] holds the two
+//! * `training` (feature `training`, not shipped in the app) holds the deterministic trainer, leave-one-source-out validation and the
+//!   report generator used by the `train-classifier` binary; `baselines` (same feature) holds the two
 //!   baselines the model is compared against.
 
+#[cfg(feature = "training")]
 pub mod baselines;
 mod classifier;
 pub mod error;
@@ -32,6 +33,7 @@ mod lexicon;
 mod math;
 pub mod sample_prompts;
 pub mod text;
+#[cfg(feature = "training")]
 pub mod training;
 pub mod weights;
 

@@ -1,4 +1,4 @@
-//! The on-disk weights format (`models/classifier/classifier-v1.json`).
+//! The on-disk weights format (`crates/tokenwise-classifier/weights/classifier-v1.json`).
 //!
 //! Dense weights are plain rounded floats. Hashed n-gram weights are sparse: only buckets
 //! with a non-zero weight are stored, as `[bucket, q_simple, q_medium, q_complex]` integers

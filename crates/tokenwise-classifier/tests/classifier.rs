@@ -1,13 +1,11 @@
 //! End-to-end checks of the shipped classifier.
 
-use tokenwise_classifier::training::dataset::sha256_hex;
+use sha2::{Digest, Sha256};
 use tokenwise_classifier::{Classifier, Tier};
 
-/// The training data, relative to this crate (`/work/shared/...` in the dev environment).
-const DATASET_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/datasets/routing/train.jsonl"
-);
+/// The training data, in the repository's `data/routing/` (see its README for sources and
+/// licences).
+const DATASET_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/routing/train.jsonl");
 
 fn classifier() -> Classifier {
     Classifier::embedded().expect("embedded weights must load")
@@ -18,7 +16,7 @@ fn embedded_weights_were_trained_on_the_dataset_file() {
     let bytes = std::fs::read(DATASET_PATH)
         .unwrap_or_else(|e| panic!("dataset {DATASET_PATH} must be present: {e}"));
     let classifier = classifier();
-    assert_eq!(classifier.trained_on_sha256(), sha256_hex(&bytes));
+    assert_eq!(classifier.trained_on_sha256(), hex::encode(Sha256::digest(&bytes)));
     let lines = bytes
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -166,7 +164,7 @@ fn tier_serialises_lowercase() {
 fn malformed_weights_are_rejected_not_panicked_on() {
     assert!(Classifier::from_json("").is_err());
     assert!(Classifier::from_json("{}").is_err());
-    let embedded = include_str!("../../../models/classifier/classifier-v1.json");
+    let embedded = include_str!("../weights/classifier-v1.json");
     let wrong_version = embedded.replacen("\"version\":1", "\"version\":99", 1);
     assert!(Classifier::from_json(&wrong_version).is_err());
 }

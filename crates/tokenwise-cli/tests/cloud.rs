@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use tokenwise_cloud::Secret;
+use tokenwise_core::Secret;
 use tokenwise_secrets::KeyStore;
 use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy};
 
@@ -85,11 +85,7 @@ fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
     let proxy = LiteLlmProxy::start(CONFIG, KEY);
     let data = tempfile::tempdir().unwrap();
     // The company points the built-in "openai" provider at its gateway.
-    let builtin = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../models/tiers.toml"
-    ))
-    .unwrap();
+    let builtin = tokenwise_core::tiers::BUILTIN_CATALOG_TOML;
     std::fs::write(
         data.path().join("tiers.toml"),
         format!(

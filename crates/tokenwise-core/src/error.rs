@@ -37,7 +37,7 @@ pub enum Error {
     #[error("The local model failed while answering: {0}")]
     Generation(String),
 
-    /// A tier catalog (`models/tiers.toml` or one pushed by policy) is malformed or breaks a
+    /// A tier catalog (the built-in one or one pushed by policy) is malformed or breaks a
     /// rule of [`crate::tiers`]. Names the file, the line where TOML or the entry gives one,
     /// the entry, and the problem.
     #[error("{}", catalog_message(.file, *.line, .entry.as_deref(), .problem))]
@@ -107,14 +107,14 @@ mod tests {
     #[test]
     fn catalog_message_names_file_line_entry_and_problem() {
         let error = Error::InvalidCatalog {
-            file: "models/tiers.toml".into(),
+            file: "tiers.toml".into(),
             line: Some(14),
             entry: Some("mid".into()),
             problem: "the id is used twice.".into(),
         };
         assert_eq!(
             error.to_string(),
-            "The tier catalog models/tiers.toml, line 14, entry \"mid\" is invalid: the id is \
+            "The tier catalog tiers.toml, line 14, entry \"mid\" is invalid: the id is \
              used twice. Fix the file and try again."
         );
         assert_eq!(error.code(), "invalid_catalog");

@@ -10,10 +10,11 @@
 //! - [`clock`]: time, passed in ([`Clock`]), so logic that depends on "now" is testable.
 //! - [`tier`]: the three routing tiers ([`Tier`]) the classifier predicts.
 //! - [`money`]: [`Money`] in integer micro-dollars and per-million-token [`Price`]s.
-//! - [`tiers`]: the tier catalog ([`TierCatalog`], default `models/tiers.toml`): which model
+//! - [`tiers`]: the tier catalog ([`TierCatalog`], default `crates/tokenwise-core/catalog/tiers.toml`): which model
 //!   serves each tier, local or cloud, at what price; loaded from TOML and validated.
 //! - [`router`]: [`route`], the pure decision of which catalog entry answers a prompt, from the
 //!   classifier's verdict, the policy, the budget's headroom and the user's choice.
+//! - [`secret`]: [`Secret`], an API key that never prints.
 //! - [`error`]: the crate's one error type, [`Error`].
 //!
 //! Types that cross the IPC boundary derive `ts_rs::TS`; `cargo test` regenerates
@@ -30,6 +31,7 @@ pub mod money;
 pub mod providers;
 pub mod router;
 pub mod scope;
+pub mod secret;
 pub mod tier;
 pub mod tiers;
 pub mod token_count;
@@ -47,6 +49,7 @@ pub use router::{
     RouteReason, SkipCause, SkippedTier, UserChoice,
 };
 pub use scope::{ScopeKind, Scopes};
+pub use secret::Secret;
 pub use tier::Tier;
 pub use tiers::{TierCatalog, TierEntry, TierKind};
 pub use token_count::TokenCount;

@@ -1,6 +1,6 @@
 //! The tier catalog: which model serves each routing [`Tier`], where it runs, what it costs.
 //!
-//! A catalog is a TOML file of `[[tier]]` tables (the default is `models/tiers.toml`, compiled
+//! A catalog is a TOML file of `[[tier]]` tables (the default is `crates/tokenwise-core/catalog/tiers.toml`, compiled
 //! in as [`TierCatalog::builtin`]); a company's policy or quota server may supply another in
 //! the same format. Keys per entry, all required except `typical_output_tokens`:
 //!
@@ -61,11 +61,11 @@ use crate::money::{Money, Price};
 use crate::providers::{Provider, ProviderApi};
 use crate::tier::Tier;
 
-/// The default catalog, `models/tiers.toml`, as compiled in.
-pub const BUILTIN_CATALOG_TOML: &str = include_str!("../../../models/tiers.toml");
+/// The default catalog, `crates/tokenwise-core/catalog/tiers.toml`, as compiled in.
+pub const BUILTIN_CATALOG_TOML: &str = include_str!("../catalog/tiers.toml");
 
 /// How [`TierCatalog::builtin`] names its source in messages.
-pub const BUILTIN_CATALOG_NAME: &str = "built-in models/tiers.toml";
+pub const BUILTIN_CATALOG_NAME: &str = "the built-in tier catalog";
 
 /// Longest allowed entry id.
 pub const MAX_ID_CHARS: usize = 32;
@@ -164,7 +164,7 @@ pub struct TierCatalog {
 }
 
 impl TierCatalog {
-    /// The catalog compiled into the app (`models/tiers.toml`).
+    /// The catalog compiled into the app (`crates/tokenwise-core/catalog/tiers.toml`).
     pub fn builtin() -> TierCatalog {
         static BUILTIN: OnceLock<TierCatalog> = OnceLock::new();
         BUILTIN

@@ -2,7 +2,7 @@
 //!
 //! A company's quota sync or managed policy writes it (default name `budgets.toml`); the format
 //! is described for people in `docs/budgets.md`, with a commented example in
-//! `docs/budgets.example.toml`:
+//! `crates/tokenwise-quota/budgets.example.toml`:
 //!
 //! ```toml
 //! time_zone = "Europe/Berlin"        # IANA name; required

@@ -2,7 +2,7 @@
 //! config file, not a log, not an error message).
 //!
 //! ```no_run
-//! use tokenwise_cloud::Secret;
+//! use tokenwise_core::Secret;
 //! use tokenwise_secrets::KeyStore;
 //!
 //! # fn demo() -> Result<(), tokenwise_secrets::SecretsError> {
@@ -26,7 +26,7 @@
 //! text from the platform is passed through redaction (key → `***`) before it goes into one.
 
 use keyring::Entry;
-use tokenwise_cloud::Secret;
+use tokenwise_core::Secret;
 
 /// The keyring service name every Tokenwise key is stored under.
 pub const SERVICE: &str = "tokenwise";

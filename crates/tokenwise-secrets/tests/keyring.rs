@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokenwise_cloud::Secret;
+use tokenwise_core::Secret;
 use tokenwise_secrets::{KeyStore, SecretsError};
 use tokenwise_testkit::start_gnome_keyring;
 

@@ -2,8 +2,8 @@
 //!
 //! ```sh
 //! cargo run --release -p tokenwise-classifier --bin train-classifier -- \
-//!     --data ../shared/datasets/routing/train.jsonl \
-//!     --out models/classifier/classifier-v1.json --report docs/classifier.md
+//!     --data data/routing/train.jsonl \
+//!     --out crates/tokenwise-classifier/weights/classifier-v1.json --report docs/classifier.md
 //! ```
 //!
 //! Runs leave-one-source-out validation for the shipped model, its variants and both
@@ -21,17 +21,17 @@ use tokenwise_classifier::ClassifierError;
 /// The command documented in the report (paths relative to the repository root).
 const REPRODUCE_COMMAND: &str =
     "cargo run --release -p tokenwise-classifier --bin train-classifier -- \\\n    \
-     --data ../shared/datasets/routing/train.jsonl \\\n    \
-     --out models/classifier/classifier-v1.json --report docs/classifier.md";
+     --data data/routing/train.jsonl \\\n    \
+     --out crates/tokenwise-classifier/weights/classifier-v1.json --report docs/classifier.md";
 
 #[derive(Debug, Parser)]
 #[command(about = "Train the Tokenwise prompt-complexity classifier")]
 struct Arguments {
     /// Labelled prompts (JSONL with prompt, tier and source fields).
-    #[arg(long, default_value = "../shared/datasets/routing/train.jsonl")]
+    #[arg(long, default_value = "data/routing/train.jsonl")]
     data: PathBuf,
     /// Where to write the weights JSON.
-    #[arg(long, default_value = "models/classifier/classifier-v1.json")]
+    #[arg(long, default_value = "crates/tokenwise-classifier/weights/classifier-v1.json")]
     out: PathBuf,
     /// Where to write the markdown report (its latency section is kept).
     #[arg(long, default_value = "docs/classifier.md")]

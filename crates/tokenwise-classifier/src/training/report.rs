@@ -292,7 +292,7 @@ Per-class F1 of the baselines: bag-of-words {bag_f1}; rules {rules_f1}.
 
 ## Size
 
-* Weights file `models/classifier/classifier-v1.json`: {weights_bytes} bytes ({weights_kib:.0} KiB):
+* Weights file `crates/tokenwise-classifier/weights/classifier-v1.json`: {weights_bytes} bytes ({weights_kib:.0} KiB):
   {dense_count} dense rows as rounded floats and {hashed_rows} non-zero hashed rows as 16-bit
   integers (`[bucket, simple, medium, complex]` × `hashed_quantum`).
 * In memory: {memory_bytes} bytes ({memory_kib:.0} KiB): a dense `[f32; 3]` row per hash bucket

@@ -1,7 +1,7 @@
 use super::*;
 
 /// The documented example must stay valid.
-const EXAMPLE: &str = include_str!("../../../../docs/budgets.example.toml");
+const EXAMPLE: &str = include_str!("../../budgets.example.toml");
 
 const MINIMAL: &str = r#"time_zone = "Europe/Berlin"
 
@@ -26,14 +26,14 @@ fn with_budget(body: &str) -> String {
 
 #[test]
 fn the_example_file_is_valid() {
-    let config = BudgetConfig::parse(EXAMPLE, "docs/budgets.example.toml").unwrap();
+    let config = BudgetConfig::parse(EXAMPLE, "budgets.example.toml").unwrap();
     assert_eq!(config.time_zone(), "Europe/Berlin");
     assert_eq!(config.week_start(), WeekStart::Monday);
     assert_eq!(config.alert_thresholds(), [50, 80, 100]);
     assert_eq!(config.identity().user_id, "alice");
     assert_eq!(config.identity().team_id.as_deref(), Some("platform"));
     assert!(!config.budgets().is_empty());
-    assert_eq!(config.source(), "docs/budgets.example.toml");
+    assert_eq!(config.source(), "budgets.example.toml");
 }
 
 #[test]

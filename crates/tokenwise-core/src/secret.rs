@@ -7,7 +7,7 @@ use std::fmt;
 /// `Authorization` header.
 ///
 /// Not `Serialize`: a key is never written to a file or the database (it lives in the OS
-/// keyring; see DESIGN.md, "Invariants").
+/// keyring; see docs/architecture.md, "Invariants").
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -23,7 +23,7 @@ impl Secret {
 
     /// `text` with every occurrence of the key replaced by `***` (servers sometimes echo
     /// what they were sent).
-    pub(crate) fn redact(&self, text: &str) -> String {
+    pub fn redact(&self, text: &str) -> String {
         if self.0.is_empty() {
             text.to_owned()
         } else {
