@@ -23,7 +23,7 @@ const stats = {
 
 const localRoute: RouteBadge = {
   tierId: "local",
-  tier: "simple",
+  difficulty: "simple",
   kind: "local",
   modelName: "SmolLM2-135M-Instruct",
   explanation: "simple · short factoid question · 0.94 → local SmolLM2-135M-Instruct (free)",
@@ -33,7 +33,7 @@ const localRoute: RouteBadge = {
 
 const cloudRoute: RouteBadge = {
   tierId: "frontier",
-  tier: "complex",
+  difficulty: "complex",
   kind: "cloud",
   modelName: "GPT-4o",
   explanation: "complex · multi-step reasoning · 0.81 → frontier GPT-4o ≈$0.012",

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use tokenwise_core::chat::title_from_prompt;
 use tokenwise_core::{
     CancellationToken, ChatEvent, ChatMessage, Error, GenerationRequest, MessageStatus,
-    PromptMessage, Role, RouteBadge, TierKind, UserChoice,
+    PromptMessage, Role, RouteBadge, Placement, UserChoice,
 };
 use ts_rs::TS;
 
@@ -87,7 +87,7 @@ impl Tokenwise {
         let routed = self
             .decide_route(&history, prompt, input.choice.clone())
             .await?;
-        if routed.decision.kind == TierKind::Cloud {
+        if routed.decision.kind == Placement::Cloud {
             return self
                 .ask_cloud(input, history, pending, routed, cancel, events)
                 .await;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::{GenerationStats, Money, RouteDecision, ScopeKind, Tier};
+use tokenwise_core::{GenerationStats, Money, RouteDecision, ScopeKind, Difficulty};
 use tokenwise_notify::{budget_alert, Notifier};
 use tokenwise_quota::{
     tightest, window_checks, BudgetConfig, BudgetConfigSlot, BudgetStatus, Calendar, Headroom,
@@ -252,7 +252,7 @@ impl Tokenwise {
         let saved = self
             .triage
             .catalog()
-            .for_tier(Tier::Complex)
+            .for_tier(Difficulty::Complex)
             .map_or(Money::ZERO, |frontier| {
                 frontier.price.cost(stats.tokens_in, stats.tokens_out)
             });

@@ -22,7 +22,7 @@ use tokenwise_cloud::{
 };
 use tokenwise_core::{
     CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, Money,
-    PromptMessage, Provider, Role, RouteBadge, RouteDecision, TierEntry, TierKind,
+    PromptMessage, Provider, Role, RouteBadge, RouteDecision, TierEntry, Placement,
 };
 use tokenwise_quota::CostPreview;
 use ts_rs::TS;
@@ -64,8 +64,8 @@ impl Tokenwise {
             .decide_route(&conversation.history, prompt, query.choice)
             .await?;
         let preview = match routed.decision.kind {
-            TierKind::Local => None,
-            TierKind::Cloud => {
+            Placement::Local => None,
+            Placement::Cloud => {
                 let messages = with_question(&conversation.history, prompt);
                 Some(self.cloud_preview(&routed, &messages)?.0)
             }

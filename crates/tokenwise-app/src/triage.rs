@@ -7,7 +7,7 @@
 use serde::Serialize;
 use tokenwise_classifier::{Classification, Classifier};
 use tokenwise_core::{
-    route, AllowedTiers, BudgetHeadroom, RouteDecision, RouteInput, Tier, TierCatalog, UserChoice,
+    route, AllowedTiers, BudgetHeadroom, RouteDecision, RouteInput, Difficulty, TierCatalog, UserChoice,
 };
 
 use crate::error::AppError;
@@ -16,7 +16,7 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PromptClass {
     /// `simple`, `medium` or `complex`.
-    pub tier: Tier,
+    pub difficulty: Difficulty,
     /// Calibrated probability of `tier`, rounded to two decimals.
     pub confidence: f32,
     /// The strongest signals behind the verdict, e.g. "short factoid question".
@@ -36,7 +36,7 @@ impl PromptClass {
                 .join("; ")
         };
         Self {
-            tier: classification.tier,
+            difficulty: classification.difficulty,
             confidence: (classification.confidence * 100.0).round() / 100.0,
             reason,
         }
@@ -112,7 +112,7 @@ impl Triage {
     pub fn route(&self, prompt: &str, context: RouteContext<'_>) -> RouteDecision {
         let classification = self.classifier.classify(prompt);
         let input = RouteInput {
-            tier: classification.tier,
+            difficulty: classification.difficulty,
             confidence: classification.confidence,
             reason: classification
                 .signals
@@ -131,7 +131,7 @@ impl Triage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenwise_core::{NoBudget, RouteReason, TierKind};
+    use tokenwise_core::{NoBudget, RouteReason, Placement};
 
     fn context(choice: UserChoice) -> RouteContext<'static> {
         RouteContext {
@@ -151,7 +151,7 @@ mod tests {
     fn a_factoid_is_simple_with_a_reason() {
         let triage = Triage::embedded().unwrap();
         let class = triage.classify("What is the capital of France?");
-        assert_eq!(class.tier, Tier::Simple);
+        assert_eq!(class.difficulty, Difficulty::Simple);
         assert!(
             class.confidence > 0.34 && class.confidence <= 1.0,
             "{class:?}"
@@ -163,7 +163,7 @@ mod tests {
     fn a_multi_step_engineering_task_is_not_simple() {
         let triage = Triage::embedded().unwrap();
         let class = triage.classify(HARD);
-        assert_ne!(class.tier, Tier::Simple, "{class:?}");
+        assert_ne!(class.difficulty, Difficulty::Simple, "{class:?}");
     }
 
     #[test]
@@ -177,7 +177,7 @@ mod tests {
     fn a_factoid_routes_to_the_free_local_model() {
         let triage = Triage::embedded().unwrap();
         let decision = triage.route("What is the capital of France?", context(UserChoice::Auto));
-        assert_eq!(decision.kind, TierKind::Local);
+        assert_eq!(decision.kind, Placement::Local);
         assert!(decision.estimated_cost.is_zero());
         assert!(
             decision.explanation.contains("local"),
@@ -194,11 +194,11 @@ mod tests {
             ..context(UserChoice::Auto)
         };
         let decision = triage.route(HARD, long);
-        assert_eq!(decision.kind, TierKind::Cloud, "{}", decision.explanation);
+        assert_eq!(decision.kind, Placement::Cloud, "{}", decision.explanation);
         assert!(decision.needs_confirmation);
         assert!(!decision.estimated_cost.is_zero());
         let forced = triage.route(HARD, context(UserChoice::ForceLocal));
-        assert_eq!(forced.kind, TierKind::Local);
+        assert_eq!(forced.kind, Placement::Local);
         assert_eq!(forced.reason, RouteReason::ForcedLocal);
     }
 
@@ -209,9 +209,9 @@ mod tests {
         let decision = triage.route(HARD, context(UserChoice::Auto));
         if class.confidence < tokenwise_core::router::UNSURE_BELOW {
             assert_eq!(decision.reason, RouteReason::UnsureShortPrompt);
-            assert_eq!(decision.kind, TierKind::Local);
+            assert_eq!(decision.kind, Placement::Local);
         } else {
-            assert_eq!(decision.kind, TierKind::Cloud);
+            assert_eq!(decision.kind, Placement::Cloud);
         }
     }
 }

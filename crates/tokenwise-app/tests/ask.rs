@@ -356,7 +356,7 @@ async fn a_prompt_routed_to_the_cloud_is_not_sent_without_approval_and_saves_not
         .unwrap();
     assert_eq!(
         decision.kind,
-        tokenwise_core::TierKind::Cloud,
+        tokenwise_core::Placement::Cloud,
         "{}",
         decision.explanation
     );

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use tokenwise_app::{AppPaths, AskInput, RouteQuery, Tokenwise};
 use tokenwise_core::{
     CancellationToken, ChatEngine, Error, FixedClock, GenerationOutcome, GenerationRequest,
-    GenerationStats, Money, PromptMessage, RouteReason, TierKind, UserChoice,
+    GenerationStats, Money, PromptMessage, RouteReason, Placement, UserChoice,
 };
 use tokenwise_notify::RecordingNotifier;
 use tokenwise_store::{ReserveRequest, ScopeIds, ScopeKind, SettleInput, Store, WindowCheck};
@@ -255,7 +255,7 @@ async fn the_router_steps_down_when_the_budget_cannot_cover_the_estimate() {
         })
         .await
         .unwrap();
-    assert_eq!(decision.kind, TierKind::Local, "{}", decision.explanation);
+    assert_eq!(decision.kind, Placement::Local, "{}", decision.explanation);
     assert_eq!(decision.reason, RouteReason::LocalOnly);
     assert_eq!(decision.budget_remaining, Some(Money::from_micros(10)));
     assert!(
@@ -310,11 +310,11 @@ async fn a_clock_set_back_does_not_reopen_a_closed_day() {
 fn frontier_decision(max_cost: i64) -> tokenwise_core::RouteDecision {
     tokenwise_core::RouteDecision {
         tier_id: "frontier".into(),
-        tier: tokenwise_core::Tier::Complex,
+        difficulty: tokenwise_core::Difficulty::Complex,
         model: "gpt-4o".into(),
         model_name: "gpt-4o".into(),
         provider: "openai".into(),
-        kind: TierKind::Cloud,
+        kind: Placement::Cloud,
         estimated_cost: Money::from_micros(max_cost / 2),
         max_cost: Money::from_micros(max_cost),
         budget_remaining: None,

@@ -15,7 +15,7 @@ use tokenwise_app::{
     AppPaths, AskInput, CloudApproval, LedgerStatus, RouteQuery, ScopeFilter, Timeouts, Tokenwise,
 };
 use tokenwise_cloud::{cost_from_usage, Usage};
-use tokenwise_core::{ChatEvent, FixedClock, MessageStatus, Money, Price, TierKind, UserChoice};
+use tokenwise_core::{ChatEvent, FixedClock, MessageStatus, Money, Price, Placement, UserChoice};
 use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -273,7 +273,7 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
 
     // 1. The preview: gpt-4o's own tokenizer, catalog prices, what it leaves of today's $1.
     let plan = app.plan(query()).await.unwrap();
-    assert_eq!(plan.decision.kind, TierKind::Cloud);
+    assert_eq!(plan.decision.kind, Placement::Cloud);
     let preview = plan.preview.clone().unwrap();
     assert!(preview.tokens_in.exact, "{}", preview.tokens_in.method);
     assert!(preview.tokens_in.method.starts_with("o200k_base"));

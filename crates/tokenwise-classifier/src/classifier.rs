@@ -7,7 +7,7 @@ use crate::features::{extract, Dense, FeatureConfig, Features, DENSE_COUNT};
 use crate::math::{argmax3, softmax3};
 use crate::text::truncate_on_char_boundary;
 use crate::weights::{WeightsFile, WEIGHTS_VERSION};
-use crate::Tier;
+use crate::Difficulty;
 
 /// The weights shipped with the crate.
 const EMBEDDED_WEIGHTS: &str = include_str!("../weights/classifier-v1.json");
@@ -38,7 +38,7 @@ pub struct Signal {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
     /// The cheapest tier expected to answer acceptably.
-    pub tier: Tier,
+    pub difficulty: Difficulty,
     /// Calibrated probability of `tier`, in [0, 1].
     pub confidence: f32,
     /// Calibrated probabilities of simple, medium and complex.
@@ -53,9 +53,9 @@ impl Classification {
         match self.signals.first() {
             Some(signal) => format!(
                 "{} · {} · {:.2}",
-                self.tier, signal.description, self.confidence
+                self.difficulty, signal.description, self.confidence
             ),
-            None => format!("{} · {:.2}", self.tier, self.confidence),
+            None => format!("{} · {:.2}", self.difficulty, self.confidence),
         }
     }
 }
@@ -90,7 +90,7 @@ impl Classifier {
         if file.version != WEIGHTS_VERSION {
             return invalid(format!("unsupported version {}", file.version));
         }
-        if file.classes != Tier::ALL {
+        if file.classes != Difficulty::ALL {
             return invalid("classes must be [simple, medium, complex]".into());
         }
         let expected_names: Vec<&str> = Dense::ALL.iter().map(|f| f.name()).collect();
@@ -162,7 +162,7 @@ impl Classifier {
         let probabilities = softmax3(logits);
         let chosen = argmax3(probabilities);
         Classification {
-            tier: Tier::from_index(chosen),
+            difficulty: Difficulty::from_index(chosen),
             confidence: probabilities[chosen] as f32,
             probabilities: probabilities.map(|p| p as f32),
             signals: self.signals(&features, chosen, hashed_logits),
@@ -208,7 +208,7 @@ impl Classifier {
         if wording >= MIN_SIGNAL_STRENGTH {
             signals.push(Signal {
                 id: "wording".to_string(),
-                description: format!("wording typical of {} prompts", Tier::from_index(chosen)),
+                description: format!("wording typical of {} prompts", Difficulty::from_index(chosen)),
                 strength: wording as f32,
             });
         }

@@ -1,15 +1,15 @@
 //! # tokenwise-classifier
 //!
 //! Decides, locally and in microseconds, how capable a model a prompt needs:
-//! [`Tier::Simple`] (the local model answers), [`Tier::Medium`] or [`Tier::Complex`]
+//! [`Difficulty::Simple`] (the local model answers), [`Difficulty::Medium`] or [`Difficulty::Complex`]
 //! (escalate to the cloud).
 //!
 //! ```
-//! use tokenwise_classifier::{Classifier, Tier};
+//! use tokenwise_classifier::{Classifier, Difficulty};
 //!
 //! let classifier = Classifier::embedded().expect("shipped weights load");
 //! let decision = classifier.classify("What is the capital of France?");
-//! assert_eq!(decision.tier, Tier::Simple);
+//! assert_eq!(decision.tier, Difficulty::Simple);
 //! println!("{}", decision.reason()); // e.g. "simple · short factoid question · 0.87"
 //! ```
 //!
@@ -40,5 +40,5 @@ pub mod weights;
 pub use classifier::{Classification, Classifier, Signal, MAX_ANALYSED_BYTES};
 pub use error::{ClassifierError, Result};
 /// The routing tiers live in `tokenwise-core` (the router and the catalog speak them too);
-/// re-exported so `tokenwise_classifier::Tier` keeps working.
-pub use tokenwise_core::Tier;
+/// re-exported so `tokenwise_classifier::Difficulty` keeps working.
+pub use tokenwise_core::Difficulty;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::features::FeatureConfig;
-use crate::Tier;
+use crate::Difficulty;
 
 /// Version of the format written by this crate.
 pub const WEIGHTS_VERSION: u32 = 1;
@@ -22,7 +22,7 @@ pub struct WeightsFile {
     /// Number of training records.
     pub records: usize,
     /// Output classes, in column order.
-    pub classes: Vec<Tier>,
+    pub classes: Vec<Difficulty>,
     /// Which features the weights expect.
     pub features: FeatureConfig,
     /// L2 strength the model was trained with (for the record).

@@ -1,7 +1,7 @@
 //! End-to-end checks of the shipped classifier.
 
 use sha2::{Digest, Sha256};
-use tokenwise_classifier::{Classifier, Tier};
+use tokenwise_classifier::{Classifier, Difficulty};
 
 /// The training data, in the repository's `data/routing/` (see its README for sources and
 /// licences).
@@ -28,16 +28,16 @@ fn embedded_weights_were_trained_on_the_dataset_file() {
 fn obvious_prompts_get_sensible_tiers() {
     let classifier = classifier();
     let cases = [
-        ("What is the capital of France?", Tier::Simple),
-        ("Translate to French: good morning", Tier::Simple),
+        ("What is the capital of France?", Difficulty::Simple),
+        ("Translate to French: good morning", Difficulty::Simple),
         (
             "Summarize this in one sentence: The city council met on Tuesday and voted to \
              postpone the new bus routes until the budget review in March is complete.",
-            Tier::Simple,
+            Difficulty::Simple,
         ),
         (
             "Write a Python function that reverses a string",
-            Tier::Medium,
+            Difficulty::Medium,
         ),
         (
             "We need to schedule 6 engineers across 3 on-call rotations for the next 4 weeks.\n\
@@ -49,20 +49,20 @@ fn obvious_prompts_get_sensible_tiers() {
              5. Rotation C must be covered by someone in the EU time zone.\n\
              Find a schedule that satisfies every constraint, prove that it does, and explain \
              the trade-offs if constraint 4 has to be relaxed.",
-            Tier::Complex,
+            Difficulty::Complex,
         ),
         (
             "Design a multi-region architecture for a payment system that must handle 20,000 \
              transactions per second with 99.99% availability, p99 latency under 150 ms, strict \
              consistency for balances and a budget of $40k per month. Compare two options, \
              quantify the risks and give a migration plan.",
-            Tier::Complex,
+            Difficulty::Complex,
         ),
     ];
     for (prompt, expected) in cases {
         let decision = classifier.classify(prompt);
         assert_eq!(
-            decision.tier,
+            decision.difficulty,
             expected,
             "{prompt:?} -> {} ({:?})",
             decision.reason(),
@@ -85,7 +85,7 @@ fn confidence_is_a_probability_of_the_chosen_tier() {
         assert!((total - 1.0).abs() < 1e-4);
         assert_eq!(
             decision.confidence,
-            decision.probabilities[decision.tier.index()]
+            decision.probabilities[decision.difficulty.index()]
         );
         assert!(decision
             .probabilities
@@ -101,7 +101,7 @@ fn reason_names_tier_signal_and_confidence() {
          the new bus routes until the budget review in March is complete.",
     );
     let reason = decision.reason();
-    assert!(reason.starts_with(decision.tier.as_str()), "{reason}");
+    assert!(reason.starts_with(decision.difficulty.as_str()), "{reason}");
     assert!(
         reason.ends_with(&format!("{:.2}", decision.confidence)),
         "{reason}"
@@ -151,12 +151,12 @@ fn classification_is_deterministic() {
 #[test]
 fn tier_serialises_lowercase() {
     assert_eq!(
-        serde_json::to_string(&Tier::Complex).ok().as_deref(),
+        serde_json::to_string(&Difficulty::Complex).ok().as_deref(),
         Some("\"complex\"")
     );
     assert_eq!(
-        serde_json::from_str::<Tier>("\"simple\"").ok(),
-        Some(Tier::Simple)
+        serde_json::from_str::<Difficulty>("\"simple\"").ok(),
+        Some(Difficulty::Simple)
     );
 }
 

@@ -28,7 +28,7 @@ pub fn run(args: ClassifyArgs) -> Result<(), String> {
             if args.json {
                 println!("{}", to_json(&class));
             } else {
-                println!("{} ({:.2}): {}", class.tier, class.confidence, class.reason);
+                println!("{} ({:.2}): {}", class.difficulty, class.confidence, class.reason);
             }
             Ok(())
         }
@@ -77,7 +77,7 @@ struct LineError<'a> {
 }
 
 /// Classifies each non-blank line of `input`, writing one JSON line per input line to `output`:
-/// `{"tier", "confidence", "reason"}`, or `{"error"}` for a line that is not a JSON object with
+/// `{"difficulty", "confidence", "reason"}`, or `{"error"}` for a line that is not a JSON object with
 /// a string "prompt", so results stay aligned with their inputs.
 pub fn classify_lines(
     triage: &Triage,
@@ -157,11 +157,11 @@ mod tests {
             }
         );
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0]["tier"], "simple");
-        assert_ne!(lines[1]["tier"], "simple");
+        assert_eq!(lines[0]["difficulty"], "simple");
+        assert_ne!(lines[1]["difficulty"], "simple");
         for line in &lines {
             let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
-            assert_eq!(keys, ["tier", "confidence", "reason"]);
+            assert_eq!(keys, ["difficulty", "confidence", "reason"]);
         }
     }
 
@@ -185,6 +185,6 @@ mod tests {
             .contains("no \"prompt\""));
         assert!(lines[2]["error"].as_str().unwrap().contains("not a string"));
         assert!(lines[3]["error"].as_str().unwrap().contains("UTF-8"));
-        assert_eq!(lines[4]["tier"], "simple");
+        assert_eq!(lines[4]["difficulty"], "simple");
     }
 }

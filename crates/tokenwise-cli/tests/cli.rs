@@ -136,7 +136,7 @@ fn classify_jsonl_answers_every_line_of_the_dataset_in_order() {
     let agreeing = inputs
         .iter()
         .zip(&verdicts)
-        .filter(|(input, verdict)| input["tier"] == verdict["tier"])
+        .filter(|(input, verdict)| input["tier"] == verdict["difficulty"])
         .count();
     // Trained on this file: most verdicts agree with the labels (so the order is kept).
     assert!(

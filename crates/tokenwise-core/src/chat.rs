@@ -6,8 +6,8 @@ use ts_rs::TS;
 use crate::generation::GenerationStats;
 use crate::money::Money;
 use crate::router::RouteDecision;
-use crate::tier::Tier;
-use crate::tiers::TierKind;
+use crate::difficulty::Difficulty;
+use crate::tiers::Placement;
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -99,8 +99,8 @@ pub struct ChatMessage {
 pub struct RouteBadge {
     /// The catalog entry, e.g. "local" or "frontier".
     pub tier_id: String,
-    pub tier: Tier,
-    pub kind: TierKind,
+    pub difficulty: Difficulty,
+    pub kind: Placement,
     /// The model's name for people.
     pub model_name: String,
     /// The router's sentence, e.g. "simple · short factoid question · 0.94 → local
@@ -117,11 +117,11 @@ impl From<&RouteDecision> for RouteBadge {
     fn from(decision: &RouteDecision) -> Self {
         Self {
             tier_id: decision.tier_id.clone(),
-            tier: decision.tier,
+            difficulty: decision.difficulty,
             kind: decision.kind,
             model_name: decision.model_name.clone(),
             explanation: decision.explanation.clone(),
-            estimated_cost: (decision.kind == TierKind::Cloud).then_some(decision.estimated_cost),
+            estimated_cost: (decision.kind == Placement::Cloud).then_some(decision.estimated_cost),
             actual_cost: None,
         }
     }

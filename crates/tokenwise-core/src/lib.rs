@@ -8,7 +8,7 @@
 //!   app facade consumes, so the facade builds and tests without the engine's heavy dependencies.
 //! - [`events`]: what streams to a user interface while an answer is produced.
 //! - [`clock`]: time, passed in ([`Clock`]), so logic that depends on "now" is testable.
-//! - [`tier`]: the three routing tiers ([`Tier`]) the classifier predicts.
+//! - [`tier`]: the three routing tiers ([`Difficulty`]) the classifier predicts.
 //! - [`money`]: [`Money`] in integer micro-dollars and per-million-token [`Price`]s.
 //! - [`tiers`]: the tier catalog ([`TierCatalog`], default `crates/tokenwise-core/catalog/tiers.toml`): which model
 //!   serves each tier, local or cloud, at what price; loaded from TOML and validated.
@@ -32,7 +32,7 @@ pub mod providers;
 pub mod router;
 pub mod scope;
 pub mod secret;
-pub mod tier;
+pub mod difficulty;
 pub mod tiers;
 pub mod token_count;
 
@@ -50,7 +50,7 @@ pub use router::{
 };
 pub use scope::{ScopeKind, Scopes};
 pub use secret::Secret;
-pub use tier::Tier;
-pub use tiers::{TierCatalog, TierEntry, TierKind};
+pub use difficulty::Difficulty;
+pub use tiers::{TierCatalog, TierEntry, Placement};
 pub use token_count::TokenCount;
 pub use tokio_util::sync::CancellationToken;

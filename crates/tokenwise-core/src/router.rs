@@ -58,8 +58,8 @@ use ts_rs::TS;
 use crate::money::Money;
 #[cfg(doc)]
 use crate::money::Price;
-use crate::tier::Tier;
-use crate::tiers::{TierCatalog, TierEntry, TierKind};
+use crate::difficulty::Difficulty;
+use crate::tiers::{TierCatalog, TierEntry, Placement};
 
 /// A classifier confidence below this is "unsure".
 ///
@@ -154,7 +154,7 @@ impl AllowedTiers {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RouteInput {
     /// The classifier's tier.
-    pub tier: Tier,
+    pub difficulty: Difficulty,
     /// The classifier's calibrated confidence in `tier`, in [0, 1].
     pub confidence: f32,
     /// The classifier's main reason, e.g. "short factoid question" (may be empty).
@@ -238,7 +238,7 @@ pub enum SkipCause {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct SkippedTier {
-    pub tier: Tier,
+    pub difficulty: Difficulty,
     /// The entry's id; `None` when no entry serves the tier.
     pub tier_id: Option<String>,
     pub cause: SkipCause,
@@ -254,14 +254,14 @@ pub struct RouteDecision {
     /// The catalog entry's id, e.g. "mid".
     pub tier_id: String,
     /// The tier the entry serves.
-    pub tier: Tier,
+    pub difficulty: Difficulty,
     /// The provider's model id, e.g. "gpt-4o-mini".
     pub model: String,
     /// The model's name for people.
     pub model_name: String,
     /// "local" or the cloud provider.
     pub provider: String,
-    pub kind: TierKind,
+    pub kind: Placement,
     /// Price of the prompt plus an answer of the expected length (zero for local).
     pub estimated_cost: Money,
     /// Price of the prompt plus the longest answer: what a budget reservation holds.
@@ -349,10 +349,10 @@ impl<'a> Router<'a> {
             }
             Err(cause) => cause,
         };
-        let first = self.skip(chosen.tier, Some(chosen), cause);
+        let first = self.skip(chosen.difficulty, Some(chosen), cause);
         let mut notes = vec![format!("your choice {}", self.describe(&first))];
         let mut skipped = vec![first];
-        let below = lower_tiers(chosen.tier);
+        let below = lower_tiers(chosen.difficulty);
         let entry = self.walk(&below, &mut skipped, &mut notes);
         let entry = entry.unwrap_or_else(|| self.catalog.local());
         let reason = match cause {
@@ -375,7 +375,7 @@ impl<'a> Router<'a> {
         let local = self.catalog.local();
         // NaN is unsure too.
         let unsure = input.confidence.is_nan() || input.confidence < UNSURE_BELOW;
-        if input.tier != Tier::Simple
+        if input.difficulty != Difficulty::Simple
             && unsure
             && input.prompt_tokens <= SHORT_PROMPT_TOKENS
             && self.check(local).is_ok()
@@ -389,11 +389,11 @@ impl<'a> Router<'a> {
         }
         let mut skipped = Vec::new();
         let mut notes = Vec::new();
-        let ladder = std::iter::once(input.tier)
-            .chain(lower_tiers(input.tier))
+        let ladder = std::iter::once(input.difficulty)
+            .chain(lower_tiers(input.difficulty))
             .collect::<Vec<_>>();
         if let Some(entry) = self.walk(&ladder, &mut skipped, &mut notes) {
-            let reason = if entry.tier == input.tier {
+            let reason = if entry.difficulty == input.difficulty {
                 RouteReason::Classified
             } else if entry.is_local() && !self.cloud_available() {
                 RouteReason::LocalOnly
@@ -415,7 +415,7 @@ impl<'a> Router<'a> {
             .iter()
             .filter(|entry| !entry.is_local())
             .collect();
-        cloud.sort_by_key(|entry| entry.tier);
+        cloud.sort_by_key(|entry| entry.difficulty);
         for entry in cloud {
             match self.check(entry) {
                 Ok(()) => {
@@ -431,7 +431,7 @@ impl<'a> Router<'a> {
                         .iter()
                         .any(|s| s.tier_id.as_deref() == Some(&entry.id))
                     {
-                        let skip = self.skip(entry.tier, Some(entry), cause);
+                        let skip = self.skip(entry.difficulty, Some(entry), cause);
                         notes.push(self.describe(&skip));
                         skipped.push(skip);
                     }
@@ -451,7 +451,7 @@ impl<'a> Router<'a> {
     /// skipped.
     fn walk(
         &self,
-        tiers: &[Tier],
+        tiers: &[Difficulty],
         skipped: &mut Vec<SkippedTier>,
         notes: &mut Vec<String>,
     ) -> Option<&'a TierEntry> {
@@ -495,9 +495,9 @@ impl<'a> Router<'a> {
             .any(|entry| !entry.is_local() && self.check(entry).is_ok())
     }
 
-    fn skip(&self, tier: Tier, entry: Option<&TierEntry>, cause: SkipCause) -> SkippedTier {
+    fn skip(&self, tier: Difficulty, entry: Option<&TierEntry>, cause: SkipCause) -> SkippedTier {
         SkippedTier {
-            tier,
+            difficulty: tier,
             tier_id: entry.map(|entry| entry.id.clone()),
             cause,
             estimated_cost: entry.map(|entry| entry.estimated_cost(self.input.prompt_tokens)),
@@ -507,11 +507,11 @@ impl<'a> Router<'a> {
     /// "frontier budget too low ($0.40 left, needs ≈$0.52)" and the like.
     fn describe(&self, skip: &SkippedTier) -> String {
         let Some(id) = skip.tier_id.as_deref() else {
-            return format!("no {} tier in the catalog", skip.tier);
+            return format!("no {} tier in the catalog", skip.difficulty);
         };
         let entry = self.catalog.get(id);
         match skip.cause {
-            SkipCause::NotInCatalog => format!("no {} tier in the catalog", skip.tier),
+            SkipCause::NotInCatalog => format!("no {} tier in the catalog", skip.difficulty),
             SkipCause::NotAllowed => format!("{id} not allowed by policy"),
             SkipCause::TooLong => match entry {
                 Some(entry) => format!(
@@ -538,17 +538,17 @@ impl<'a> Router<'a> {
 
         let mut segments = Vec::with_capacity(pick.notes.len() + 3);
         segments.push(if input.reason.trim().is_empty() {
-            format!("{} · {:.2}", input.tier, input.confidence)
+            format!("{} · {:.2}", input.difficulty, input.confidence)
         } else {
             format!(
                 "{} · {} · {:.2}",
-                input.tier,
+                input.difficulty,
                 input.reason.trim(),
                 input.confidence
             )
         });
         segments.extend(pick.notes);
-        let stepped_past_cloud = pick.skipped.iter().any(|skip| skip.tier != Tier::Simple);
+        let stepped_past_cloud = pick.skipped.iter().any(|skip| skip.difficulty != Difficulty::Simple);
         if entry.is_local()
             && stepped_past_cloud
             && !cloud_available
@@ -565,7 +565,7 @@ impl<'a> Router<'a> {
 
         RouteDecision {
             tier_id: entry.id.clone(),
-            tier: entry.tier,
+            difficulty: entry.difficulty,
             model: entry.model.clone(),
             model_name: entry.display_name.clone(),
             provider: entry.provider.clone(),
@@ -573,7 +573,7 @@ impl<'a> Router<'a> {
             estimated_cost,
             max_cost: entry.max_cost(input.prompt_tokens),
             budget_remaining: self.remaining,
-            needs_confirmation: entry.kind == TierKind::Cloud,
+            needs_confirmation: entry.kind == Placement::Cloud,
             cloud_available,
             reason: pick.reason,
             skipped: pick.skipped,
@@ -583,8 +583,8 @@ impl<'a> Router<'a> {
 }
 
 /// The tiers below `tier`, most capable first.
-fn lower_tiers(tier: Tier) -> Vec<Tier> {
-    let mut below: Vec<Tier> = Tier::ALL.into_iter().filter(|t| *t < tier).collect();
+fn lower_tiers(tier: Difficulty) -> Vec<Difficulty> {
+    let mut below: Vec<Difficulty> = Difficulty::ALL.into_iter().filter(|t| *t < tier).collect();
     below.reverse();
     below
 }

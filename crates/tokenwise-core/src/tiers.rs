@@ -1,4 +1,4 @@
-//! The tier catalog: which model serves each routing [`Tier`], where it runs, what it costs.
+//! The tier catalog: which model serves each routing [`Difficulty`], where it runs, what it costs.
 //!
 //! A catalog is a TOML file of `[[tier]]` tables (the default is `crates/tokenwise-core/catalog/tiers.toml`, compiled
 //! in as [`TierCatalog::builtin`]); a company's policy or quota server may supply another in
@@ -59,7 +59,7 @@ use ts_rs::TS;
 use crate::error::Error;
 use crate::money::{Money, Price};
 use crate::providers::{Provider, ProviderApi};
-use crate::tier::Tier;
+use crate::difficulty::Difficulty;
 
 /// The default catalog, `crates/tokenwise-core/catalog/tiers.toml`, as compiled in.
 pub const BUILTIN_CATALOG_TOML: &str = include_str!("../catalog/tiers.toml");
@@ -74,18 +74,18 @@ pub const MAX_ID_CHARS: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
-pub enum TierKind {
+pub enum Placement {
     /// On this machine: free, and the prompt never leaves it.
     Local,
     /// At a provider: costs money and needs the user's confirmation.
     Cloud,
 }
 
-impl TierKind {
+impl Placement {
     pub fn as_str(self) -> &'static str {
         match self {
-            TierKind::Local => "local",
-            TierKind::Cloud => "cloud",
+            Placement::Local => "local",
+            Placement::Cloud => "cloud",
         }
     }
 }
@@ -98,8 +98,8 @@ pub struct TierEntry {
     /// Short name used by policies, the UI and the CLI, e.g. "local", "mid", "frontier".
     pub id: String,
     /// The classifier tier this entry serves.
-    pub tier: Tier,
-    pub kind: TierKind,
+    pub difficulty: Difficulty,
+    pub kind: Placement,
     /// "local", or the cloud provider, e.g. "openai", "anthropic".
     pub provider: String,
     /// The model id the provider (or the local engine) expects.
@@ -141,16 +141,16 @@ impl TierEntry {
     }
 
     pub fn is_local(&self) -> bool {
-        self.kind == TierKind::Local
+        self.kind == Placement::Local
     }
 }
 
 /// Default `typical_output_tokens` of an entry serving `tier` (see the module docs).
-pub const fn default_typical_output_tokens(tier: Tier) -> u32 {
+pub const fn default_typical_output_tokens(tier: Difficulty) -> u32 {
     match tier {
-        Tier::Simple => 200,
-        Tier::Medium => 500,
-        Tier::Complex => 1000,
+        Difficulty::Simple => 200,
+        Difficulty::Medium => 500,
+        Difficulty::Complex => 1000,
     }
 }
 
@@ -260,11 +260,11 @@ impl TierCatalog {
     }
 
     /// The entry serving `tier`, if any.
-    pub fn for_tier(&self, tier: Tier) -> Option<&TierEntry> {
-        self.entries.iter().find(|entry| entry.tier == tier)
+    pub fn for_tier(&self, tier: Difficulty) -> Option<&TierEntry> {
+        self.entries.iter().find(|entry| entry.difficulty == tier)
     }
 
-    /// The local entry (there is always exactly one; it serves [`Tier::Simple`]).
+    /// The local entry (there is always exactly one; it serves [`Difficulty::Simple`]).
     pub fn local(&self) -> &TierEntry {
         &self.entries[self.local]
     }
@@ -282,7 +282,7 @@ impl TierCatalog {
             problem,
         };
         let mut ids = BTreeSet::new();
-        let mut tiers: BTreeMap<Tier, &str> = BTreeMap::new();
+        let mut tiers: BTreeMap<Difficulty, &str> = BTreeMap::new();
         let mut local: Option<usize> = None;
         let mut providers: Vec<Provider> = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
@@ -290,7 +290,7 @@ impl TierCatalog {
             if let Some(problem) = entry_problem(entry) {
                 return Err(fail(at, problem));
             }
-            if entry.kind == TierKind::Cloud && !providers.iter().any(|p| p.id == entry.provider) {
+            if entry.kind == Placement::Cloud && !providers.iter().any(|p| p.id == entry.provider) {
                 let provider = declared
                     .iter()
                     .find(|p| p.id == entry.provider)
@@ -326,13 +326,13 @@ impl TierCatalog {
                 }
                 local = Some(index);
             }
-            if let Some(other) = tiers.insert(entry.tier, &entry.id) {
+            if let Some(other) = tiers.insert(entry.difficulty, &entry.id) {
                 return Err(fail(
                     at,
                     format!(
                         "entry \"{other}\" already serves tier \"{}\"; each tier is served by \
                          at most one entry.",
-                        entry.tier
+                        entry.difficulty
                     ),
                 ));
             }
@@ -388,11 +388,11 @@ fn entry_problem(entry: &TierEntry) -> Option<String> {
         }
     }
     match entry.kind {
-        TierKind::Local => {
-            if entry.tier != Tier::Simple {
+        Placement::Local => {
+            if entry.difficulty != Difficulty::Simple {
                 return Some(format!(
                     "the local entry serves tier \"{}\"; it must serve \"simple\".",
-                    entry.tier
+                    entry.difficulty
                 ));
             }
             if entry.provider != "local" {
@@ -407,7 +407,7 @@ fn entry_problem(entry: &TierEntry) -> Option<String> {
                 );
             }
         }
-        TierKind::Cloud => {
+        Placement::Cloud => {
             if entry.provider == "local" {
                 return Some(
                     "a cloud entry cannot have provider \"local\"; name the cloud provider.".into(),
@@ -479,8 +479,10 @@ impl RawProvider {
 #[serde(deny_unknown_fields)]
 struct RawEntry {
     id: String,
-    tier: Tier,
-    kind: TierKind,
+    /// Written `difficulty`; `tier` is the name catalogs used before 0.2 and still reads.
+    #[serde(alias = "tier")]
+    difficulty: Difficulty,
+    kind: Placement,
     provider: String,
     model: String,
     display_name: String,
@@ -495,11 +497,11 @@ impl RawEntry {
     fn into_entry(self) -> TierEntry {
         // The default is capped here; an explicit value above the maximum is an error.
         let typical_output_tokens = self.typical_output_tokens.unwrap_or_else(|| {
-            default_typical_output_tokens(self.tier).min(self.max_output_tokens.max(1))
+            default_typical_output_tokens(self.difficulty).min(self.max_output_tokens.max(1))
         });
         TierEntry {
             id: self.id,
-            tier: self.tier,
+            difficulty: self.difficulty,
             kind: self.kind,
             provider: self.provider,
             model: self.model,
@@ -583,19 +585,19 @@ context_tokens = 128000
         assert_eq!(local.id, "local");
         assert_eq!(local.display_name, "SmolLM2-135M-Instruct");
         assert!(local.price.is_free());
-        assert_eq!(catalog.for_tier(Tier::Simple), Some(local));
+        assert_eq!(catalog.for_tier(Difficulty::Simple), Some(local));
 
-        let mid = catalog.for_tier(Tier::Medium).unwrap();
+        let mid = catalog.for_tier(Difficulty::Medium).unwrap();
         assert_eq!(
             (mid.id.as_str(), mid.model.as_str()),
             ("mid", "gpt-4o-mini")
         );
         assert_eq!(mid.price.input_per_mtok, Money::from_cents(15));
         assert_eq!(mid.price.output_per_mtok, Money::from_cents(60));
-        assert_eq!(mid.kind, TierKind::Cloud);
+        assert_eq!(mid.kind, Placement::Cloud);
 
         let frontier = catalog.get("frontier").unwrap();
-        assert_eq!(frontier.tier, Tier::Complex);
+        assert_eq!(frontier.difficulty, Difficulty::Complex);
         assert_eq!(frontier.price.input_per_mtok, Money::from_cents(250));
         assert_eq!(frontier.price.output_per_mtok, Money::from_dollars(10));
         assert!(catalog.get("nope").is_none());
@@ -646,7 +648,7 @@ context_tokens = 128000
     fn a_minimal_catalog_is_just_the_local_entry() {
         let catalog = parse(LOCAL).unwrap();
         assert_eq!(catalog.entries().len(), 1);
-        assert!(catalog.for_tier(Tier::Medium).is_none());
+        assert!(catalog.for_tier(Difficulty::Medium).is_none());
         assert!(catalog.local().is_local());
     }
 

@@ -4,7 +4,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tokenwise_core::{
     ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Money, Role, RouteBadge,
-    Tier, TierKind,
+    Difficulty, Placement,
 };
 
 use crate::error::StoreError;
@@ -140,7 +140,7 @@ impl Store {
         .bind(stats.map(|s| s.total_ms as i64))
         .bind(message.created_at_ms)
         .bind(route.map(|r| r.tier_id.clone()))
-        .bind(route.map(|r| r.tier.as_str()))
+        .bind(route.map(|r| r.difficulty.as_str()))
         .bind(route.map(|r| r.kind.as_str()))
         .bind(route.map(|r| r.model_name.clone()))
         .bind(route.map(|r| r.explanation.clone()))
@@ -212,13 +212,13 @@ impl Store {
         let kind: Option<String> = row.get("route_kind");
         Ok(Some(RouteBadge {
             tier_id,
-            tier: tier
+            difficulty: tier
                 .as_deref()
-                .and_then(Tier::parse)
+                .and_then(Difficulty::parse)
                 .ok_or_else(|| damaged("route tier"))?,
             kind: match kind.as_deref() {
-                Some("local") => TierKind::Local,
-                Some("cloud") => TierKind::Cloud,
+                Some("local") => Placement::Local,
+                Some("cloud") => Placement::Cloud,
                 _ => return Err(damaged("route kind")),
             },
             model_name: row

@@ -1,7 +1,7 @@
 //! The store against real SQLite files.
 
 use tokenwise_core::{
-    ChatMessage, GenerationStats, MessageStatus, Role, RouteBadge, Tier, TierKind,
+    ChatMessage, GenerationStats, MessageStatus, Role, RouteBadge, Difficulty, Placement,
 };
 use tokenwise_store::{Store, StoreError};
 
@@ -33,8 +33,8 @@ fn answer(conversation: &str, id: &str, text: &str, at: i64) -> ChatMessage {
         }),
         route: Some(RouteBadge {
             tier_id: "local".into(),
-            tier: Tier::Simple,
-            kind: TierKind::Local,
+            difficulty: Difficulty::Simple,
+            kind: Placement::Local,
             model_name: "SmolLM2-135M-Instruct".into(),
             explanation: "simple · short factoid question · 0.94 → local SmolLM2 (free)".into(),
             // Set here only to prove both cost columns round-trip.

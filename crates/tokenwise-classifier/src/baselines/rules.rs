@@ -8,7 +8,7 @@
 use crate::lexicon::looks_like_code_line;
 use crate::text::Tokens;
 use crate::training::metrics::ConfusionMatrix;
-use crate::Tier;
+use crate::Difficulty;
 
 /// The lexical dimensions of one prompt, each in [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,19 +193,19 @@ pub struct RuleThresholds {
 
 impl RuleThresholds {
     /// The tier of a score.
-    pub fn tier(&self, score: f64) -> Tier {
+    pub fn tier(&self, score: f64) -> Difficulty {
         if score < self.simple_below {
-            Tier::Simple
+            Difficulty::Simple
         } else if score >= self.complex_from {
-            Tier::Complex
+            Difficulty::Complex
         } else {
-            Tier::Medium
+            Difficulty::Medium
         }
     }
 
     /// Grid-searches both thresholds (steps of 0.01) for the best macro-F1 on the given
     /// training scores. Ties keep the first (lowest) thresholds found.
-    pub fn tune(scores: &[f64], truths: &[Tier]) -> Self {
+    pub fn tune(scores: &[f64], truths: &[Difficulty]) -> Self {
         let mut best = (
             f64::NEG_INFINITY,
             Self {
@@ -255,12 +255,12 @@ mod tests {
     fn tuned_thresholds_separate_separable_scores() {
         let scores = [0.1, 0.2, 0.5, 0.55, 0.8, 0.9];
         let truths = [
-            Tier::Simple,
-            Tier::Simple,
-            Tier::Medium,
-            Tier::Medium,
-            Tier::Complex,
-            Tier::Complex,
+            Difficulty::Simple,
+            Difficulty::Simple,
+            Difficulty::Medium,
+            Difficulty::Medium,
+            Difficulty::Complex,
+            Difficulty::Complex,
         ];
         let thresholds = RuleThresholds::tune(&scores, &truths);
         for (score, truth) in scores.iter().zip(truths) {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ClassifierError, Result};
-use crate::Tier;
+use crate::Difficulty;
 
 /// One labelled prompt.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +16,7 @@ pub struct Record {
     /// The prompt text.
     pub prompt: String,
     /// The label.
-    pub tier: Tier,
+    pub difficulty: Difficulty,
     /// The source dataset (the unit of leave-one-source-out validation).
     pub source: String,
     /// Finer category inside the source.
@@ -83,14 +83,14 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
                 line: line_number,
                 message: e.to_string(),
             })?;
-        let tier = Tier::parse(&raw.tier).ok_or_else(|| ClassifierError::InvalidRecord {
+        let tier = Difficulty::parse(&raw.tier).ok_or_else(|| ClassifierError::InvalidRecord {
             line: line_number,
             message: format!("unknown tier {:?}", raw.tier),
         })?;
         records.push(Record {
             id: raw.id,
             prompt: raw.prompt,
-            tier,
+            difficulty: tier,
             source: raw.source,
             category: raw.category,
         });
@@ -109,7 +109,7 @@ mod tests {
 {"id":"b","prompt":"yo","tier":"complex","source":"t","category":"c"}"#;
         let records = parse_jsonl(text).expect("valid JSONL");
         assert_eq!(records.len(), 2);
-        assert_eq!(records[1].tier, Tier::Complex);
+        assert_eq!(records[1].difficulty, Difficulty::Complex);
         let bad = r#"{"id":"a","prompt":"hi","tier":"hard","source":"s"}"#;
         assert!(parse_jsonl(bad).is_err());
     }

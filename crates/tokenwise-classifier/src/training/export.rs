@@ -6,7 +6,7 @@ use crate::math::round_to;
 use crate::training::softmax_regression::SoftmaxWeights;
 use crate::training::ModelSpec;
 use crate::weights::{WeightsFile, WEIGHTS_VERSION};
-use crate::Tier;
+use crate::Difficulty;
 
 /// Largest quantised magnitude (16-bit signed).
 const QUANTISATION_LEVELS: f64 = 32767.0;
@@ -62,7 +62,7 @@ pub fn weights_file(
         version: WEIGHTS_VERSION,
         trained_on_sha256: provenance.sha256.to_string(),
         records: provenance.records,
-        classes: Tier::ALL.to_vec(),
+        classes: Difficulty::ALL.to_vec(),
         features: spec.features,
         l2: spec.l2,
         temperature: round_to(temperature, 4),

@@ -10,7 +10,7 @@ use crate::training::dataset::Record;
 use crate::training::metrics::ConfusionMatrix;
 use crate::training::softmax_regression::{fit, Example, SoftmaxWeights};
 use crate::training::{Balance, ModelSpec};
-use crate::Tier;
+use crate::Difficulty;
 
 /// Pooled held-out predictions of one method.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct Evaluation {
     /// Method name.
     pub name: String,
     /// Held-out prediction for every record (file order).
-    pub predictions: Vec<Tier>,
+    pub predictions: Vec<Difficulty>,
     /// Held-out uncalibrated logits (softmax models only).
     pub logits: Option<Vec<[f64; 3]>>,
 }
@@ -26,17 +26,17 @@ pub struct Evaluation {
 impl Evaluation {
     /// Confusion matrix over all records.
     pub fn confusion(&self, records: &[Record]) -> ConfusionMatrix {
-        ConfusionMatrix::from_pairs(records.iter().map(|r| r.tier).zip(self.predictions.clone()))
+        ConfusionMatrix::from_pairs(records.iter().map(|r| r.difficulty).zip(self.predictions.clone()))
     }
 
     /// Confusion matrix per held-out source.
     pub fn per_source(&self, records: &[Record]) -> BTreeMap<String, ConfusionMatrix> {
-        let mut by_source: BTreeMap<String, Vec<(Tier, Tier)>> = BTreeMap::new();
+        let mut by_source: BTreeMap<String, Vec<(Difficulty, Difficulty)>> = BTreeMap::new();
         for (record, prediction) in records.iter().zip(&self.predictions) {
             by_source
                 .entry(record.source.clone())
                 .or_default()
-                .push((record.tier, *prediction));
+                .push((record.difficulty, *prediction));
         }
         by_source
             .into_iter()
@@ -86,9 +86,9 @@ pub fn sample_weights(records: &[Record], indices: &[usize], balance: Balance) -
             Balance::SourceAndClass => record.source.as_str(),
         };
         *group_sizes
-            .entry((record.tier.index(), source))
+            .entry((record.difficulty.index(), source))
             .or_default() += 1;
-        tier_sizes[record.tier.index()] += 1;
+        tier_sizes[record.difficulty.index()] += 1;
     }
     let groups_per_tier = |tier: usize| group_sizes.keys().filter(|(t, _)| *t == tier).count();
     let tiers_present = tier_sizes.iter().filter(|&&n| n > 0).count().max(1);
@@ -97,7 +97,7 @@ pub fn sample_weights(records: &[Record], indices: &[usize], balance: Balance) -
         .iter()
         .map(|&i| {
             let record = &records[i];
-            let tier = record.tier.index();
+            let tier = record.difficulty.index();
             let source = match balance {
                 Balance::Class => "",
                 Balance::SourceAndClass => record.source.as_str(),
@@ -121,7 +121,7 @@ pub fn train(
         .zip(&weights)
         .map(|(&i, &weight)| Example {
             features: &features[i],
-            label: records[i].tier.index(),
+            label: records[i].difficulty.index(),
             weight,
         })
         .collect();
@@ -213,7 +213,7 @@ pub fn evaluate_softmax(
         name: spec.name.to_string(),
         predictions: logits
             .iter()
-            .map(|l| Tier::from_index(argmax3(*l)))
+            .map(|l| Difficulty::from_index(argmax3(*l)))
             .collect(),
         logits: Some(logits),
     }
@@ -222,11 +222,11 @@ pub fn evaluate_softmax(
 /// LOSO evaluation of the rule-based baseline (thresholds tuned on each training fold).
 pub fn evaluate_rules(records: &[Record]) -> (Evaluation, Vec<(String, RuleThresholds)>) {
     let scores: Vec<f64> = records.iter().map(|r| rule_score(&r.prompt)).collect();
-    let mut predictions = vec![Tier::Simple; records.len()];
+    let mut predictions = vec![Difficulty::Simple; records.len()];
     let mut thresholds_per_fold = Vec::new();
     for fold in folds(records) {
         let train_scores: Vec<f64> = fold.train.iter().map(|&i| scores[i]).collect();
-        let train_truths: Vec<Tier> = fold.train.iter().map(|&i| records[i].tier).collect();
+        let train_truths: Vec<Difficulty> = fold.train.iter().map(|&i| records[i].difficulty).collect();
         let thresholds = RuleThresholds::tune(&train_scores, &train_truths);
         for &i in &fold.test {
             predictions[i] = thresholds.tier(scores[i]);
@@ -245,11 +245,11 @@ pub fn evaluate_rules(records: &[Record]) -> (Evaluation, Vec<(String, RuleThres
 mod tests {
     use super::*;
 
-    fn record(source: &str, tier: Tier) -> Record {
+    fn record(source: &str, tier: Difficulty) -> Record {
         Record {
             id: String::new(),
             prompt: String::new(),
-            tier,
+            difficulty: tier,
             source: source.to_string(),
             category: String::new(),
         }
@@ -258,9 +258,9 @@ mod tests {
     #[test]
     fn folds_hold_out_exactly_one_source() {
         let records = [
-            record("b", Tier::Simple),
-            record("a", Tier::Medium),
-            record("b", Tier::Complex),
+            record("b", Difficulty::Simple),
+            record("a", Difficulty::Medium),
+            record("b", Difficulty::Complex),
         ];
         let folds = folds(&records);
         assert_eq!(folds.len(), 2);
@@ -272,11 +272,11 @@ mod tests {
     #[test]
     fn source_balancing_gives_each_group_equal_weight_within_a_tier() {
         let records = [
-            record("big", Tier::Simple),
-            record("big", Tier::Simple),
-            record("big", Tier::Simple),
-            record("small", Tier::Simple),
-            record("other", Tier::Medium),
+            record("big", Difficulty::Simple),
+            record("big", Difficulty::Simple),
+            record("big", Difficulty::Simple),
+            record("small", Difficulty::Simple),
+            record("other", Difficulty::Medium),
         ];
         let indices: Vec<usize> = (0..records.len()).collect();
         let weights = sample_weights(&records, &indices, Balance::SourceAndClass);

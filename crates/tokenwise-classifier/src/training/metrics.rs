@@ -1,6 +1,6 @@
 //! Accuracy, macro-F1 and the confusion matrix.
 
-use crate::Tier;
+use crate::Difficulty;
 
 /// Counts of (true tier, predicted tier); rows are the truth, columns the prediction.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -11,7 +11,7 @@ pub struct ConfusionMatrix {
 
 impl ConfusionMatrix {
     /// Builds the matrix from paired truths and predictions.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (Tier, Tier)>) -> Self {
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (Difficulty, Difficulty)>) -> Self {
         let mut matrix = Self::default();
         for (truth, prediction) in pairs {
             matrix.counts[truth.index()][prediction.index()] += 1;
@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn metrics_match_a_hand_computed_example() {
-        use Tier::*;
+        use Difficulty::*;
         let matrix = ConfusionMatrix::from_pairs([
             (Simple, Simple),
             (Simple, Medium),

@@ -126,7 +126,7 @@ pub fn run(data: &Path, options: &TrainingOptions) -> Result<TrainingOutcome> {
     }
 
     let held_out_logits = shipped.logits.clone().unwrap_or_default();
-    let labels: Vec<usize> = records.iter().map(|r| r.tier.index()).collect();
+    let labels: Vec<usize> = records.iter().map(|r| r.difficulty.index()).collect();
     let temperature = fit_temperature(&held_out_logits, &labels);
     let calibration = CalibrationSummary {
         temperature,
@@ -169,7 +169,7 @@ pub fn run(data: &Path, options: &TrainingOptions) -> Result<TrainingOutcome> {
 pub fn source_tier_counts(records: &[Record]) -> BTreeMap<String, [usize; 3]> {
     let mut counts: BTreeMap<String, [usize; 3]> = BTreeMap::new();
     for record in records {
-        counts.entry(record.source.clone()).or_default()[record.tier.index()] += 1;
+        counts.entry(record.source.clone()).or_default()[record.difficulty.index()] += 1;
     }
     counts
 }

@@ -12,7 +12,7 @@ use crate::training::loso::Evaluation;
 use crate::training::metrics::ConfusionMatrix;
 use crate::training::pipeline::{source_tier_counts, TrainingOutcome};
 use crate::training::Balance;
-use crate::Tier;
+use crate::Difficulty;
 
 /// Start marker of the machine-dependent latency section.
 pub const LATENCY_BEGIN: &str = "<!-- latency:begin -->";
@@ -110,7 +110,7 @@ fn per_source_table(outcome: &TrainingOutcome) -> String {
 fn confusion_table(matrix: &ConfusionMatrix) -> String {
     let mut table =
         String::from("| true \\ predicted | simple | medium | complex |\n|---|---:|---:|---:|\n");
-    for tier in Tier::ALL {
+    for tier in Difficulty::ALL {
         let row = matrix.counts[tier.index()];
         let _ = writeln!(table, "| {tier} | {} | {} | {} |", row[0], row[1], row[2]);
     }

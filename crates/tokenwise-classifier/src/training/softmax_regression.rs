@@ -15,7 +15,7 @@ use crate::training::lbfgs::{minimize, LbfgsSettings};
 pub struct Example<'a> {
     /// Extracted features.
     pub features: &'a Features,
-    /// Class index (see [`crate::Tier::index`]).
+    /// Class index (see [`crate::Difficulty::index`]).
     pub label: usize,
     /// Sample weight (for class / source balancing).
     pub weight: f64,

@@ -83,13 +83,13 @@ use RouteReason::{
     LocalOnly, SteppedDown, TooLongForAll, TooLongForLocal, UnsureShortPrompt,
 };
 use SkipCause::{NotAllowed, NotInCatalog, OverBudget, TooLong};
-use Tier::{Complex, Medium, Simple};
+use Difficulty::{Complex, Medium, Simple};
 
 /// One row of the table.
 struct Case {
     name: &'static str,
     cat: Cat,
-    tier: Tier,
+    tier: Difficulty,
     confidence: f32,
     tokens: u32,
     choice: Choice,
@@ -106,7 +106,7 @@ struct Case {
 
 /// A case with defaults (built-in catalog, auto, everything allowed, no budget), changed by
 /// the builder methods below.
-fn case(name: &'static str, tier: Tier, confidence: f32, tokens: u32) -> Case {
+fn case(name: &'static str, tier: Difficulty, confidence: f32, tokens: u32) -> Case {
     Case {
         name,
         cat: Builtin,
@@ -156,7 +156,7 @@ impl Case {
 
     fn input(&self) -> RouteInput {
         RouteInput {
-            tier: self.tier,
+            difficulty: self.tier,
             confidence: self.confidence,
             reason: "test".into(),
             prompt_tokens: self.tokens,
@@ -346,7 +346,7 @@ fn every_rule_in_the_table() {
             .skipped
             .iter()
             .map(|s| {
-                let label = s.tier_id.clone().unwrap_or_else(|| s.tier.to_string());
+                let label = s.tier_id.clone().unwrap_or_else(|| s.difficulty.to_string());
                 (label, s.cause)
             })
             .collect();
@@ -409,7 +409,7 @@ fn every_reason_and_skip_cause_appears_in_the_table() {
 
 /// Routes `tier`/`confidence`/`tokens` with a reason string against the built-in catalog.
 fn explain(
-    tier: Tier,
+    tier: Difficulty,
     reason: &str,
     confidence: f32,
     tokens: u32,
@@ -418,7 +418,7 @@ fn explain(
     budget: &dyn BudgetHeadroom,
 ) -> String {
     let input = RouteInput {
-        tier,
+        difficulty: tier,
         confidence,
         reason: reason.into(),
         prompt_tokens: tokens,
@@ -595,7 +595,7 @@ fn explanations_read_as_one_line() {
     }
 
     let input = RouteInput {
-        tier: Complex,
+        difficulty: Complex,
         confidence: 0.9,
         reason: "x".into(),
         prompt_tokens: LONG,
@@ -613,7 +613,7 @@ fn explanations_read_as_one_line() {
 #[test]
 fn decision_carries_costs_names_and_confirmation() {
     let mut input = RouteInput {
-        tier: Medium,
+        difficulty: Medium,
         confidence: 0.9,
         reason: "draft an email".into(),
         prompt_tokens: LONG,
@@ -624,11 +624,11 @@ fn decision_carries_costs_names_and_confirmation() {
     let headroom = FixedHeadroom(Money::from_cents(40));
     let mid = route(&input, &TierCatalog::builtin(), &headroom);
     assert_eq!(mid.tier_id, "mid");
-    assert_eq!(mid.tier, Medium);
+    assert_eq!(mid.difficulty, Medium);
     assert_eq!(mid.model, "gpt-4o-mini");
     assert_eq!(mid.model_name, "gpt-4o-mini");
     assert_eq!(mid.provider, "openai");
-    assert_eq!(mid.kind, TierKind::Cloud);
+    assert_eq!(mid.kind, Placement::Cloud);
     assert_eq!(mid.estimated_cost, Money::from_micros(450));
     // 1000 × $0.15/M + 4096 × $0.60/M = 150 + 2457.6 → 2608 µ$.
     assert_eq!(mid.max_cost, Money::from_micros(2_608));
@@ -636,10 +636,10 @@ fn decision_carries_costs_names_and_confirmation() {
     assert!(mid.needs_confirmation);
     assert!(mid.cloud_available);
 
-    input.tier = Simple;
+    input.difficulty = Simple;
     let local = route(&input, &TierCatalog::builtin(), &NoBudget);
     assert_eq!(local.tier_id, "local");
-    assert_eq!(local.kind, TierKind::Local);
+    assert_eq!(local.kind, Placement::Local);
     assert_eq!(local.model_name, "SmolLM2-135M-Instruct");
     assert_eq!(local.estimated_cost, Money::ZERO);
     assert_eq!(local.max_cost, Money::ZERO);
@@ -664,7 +664,7 @@ impl BudgetHeadroom for ResetsAt {
 fn the_budget_is_asked_at_the_time_passed_in() {
     let reset = ResetsAt(1_000);
     let mut input = RouteInput {
-        tier: Complex,
+        difficulty: Complex,
         confidence: 0.9,
         reason: String::new(),
         prompt_tokens: LONG,
@@ -691,7 +691,7 @@ fn a_free_cloud_entry_is_affordable_on_an_empty_budget() {
     entries[1].price = crate::money::Price::FREE;
     let catalog = TierCatalog::from_entries(entries, Vec::new(), "test").unwrap();
     let input = RouteInput {
-        tier: Medium,
+        difficulty: Medium,
         confidence: 0.9,
         reason: String::new(),
         prompt_tokens: LONG,
@@ -800,11 +800,11 @@ fn invariants_hold_over_a_grid_of_inputs() {
         for allow in allows {
             for choice in choices {
                 for budget in budgets {
-                    for tier in Tier::ALL {
+                    for tier in Difficulty::ALL {
                         for confidence in confidences {
                             for prompt_tokens in tokens {
                                 let input = RouteInput {
-                                    tier,
+                                    difficulty: tier,
                                     confidence,
                                     reason: "r".into(),
                                     prompt_tokens,
@@ -837,11 +837,11 @@ fn check_invariants(
 ) {
     let context = format!("{input:?} budget {budget:?} → {d:?}");
     let entry = catalog.get(&d.tier_id).expect("picks a catalog entry");
-    assert_eq!(d.tier, entry.tier, "{context}");
+    assert_eq!(d.difficulty, entry.difficulty, "{context}");
     assert_eq!(d.kind, entry.kind, "{context}");
     assert_eq!(
         d.needs_confirmation,
-        entry.kind == TierKind::Cloud,
+        entry.kind == Placement::Cloud,
         "{context}"
     );
     assert_eq!(
@@ -864,7 +864,7 @@ fn check_invariants(
             "{context}"
         );
     }
-    if entry.kind == TierKind::Cloud {
+    if entry.kind == Placement::Cloud {
         // Never a forbidden, unaffordable or overflowing cloud pick.
         assert!(input.allowed.allows(entry), "{context}");
         assert!(entry.fits(input.prompt_tokens), "{context}");
@@ -883,7 +883,7 @@ fn check_invariants(
         UserChoice::Entry { id } => match catalog.get(id) {
             // The choice is a ceiling.
             Some(chosen) => {
-                assert!(entry.tier <= chosen.tier, "{context}");
+                assert!(entry.difficulty <= chosen.difficulty, "{context}");
                 if d.reason == RouteReason::UserChoice {
                     assert_eq!(&d.tier_id, id, "{context}");
                 }
@@ -892,7 +892,7 @@ fn check_invariants(
         },
         UserChoice::Auto => {
             if d.reason != TooLongForLocal {
-                assert!(entry.tier <= input.tier, "{context}");
+                assert!(entry.difficulty <= input.difficulty, "{context}");
             }
         }
     }

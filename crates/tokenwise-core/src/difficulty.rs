@@ -1,6 +1,6 @@
 //! The three routing tiers: how capable a model a prompt needs.
 //!
-//! The classifier (`tokenwise-classifier`) predicts a [`Tier`]; the tier catalog
+//! The classifier (`tokenwise-classifier`) predicts a [`Difficulty`]; the tier catalog
 //! ([`crate::tiers`]) says which model serves each one; the router ([`crate::router`]) decides.
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use ts_rs::TS;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
-pub enum Tier {
+pub enum Difficulty {
     /// Answered by the small local model (transform a given text, one-line factoids).
     Simple,
     /// A mid-size cloud model (drafting, explaining, simple code, grade-school maths).
@@ -21,9 +21,9 @@ pub enum Tier {
     Complex,
 }
 
-impl Tier {
+impl Difficulty {
     /// All tiers, in class-index order (the order of the model's output columns).
-    pub const ALL: [Tier; 3] = [Tier::Simple, Tier::Medium, Tier::Complex];
+    pub const ALL: [Difficulty; 3] = [Difficulty::Simple, Difficulty::Medium, Difficulty::Complex];
 
     /// Number of tiers (classes).
     pub const COUNT: usize = 3;
@@ -31,37 +31,37 @@ impl Tier {
     /// Class index used by the model (0 = simple, 1 = medium, 2 = complex).
     pub fn index(self) -> usize {
         match self {
-            Tier::Simple => 0,
-            Tier::Medium => 1,
-            Tier::Complex => 2,
+            Difficulty::Simple => 0,
+            Difficulty::Medium => 1,
+            Difficulty::Complex => 2,
         }
     }
 
-    /// The tier of a class index; indices past the end map to [`Tier::Complex`].
-    pub fn from_index(index: usize) -> Tier {
+    /// The tier of a class index; indices past the end map to [`Difficulty::Complex`].
+    pub fn from_index(index: usize) -> Difficulty {
         match index {
-            0 => Tier::Simple,
-            1 => Tier::Medium,
-            _ => Tier::Complex,
+            0 => Difficulty::Simple,
+            1 => Difficulty::Medium,
+            _ => Difficulty::Complex,
         }
     }
 
     /// The lowercase name used in JSON and reports.
     pub fn as_str(self) -> &'static str {
         match self {
-            Tier::Simple => "simple",
-            Tier::Medium => "medium",
-            Tier::Complex => "complex",
+            Difficulty::Simple => "simple",
+            Difficulty::Medium => "medium",
+            Difficulty::Complex => "complex",
         }
     }
 
     /// Parses a lowercase tier name.
-    pub fn parse(name: &str) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|tier| tier.as_str() == name)
+    pub fn parse(name: &str) -> Option<Difficulty> {
+        Difficulty::ALL.into_iter().find(|tier| tier.as_str() == name)
     }
 }
 
-impl std::fmt::Display for Tier {
+impl std::fmt::Display for Difficulty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
