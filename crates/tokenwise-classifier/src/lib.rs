@@ -9,7 +9,7 @@
 //!
 //! let classifier = Classifier::embedded().expect("shipped weights load");
 //! let decision = classifier.classify("What is the capital of France?");
-//! assert_eq!(decision.tier, Difficulty::Simple);
+//! assert_eq!(decision.difficulty, Difficulty::Simple);
 //! println!("{}", decision.reason()); // e.g. "simple · short factoid question · 0.87"
 //! ```
 //!

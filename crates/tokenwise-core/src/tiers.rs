@@ -862,7 +862,7 @@ context_tokens = 128000
     fn entries_serialise_in_camel_case() {
         let json = serde_json::to_value(TierCatalog::builtin().get("mid").unwrap()).unwrap();
         assert_eq!(json["displayName"], "gpt-4o-mini");
-        assert_eq!(json["tier"], "medium");
+        assert_eq!(json["difficulty"], "medium");
         assert_eq!(json["kind"], "cloud");
         assert_eq!(json["price"]["inputPerMtok"], 150_000);
         assert_eq!(json["maxOutputTokens"], 4096);

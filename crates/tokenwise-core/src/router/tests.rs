@@ -712,7 +712,7 @@ fn decisions_and_choices_serialise_for_the_ui() {
     let decision = case("json", Complex, SURE, LONG).budget(12_499).run();
     let json = serde_json::to_value(&decision).unwrap();
     assert_eq!(json["tierId"], "mid");
-    assert_eq!(json["tier"], "medium");
+    assert_eq!(json["difficulty"], "medium");
     assert_eq!(json["modelName"], "gpt-4o-mini");
     assert_eq!(json["kind"], "cloud");
     assert_eq!(json["estimatedCost"], 450);

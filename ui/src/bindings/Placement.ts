@@ -3,4 +3,4 @@
 /**
  * Where a tier's model runs.
  */
-export type TierKind = "local" | "cloud";
+export type Placement = "local" | "cloud";

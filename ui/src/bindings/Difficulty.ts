@@ -5,4 +5,4 @@
  *
  * Ordered from cheapest to most capable (`Simple < Medium < Complex`).
  */
-export type Tier = "simple" | "medium" | "complex";
+export type Difficulty = "simple" | "medium" | "complex";
