@@ -73,7 +73,7 @@ function decision(kind: "local" | "cloud"): RouteDecision {
   const cloud = kind === "cloud";
   return {
     tierId: cloud ? "frontier" : "local",
-    tier: cloud ? "complex" : "simple",
+    difficulty: cloud ? "complex" : "simple",
     model: cloud ? "gpt-4o" : "smollm2",
     modelName: cloud ? "GPT-4o" : "SmolLM2-135M-Instruct",
     provider: cloud ? "openai" : "local",

@@ -15,7 +15,7 @@ export function costLine(route: RouteBadge): string | null {
 export function RouteBadgeView({ route }: { route: RouteBadge }) {
   const cost = route.kind === "cloud" ? costLine(route) : null;
   return (
-    <span class={`route-badge ${route.kind} ${route.tier}`} data-testid="route-badge" title={route.explanation}>
+    <span class={`route-badge ${route.kind} ${route.difficulty}`} data-testid="route-badge" title={route.explanation}>
       <strong>{route.tierId}</strong> {route.explanation}
       {cost && (
         <span class="route-cost" data-testid="route-cost">
