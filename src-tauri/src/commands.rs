@@ -1,4 +1,4 @@
-//! IPC commands: each delegates to the facade and maps errors to `{code, message, details}`.
+//! IPC commands: each delegates to the facade and maps errors to `{code, message}`.
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use tokenwise_app::{
     AppStatus, AskInput, AskPlan, BudgetOverview, ErrorPayload, ProviderKeyStatus, RouteQuery,
     SpendOverview, Tokenwise,
 };
-use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary, RouteDecision};
+use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary};
 
 type App<'a> = State<'a, Arc<Tokenwise>>;
 
@@ -57,12 +57,6 @@ pub async fn budget_overview(app: App<'_>) -> Result<BudgetOverview, ErrorPayloa
 #[tauri::command]
 pub async fn spend_overview(app: App<'_>) -> Result<SpendOverview, ErrorPayload> {
     Ok(app.spend_overview().await?)
-}
-
-/// Where a prompt would go (tier, model, estimated cost, why), before anything is sent.
-#[tauri::command]
-pub async fn route_prompt(app: App<'_>, query: RouteQuery) -> Result<RouteDecision, ErrorPayload> {
-    Ok(app.route(query).await?)
 }
 
 /// Where a prompt would go and, for a cloud pick, the cost preview of the confirmation dialog.

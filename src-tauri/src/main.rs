@@ -48,7 +48,6 @@ fn main() {
             commands::conversation_messages,
             commands::rename_conversation,
             commands::delete_conversation,
-            commands::route_prompt,
             commands::plan_prompt,
             commands::provider_keys,
             commands::save_provider_key,

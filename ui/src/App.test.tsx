@@ -7,6 +7,7 @@ import { tauriApi } from "./api";
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
 import type { CostPreview } from "./bindings/CostPreview";
+import type { NextStep } from "./bindings/NextStep";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteBadge } from "./bindings/RouteBadge";
 import type { RouteDecision } from "./bindings/RouteDecision";
@@ -148,6 +149,21 @@ const spendOverview = {
   timeZone: "Europe/Berlin",
 };
 
+/** What the Rust side's plan says next for a preview (NextStep::from_preview, as a fixture). */
+function nextStep(planned: CostPreview | null): NextStep {
+  if (planned === null) return { kind: "answerLocally" };
+  const approval = { tierId: planned.tierId, maxCost: planned.maxCost };
+  if (planned.blockedReason !== null) return { kind: "refused", reason: planned.blockedReason };
+  if (planned.autoApproved) {
+    return {
+      kind: "sendApproved",
+      approval,
+      notice: `Sent to ${planned.modelName} without asking: ${planned.summary} (under your auto-approve limit).`,
+    };
+  }
+  return { kind: "confirm", approval };
+}
+
 let calls: { cmd: string; args: any }[];
 /** The preview the mocked plan_prompt returns with a cloud pick. */
 let cloudPreview: CostPreview;
@@ -208,13 +224,14 @@ beforeEach(() => {
           return decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
         case "plan_prompt": {
           const picked = decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
-          return { decision: picked, preview: picked.kind === "cloud" ? cloudPreview : null };
+          const planned = picked.kind === "cloud" ? cloudPreview : null;
+          return { decision: picked, preview: planned, next: nextStep(planned) };
         }
         case "provider_keys":
           return providerKeys();
         case "save_provider_key":
           if (args.providerId === "anthropic") {
-            return Promise.reject({ code: "keyring_locked", message: "The keyring is locked.", details: null });
+            return Promise.reject({ code: "keyring_locked", message: "The keyring is locked." });
           }
           savedKeys[args.providerId] = true;
           return null;
@@ -359,8 +376,6 @@ async function sendCloudQuestion() {
 }
 
 const asks = () => calls.filter((c) => c.cmd === "ask").map((c) => c.args.input);
-/** Lets pending promises and renders settle, so "nothing was sent" is not checked too early. */
-const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe("cloud confirmation", () => {
   it("shows the model, tokens, costs and budget, and sends nothing before the user confirms", async () => {
@@ -383,7 +398,7 @@ describe("cloud confirmation", () => {
     expect(screen.getByTestId("cost-warnings").textContent).toContain("soft budget");
     expect(screen.getByTestId("confirm-cloud").textContent).toBe("Send to GPT-4o");
     expect(screen.queryByTestId("cloud-blocked")).toBeNull();
-    await settle();
+    // The dialog opening is the last step of sending: nothing is asked without a click.
     expect(asks()).toHaveLength(0);
   });
 
@@ -404,7 +419,7 @@ describe("cloud confirmation", () => {
         conversationId: null,
         prompt: cloudPrompt,
         greedy: false,
-        choice: { kind: "entry", id: "frontier" },
+        choice: { kind: "auto" },
         approval: { tierId: "frontier", maxCost: 44_000 },
       },
     ]);
@@ -448,7 +463,6 @@ describe("cloud confirmation", () => {
     const input = await sendCloudQuestion();
     fireEvent.click(await screen.findByTestId("cancel-cloud"));
     await waitFor(() => expect(screen.queryByTestId("cloud-confirm")).toBeNull());
-    await settle();
     expect(asks()).toHaveLength(0);
     expect(input.value).toBe(cloudPrompt);
     expect(screen.queryByTestId("chat-error")).toBeNull();
@@ -489,7 +503,6 @@ describe("cloud confirmation", () => {
     expect(screen.queryByTestId("confirm-cloud")).toBeNull();
     expect(screen.getByTestId("answer-locally")).toBeTruthy();
     expect(screen.getByTestId("cancel-cloud")).toBeTruthy();
-    await settle();
     expect(asks()).toHaveLength(0);
   });
 
@@ -503,7 +516,7 @@ describe("cloud confirmation", () => {
         conversationId: null,
         prompt: cloudPrompt,
         greedy: false,
-        choice: { kind: "entry", id: "frontier" },
+        choice: { kind: "auto" },
         approval: { tierId: "frontier", maxCost: 44_000 },
       },
     ]);
@@ -533,11 +546,11 @@ describe("cloud confirmation", () => {
       route: cloudRoute,
     });
     const failure = {
-      code: "cloud_timeout",
+      code: "cloud_timeout" as const,
       message: "OpenAI did not answer in time. Nothing was charged; you can answer locally instead.",
     };
-    first.send({ kind: "failed", ...failure, partial: null });
-    first.reject({ ...failure, details: null });
+    first.send({ kind: "failed", ...failure, partial: null, offerLocalAnswer: true });
+    first.reject({ ...failure });
     expect((await screen.findByTestId("chat-error")).textContent).toContain("did not answer in time");
     fireEvent.click(await screen.findByTestId("failed-answer-locally"));
     await waitFor(() => expect(asks()).toHaveLength(2));
@@ -567,8 +580,9 @@ describe("cloud confirmation", () => {
       code: "gateway_budget_exceeded",
       message: "The gateway's budget is spent.",
       partial: null,
+      offerLocalAnswer: true,
     });
-    pendingAsk!.reject({ code: "gateway_budget_exceeded", message: "The gateway's budget is spent.", details: null });
+    pendingAsk!.reject({ code: "gateway_budget_exceeded", message: "The gateway's budget is spent." });
     expect(await screen.findByTestId("failed-answer-locally")).toBeTruthy();
   });
 
@@ -585,10 +599,17 @@ describe("cloud confirmation", () => {
       droppedHistoryMessages: 0,
       route: localRoute,
     });
-    pendingAsk!.send({ kind: "failed", code: "generation_failed", message: "The model crashed.", partial: null });
-    pendingAsk!.reject({ code: "generation_failed", message: "The model crashed.", details: null });
+    pendingAsk!.send({
+      kind: "failed",
+      code: "generation_failed",
+      message: "The model crashed.",
+      partial: null,
+      offerLocalAnswer: false,
+    });
+    pendingAsk!.reject({ code: "generation_failed", message: "The model crashed." });
     expect((await screen.findByTestId("chat-error")).textContent).toContain("crashed");
-    await settle();
+    // Once the answer is over (Stop gone), the offer would be showing if it were made.
+    await waitFor(() => expect(screen.queryByTestId("stop-button")).toBeNull());
     expect(screen.queryByTestId("failed-answer-locally")).toBeNull();
   });
 

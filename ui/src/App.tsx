@@ -31,6 +31,8 @@ export function App({ api }: { api: Api }) {
     prompt: string;
     decision: RouteDecision;
     preview: CostPreview;
+    /** The approval to send with on "Send"; null when the plan refused the cloud pick. */
+    approval: CloudApproval | null;
     accepted: () => void;
   } | null>(null);
   /** A question whose cloud answer failed: offered again to the local model. */
@@ -126,7 +128,7 @@ export function App({ api }: { api: Api }) {
           accepted();
           void refreshConversations();
         }
-        if (event.kind === "failed" && isCloudFailure(event.code)) setLocalRetry(prompt);
+        if (event.kind === "failed" && event.offerLocalAnswer) setLocalRetry(prompt);
         setChat((c) => {
           const next = applyEvent(c, event);
           if (event.kind !== "started" || notice === null) return next;
@@ -143,8 +145,9 @@ export function App({ api }: { api: Api }) {
     }
   };
 
-  // Plan first: local answers start at once; a cloud pick waits for the user to confirm its
-  // cost, unless the budget file's auto-approve rule covers it.
+  // Plan first, then do what the plan's next step says (the decision is made in Rust):
+  // answer locally at once, send under the auto-approve rule with a notice, or wait in the
+  // dialog for the user's yes (a refused pick shows the dialog without Send).
   const send = async (prompt: string, accepted: () => void) => {
     setPendingCloud(null);
     setLocalRetry(null);
@@ -156,35 +159,35 @@ export function App({ api }: { api: Api }) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
       return;
     }
-    const { decision, preview } = plan;
-    if (decision.kind !== "cloud") {
-      await answer(prompt, { kind: "auto" }, null, accepted);
-      return;
+    const { decision, preview, next } = plan;
+    switch (next.kind) {
+      case "answerLocally":
+        await answer(prompt, { kind: "auto" }, null, accepted);
+        return;
+      case "sendApproved":
+        await answer(prompt, { kind: "auto" }, next.approval, accepted, next.notice);
+        return;
+      case "confirm":
+      case "refused":
+        if (!preview) {
+          setChat((c) => ({ ...c, error: "No cost preview came with this cloud pick; nothing was sent." }));
+          return;
+        }
+        setPendingCloud({
+          prompt,
+          decision,
+          preview,
+          approval: next.kind === "confirm" ? next.approval : null,
+          accepted,
+        });
     }
-    if (!preview) {
-      // The Rust side always sends a preview with a cloud pick; without one there is no cost to
-      // confirm, so nothing goes to the cloud.
-      setChat((c) => ({ ...c, error: "No cost preview came with this cloud pick; nothing was sent." }));
-      return;
-    }
-    if (preview.autoApproved) {
-      await answer(
-        prompt,
-        { kind: "entry", id: preview.tierId },
-        approvalOf(preview),
-        accepted,
-        `Sent to ${preview.modelName} without asking: ${preview.summary} (under your auto-approve limit).`,
-      );
-      return;
-    }
-    setPendingCloud({ prompt, decision, preview, accepted });
   };
 
   const confirmCloud = () => {
-    if (!pendingCloud || !pendingCloud.preview.affordable) return;
-    const { prompt, preview, accepted } = pendingCloud;
+    if (!pendingCloud?.approval) return;
+    const { prompt, approval, accepted } = pendingCloud;
     setPendingCloud(null);
-    void answer(prompt, { kind: "entry", id: preview.tierId }, approvalOf(preview), accepted);
+    void answer(prompt, { kind: "auto" }, approval, accepted);
   };
 
   const answerPendingLocally = () => {
@@ -322,14 +325,4 @@ export function App({ api }: { api: Api }) {
       )}
     </div>
   );
-}
-
-/** The user's yes to exactly this preview: this entry, at most its maximum cost. */
-function approvalOf(preview: CostPreview): CloudApproval {
-  return { tierId: preview.tierId, maxCost: preview.maxCost };
-}
-
-/** Failures of a cloud answer, after which the local model can still answer. */
-function isCloudFailure(code: string): boolean {
-  return code.startsWith("cloud_") || code === "gateway_budget_exceeded";
 }

@@ -13,7 +13,6 @@ import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
-import type { RouteDecision } from "./bindings/RouteDecision";
 import type { RouteQuery } from "./bindings/RouteQuery";
 
 export interface Api {
@@ -24,8 +23,6 @@ export interface Api {
   remove(conversationId: string): Promise<void>;
   budgets(): Promise<BudgetOverview>;
   spend(): Promise<SpendOverview>;
-  /** Where a prompt would go (tier, model, cost, why); sends nothing. */
-  route(query: RouteQuery): Promise<RouteDecision>;
   /** Where a prompt would go and, for a cloud pick, the cost preview to confirm; sends nothing. */
   plan(query: RouteQuery): Promise<AskPlan>;
   ask(input: AskInput, onEvent: (event: ChatEvent) => void): Promise<ChatMessage>;
@@ -46,7 +43,6 @@ export const tauriApi: Api = {
   remove: (conversationId) => invoke<void>("delete_conversation", { conversationId }),
   budgets: () => invoke<BudgetOverview>("budget_overview"),
   spend: () => invoke<SpendOverview>("spend_overview"),
-  route: (query) => invoke<RouteDecision>("route_prompt", { query }),
   plan: (query) => invoke<AskPlan>("plan_prompt", { query }),
   ask: (input, onEvent) => {
     const channel = new Channel<ChatEvent>();

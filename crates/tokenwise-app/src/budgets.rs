@@ -1,23 +1,18 @@
-//! Budgets and spend: the budget file, the windows that apply now and what they have left,
+//! Budgets and spend: the windows that apply now and what they have left,
 //! the ledger row of every local answer, threshold alerts, and the spend view.
 //!
 //! Rules live in `tokenwise-quota` (windows, thresholds, levels) and `tokenwise-store` (the
 //! ledger, atomic reservations, alert memory); this module composes them with the clock.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokenwise_core::{GenerationStats, Money, RouteDecision, ScopeKind, Difficulty};
 use tokenwise_notify::{budget_alert, Notifier};
 use tokenwise_quota::{
-    tightest, window_checks, BudgetConfig, BudgetConfigSlot, BudgetStatus, Calendar, Headroom,
-    MonotonicNow, Scopes, WindowKind,
+    tightest, window_checks, BudgetConfig, BudgetStatus, Calendar, Headroom, Scopes, WindowKind,
 };
-use tokenwise_store::{
-    LedgerRow, LocalRecord, Reservation, ReserveRequest, ScopeFilter, SettleInput, WindowCheck,
-};
+use tokenwise_store::{LocalRecord, ScopeFilter};
 use ts_rs::TS;
 
 use crate::error::AppError;
@@ -25,55 +20,6 @@ use crate::facade::Tokenwise;
 
 /// Days shown in the spend chart.
 pub const SPEND_CHART_DAYS: usize = 30;
-
-/// How long a reservation holds its money if it is never settled or released (a crashed
-/// call): longer than the slowest cloud answer, short enough to free the budget the same hour.
-pub const RESERVATION_TTL_MS: i64 = 15 * 60 * 1000;
-
-/// The budget file as last read, and the floor under "now".
-pub(crate) struct BudgetState {
-    file: PathBuf,
-    slot: Mutex<(BudgetConfigSlot, Option<SystemTime>)>,
-    now_floor: Mutex<MonotonicNow>,
-    notifier: Mutex<Option<Arc<dyn Notifier>>>,
-}
-
-impl BudgetState {
-    pub(crate) fn new(file: PathBuf, latest_ledger_ms: Option<i64>) -> Self {
-        let floor = latest_ledger_ms.map_or_else(MonotonicNow::new, MonotonicNow::starting_at);
-        Self {
-            file,
-            slot: Mutex::new((BudgetConfigSlot::new(), None)),
-            now_floor: Mutex::new(floor),
-            notifier: Mutex::new(None),
-        }
-    }
-
-    /// The current configuration, re-read when the file changed. A file that does not parse
-    /// keeps the last good budgets; its problem is returned alongside.
-    pub(crate) fn config(&self) -> (Option<BudgetConfig>, Option<String>) {
-        let mut guard = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        let (slot, loaded_mtime) = &mut *guard;
-        match std::fs::metadata(&self.file) {
-            Ok(meta) => {
-                let mtime = meta.modified().ok();
-                if *loaded_mtime != mtime || mtime.is_none() {
-                    *loaded_mtime = mtime;
-                    let _ = slot.reload_file(&self.file);
-                }
-            }
-            Err(_) => {
-                // No file: no budgets (a deleted file removes them).
-                *slot = BudgetConfigSlot::new();
-                *loaded_mtime = None;
-            }
-        }
-        (
-            slot.current().cloned(),
-            slot.last_error().map(|e| e.to_string()),
-        )
-    }
-}
 
 /// The budget meter's data: every window that applies now, tightest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -155,20 +101,12 @@ impl BudgetSnapshot {
 impl Tokenwise {
     /// Where new alerts go (the desktop's notification service, or a test's recorder).
     pub fn set_notifier(&self, notifier: Arc<dyn Notifier>) {
-        *self
-            .budgets
-            .notifier
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(notifier);
+        self.budgets.set_notifier(notifier);
     }
 
     /// "Now" for budgets: the clock, but never earlier than a time already recorded.
     pub(crate) fn budget_now(&self) -> i64 {
-        self.budgets
-            .now_floor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .observe(self.clock.now_ms())
+        self.budgets.now(self.clock.now_ms())
     }
 
     /// Who requests are charged to: the budget file's identity, else the system user.
@@ -195,7 +133,7 @@ impl Tokenwise {
         };
         Ok(BudgetOverview {
             statuses: tightest(&statuses).into_iter().cloned().collect(),
-            file: self.budgets.file.display().to_string(),
+            file: self.budgets.file().display().to_string(),
             problem,
             time_zone: config.as_ref().map_or("UTC", |c| c.time_zone()).to_string(),
         })
@@ -281,12 +219,7 @@ impl Tokenwise {
             return Ok(Vec::new());
         };
         let now = self.budget_now();
-        let notifier = self
-            .budgets
-            .notifier
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let notifier = self.budgets.notifier();
         let mut raised = Vec::new();
         for status in self.statuses(&config, now).await? {
             for &threshold in &status.thresholds {
@@ -395,91 +328,6 @@ impl Tokenwise {
             saved,
             time_zone: calendar.zone_name().to_string(),
         })
-    }
-
-    /// Reserves `decision.max_cost` in every budget window that applies, atomically: refused
-    /// (`budget_exceeded`, naming the window) if any hard window would go over. The caller
-    /// then [`settle`](Self::settle_cloud)s to the actual cost or
-    /// [`release`](Self::release_cloud)s on failure; an abandoned reservation expires after
-    /// [`RESERVATION_TTL_MS`].
-    pub async fn reserve_cloud(
-        &self,
-        request_id: &str,
-        conversation_id: Option<&str>,
-        decision: &RouteDecision,
-    ) -> Result<Reservation, AppError> {
-        let (config, _) = self.budgets.config();
-        let now = self.budget_now();
-        let scopes = self.scopes(config.as_ref());
-        let plans = match &config {
-            Some(config) => window_checks(config, &scopes, now)?,
-            None => Vec::new(),
-        };
-        let checks = plans
-            .iter()
-            .map(|plan| WindowCheck {
-                scope_kind: plan.scope_kind,
-                scope_id: plan.scope_id.clone(),
-                window_kind: plan.window_kind.as_str().to_string(),
-                start_ms: plan.start_ms,
-                end_ms: plan.end_ms,
-                limit_micros: plan.limit.micros(),
-                hard: plan.hard,
-            })
-            .collect();
-        Ok(self
-            .store
-            .reserve(&ReserveRequest {
-                request_id: request_id.to_string(),
-                created_at_ms: now,
-                scopes: scopes.clone(),
-                conversation_id: conversation_id.map(str::to_string),
-                tier: decision.tier_id.clone(),
-                provider: decision.provider.clone(),
-                model: decision.model.clone(),
-                estimate_micros: decision.estimated_cost.micros(),
-                amount_micros: decision.max_cost.micros(),
-                ttl_ms: RESERVATION_TTL_MS,
-                checks,
-            })
-            .await?)
-    }
-
-    /// Settles a reservation to what the call actually cost, then raises any alert the spend
-    /// crossed.
-    pub async fn settle_cloud(
-        &self,
-        request_id: &str,
-        tokens_in: u32,
-        tokens_out: u32,
-        cost: Money,
-    ) -> Result<Vec<String>, AppError> {
-        self.store
-            .settle(
-                request_id,
-                &SettleInput {
-                    tokens_in,
-                    tokens_out,
-                    cost_micros: cost.micros(),
-                    settled_at_ms: self.budget_now(),
-                },
-            )
-            .await?;
-        self.check_budget_alerts().await
-    }
-
-    /// Gives a reservation's money back (the call failed or was cancelled).
-    pub async fn release_cloud(&self, request_id: &str) -> Result<(), AppError> {
-        Ok(self.store.release(request_id, self.budget_now()).await?)
-    }
-
-    /// Ledger rows since `since_ms`, for `tokenwise usage`.
-    pub async fn ledger(
-        &self,
-        since_ms: i64,
-        filter: &ScopeFilter,
-    ) -> Result<Vec<LedgerRow>, AppError> {
-        Ok(self.store.ledger_rows(since_ms, filter).await?)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one error type of the facade, and its shape at the IPC boundary.
 
+use tokenwise_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -47,24 +48,23 @@ fn sentence(text: &str) -> String {
 }
 
 impl AppError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Core(error) => error.code(),
             AppError::Store(error) => error.code(),
             AppError::Budget(error) => error.code(),
-            AppError::InvalidInput(_) => "invalid_input",
+            AppError::InvalidInput(_) => ErrorCode::InvalidInput,
             AppError::Cloud(error) => error.code(),
             AppError::Secrets(error) => error.code(),
-            AppError::CloudNotAffordable(_) => "budget_too_low",
-            AppError::ConfirmationRequired { .. } => "confirmation_required",
+            AppError::CloudNotAffordable(_) => ErrorCode::BudgetTooLow,
+            AppError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
         }
     }
 
     pub fn to_payload(&self) -> ErrorPayload {
         ErrorPayload {
-            code: self.code().to_string(),
+            code: self.code(),
             message: self.to_string(),
-            details: None,
         }
     }
 }
@@ -73,9 +73,8 @@ impl AppError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ErrorPayload {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
-    pub details: Option<String>,
 }
 
 impl From<AppError> for ErrorPayload {

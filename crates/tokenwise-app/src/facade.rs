@@ -10,7 +10,7 @@ use tokenwise_store::Store;
 use tokio::sync::watch;
 use ts_rs::TS;
 
-use crate::budgets::BudgetState;
+use crate::budget_file::BudgetState;
 use crate::error::AppError;
 use crate::paths::AppPaths;
 use crate::triage::Triage;
@@ -44,7 +44,7 @@ pub struct Tokenwise {
     pub(crate) budgets: BudgetState,
     /// Where provider keys are read from: the OS keyring.
     pub(crate) keys: KeyStore,
-    pub(crate) cloud_timeouts: Mutex<Timeouts>,
+    pub(crate) cloud_timeouts: Timeouts,
     paths: AppPaths,
 }
 
@@ -75,9 +75,16 @@ impl Tokenwise {
             triage,
             budgets: BudgetState::new(paths.budgets_file(), latest_ledger_ms),
             keys: KeyStore::new(),
-            cloud_timeouts: Mutex::new(Timeouts::default()),
+            cloud_timeouts: Timeouts::default(),
             paths,
         })
+    }
+
+    /// Replaces the cloud clients' connect and idle time limits (a slow company gateway may
+    /// need longer ones; tests use short ones).
+    pub fn with_cloud_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.cloud_timeouts = timeouts;
+        self
     }
 
     pub fn paths(&self) -> &AppPaths {

@@ -3,33 +3,51 @@
 //! The desktop shell (`src-tauri`) and the CLI (`tokenwise-cli`) call [`Tokenwise`] and nothing
 //! below it, so the rules live here once and both front ends behave the same.
 //!
+//! Modules depend one way: use cases ([`ask`], [`plan`], [`budgets`], [`keys`]) build on
+//! the steps below them ([`local_answer`], [`cloud_answer`] → [`answer_log`], [`ledger`];
+//! [`route`] → [`triage`]), and everything on [`facade`], which owns the state
+//! ([`budget_file`], the store, the engine slot) and calls none of them.
+//!
 //! - [`paths`]: where the database and models live (the platform's app-data folder unless
 //!   overridden by `TOKENWISE_DATA_DIR` / `TOKENWISE_MODELS_DIR`).
-//! - [`context`]: fitting a conversation into the model's context window.
-//! - [`ask`]: one question to one answer, streamed, saved, stoppable.
-//! - [`cloud`]: the cost preview and the approved cloud answer (reserve → stream → settle).
-//! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
-//! - [`budgets`]: the budget file, the meter's windows, the ledger row of each local answer,
-//!   threshold alerts, and the spend view.
-//! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
-//! - [`route`]: where a prompt would go, before anything is sent.
 //! - [`facade`]: [`Tokenwise`] itself: engine slot, history, status.
-//! - [`error`]: [`AppError`] and the `{code, message, details}` shape of the IPC boundary.
+//! - [`plan`]: where a prompt would go, its cost preview and the [`NextStep`] a front end
+//!   renders (answer locally, confirm, send under auto-approve, refused).
+//! - [`ask`]: one question to one answer: validate, route, hand over.
+//! - [`local_answer`]: the local model's answer, fitted into its context window
+//!   ([`context`]).
+//! - [`cloud_answer`]: the approved cloud answer (reserve → stream → settle).
+//! - [`answer_log`]: saving the question and whatever arrived of the answer.
+//! - [`ledger`]: reserve, settle and release cloud spend; ledger rows for `tokenwise usage`.
+//! - [`budget_file`]: the budget file as last read, "now" for the ledger, the notifier.
+//! - [`budgets`]: the meter's windows, the ledger row of each local answer, threshold alerts,
+//!   and the spend view.
+//! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
+//! - [`route`]: the conversation a prompt continues and the router's decision on it.
+//! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
+//! - [`error`]: [`AppError`] and the `{code, message}` shape of the IPC boundary.
 
+pub mod answer_log;
 pub mod ask;
+pub mod budget_file;
 pub mod budgets;
-pub mod cloud;
+pub mod cloud_answer;
 pub mod context;
 pub mod error;
 pub mod facade;
 pub mod keys;
+pub mod ledger;
+pub mod local_answer;
 pub mod paths;
+pub mod plan;
 pub mod route;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
 pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, TierSpend};
-pub use cloud::{AskPlan, CloudApproval};
+pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;

@@ -44,19 +44,6 @@ pub(crate) struct Routed {
 }
 
 impl Tokenwise {
-    /// The router's decision for a prompt: tier, model, estimated cost and a sentence saying
-    /// why. Sends nothing and saves nothing.
-    pub async fn route(&self, query: RouteQuery) -> Result<RouteDecision, AppError> {
-        let prompt = query.prompt.trim();
-        let conversation = self
-            .conversation(query.conversation_id.as_deref(), prompt)
-            .await?;
-        Ok(self
-            .decide_route(&conversation.history, prompt, query.choice)
-            .await?
-            .decision)
-    }
-
     /// The conversation `prompt` continues, read once (see [`Conversation`]).
     pub(crate) async fn conversation(
         &self,

@@ -347,13 +347,14 @@ async fn a_prompt_routed_to_the_cloud_is_not_sent_without_approval_and_saves_not
     let dir = tempfile::tempdir().unwrap();
     let app = app_with(ScriptedEngine::new(&["local", "answer"]), dir.path()).await;
     let decision = app
-        .route(tokenwise_app::RouteQuery {
+        .plan(tokenwise_app::RouteQuery {
             conversation_id: None,
             prompt: hard_prompt(),
             choice: UserChoice::Auto,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .decision;
     assert_eq!(
         decision.kind,
         tokenwise_core::Placement::Cloud,

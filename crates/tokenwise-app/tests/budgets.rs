@@ -248,13 +248,14 @@ async fn the_router_steps_down_when_the_budget_cannot_cover_the_estimate() {
         the bound on over-admission, and write the Rust implementation with tests. "
         .repeat(6);
     let decision = app
-        .route(RouteQuery {
+        .plan(RouteQuery {
             conversation_id: None,
             prompt: hard,
             choice: UserChoice::Auto,
         })
         .await
-        .unwrap();
+        .unwrap()
+        .decision;
     assert_eq!(decision.kind, Placement::Local, "{}", decision.explanation);
     assert_eq!(decision.reason, RouteReason::LocalOnly);
     assert_eq!(decision.budget_remaining, Some(Money::from_micros(10)));
@@ -334,7 +335,7 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
     app.set_notifier(notifier.clone());
 
     let reservation = app
-        .reserve_cloud("c1", None, &frontier_decision(700_000))
+        .test_reserve_cloud("c1", None, &frontier_decision(700_000))
         .await
         .unwrap();
     assert_eq!(reservation.reserved_micros, 700_000);
@@ -348,7 +349,7 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
 
     // A second maximum that does not fit today's hard $1.00 is refused, naming the window.
     let error = app
-        .reserve_cloud("c2", None, &frontier_decision(400_000))
+        .test_reserve_cloud("c2", None, &frontier_decision(400_000))
         .await
         .unwrap_err();
     assert_eq!(error.code(), "budget_exceeded");
@@ -356,7 +357,7 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
 
     // The call cost less than its maximum: settle frees the rest, and 50 % is announced.
     let raised = app
-        .settle_cloud("c1", 900, 300, Money::from_micros(520_000))
+        .test_settle_cloud("c1", 900, 300, Money::from_micros(520_000))
         .await
         .unwrap();
     assert_eq!(raised.len(), 1, "{raised:?}");
@@ -366,10 +367,10 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
         (Money::from_micros(520_000), Money::ZERO)
     );
 
-    app.reserve_cloud("c3", None, &frontier_decision(400_000))
+    app.test_reserve_cloud("c3", None, &frontier_decision(400_000))
         .await
         .unwrap();
-    app.release_cloud("c3").await.unwrap();
+    app.test_release_cloud("c3").await.unwrap();
     let day = &app.budget_overview().await.unwrap().statuses[0];
     assert_eq!(
         (day.spent, day.reserved),
@@ -386,13 +387,14 @@ async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_repor
     assert!(app.status().warnings.is_empty());
     let medium = "Explain how a hash map works and when to prefer a B-tree instead, with a short example in Python. ".repeat(3);
     let decision = app
-        .route(RouteQuery {
+        .plan(RouteQuery {
             conversation_id: None,
             prompt: medium,
             choice: UserChoice::Entry { id: "mid".into() },
         })
         .await
-        .unwrap();
+        .unwrap()
+        .decision;
     assert_eq!(decision.model, "company-mini", "{}", decision.explanation);
 
     drop(app);

@@ -111,6 +111,11 @@ context_tokens = 128000
 }
 
 async fn open(dir: &Path, catalog_toml: &str) -> Tokenwise {
+    // LiteLLM retries an upstream 500 with back-off before it answers: allow for that.
+    open_with_idle_timeout(dir, catalog_toml, Duration::from_secs(30)).await
+}
+
+async fn open_with_idle_timeout(dir: &Path, catalog_toml: &str, idle: Duration) -> Tokenwise {
     std::fs::write(dir.join("tiers.toml"), catalog_toml).unwrap();
     let paths = AppPaths {
         data_dir: dir.to_path_buf(),
@@ -118,17 +123,16 @@ async fn open(dir: &Path, catalog_toml: &str) -> Tokenwise {
     };
     let app = Tokenwise::open(paths, Arc::new(FixedClock::at(NOON)))
         .await
-        .unwrap();
+        .unwrap()
+        .with_cloud_timeouts(Timeouts {
+            connect: Duration::from_secs(2),
+            idle,
+        });
     assert!(
         app.status().warnings.is_empty(),
         "{:?}",
         app.status().warnings
     );
-    // LiteLLM retries an upstream 500 with back-off before it answers: allow for that.
-    app.set_cloud_timeouts(Timeouts {
-        connect: Duration::from_secs(2),
-        idle: Duration::from_secs(30),
-    });
     app
 }
 
@@ -394,17 +398,25 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
     let app = Arc::new(open(dir.path(), &catalog("openai", &base, "mock-slow")).await);
     let plan = app.plan(query()).await.unwrap();
     let slow_preview = plan.preview.unwrap();
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
     let asking = {
         let app = app.clone();
         let approval = CloudApproval::from(&slow_preview);
-        tokio::spawn(async move { app.ask(approved(approval), |_| {}).await })
+        tokio::spawn(async move {
+            app.ask(approved(approval), |event| {
+                if matches!(event, ChatEvent::Started { .. }) {
+                    let _ = started_tx.send(());
+                }
+            })
+            .await
+        })
     };
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (_, reserved_while_waiting) = meter(&app).await;
-    assert_eq!(
-        reserved_while_waiting, slow_preview.max_cost,
-        "the maximum is held"
-    );
+    // Wait on the answer's own "started" event (sent once the maximum is reserved and the
+    // question saved, as the request goes out), never on a fixed delay.
+    tokio::time::timeout(Duration::from_secs(60), started_rx.recv())
+        .await
+        .expect("the slow call never started")
+        .expect("the answer ended before it started");
     assert!(app.stop());
     let stopped = tokio::time::timeout(Duration::from_secs(5), asking)
         .await
@@ -418,10 +430,12 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
     assert_eq!(meter(&app).await, (spent_after_stop, Money::ZERO));
 
     // ...and one that goes silent past the idle timeout: released.
-    app.set_cloud_timeouts(Timeouts {
-        connect: Duration::from_secs(2),
-        idle: Duration::from_secs(1),
-    });
+    let app = open_with_idle_timeout(
+        dir.path(),
+        &catalog("openai", &base, "mock-slow"),
+        Duration::from_secs(1),
+    )
+    .await;
     let (result, _) = ask_approved(&app).await;
     assert_eq!(result.unwrap_err().code(), "cloud_timeout");
     assert_eq!(meter(&app).await, (spent_after_stop, Money::ZERO));

@@ -20,6 +20,7 @@ pub fn argmax3(values: [f64; 3]) -> usize {
 }
 
 /// Rounds to `decimals` decimal places (used to keep the weights file small and stable).
+#[cfg(feature = "training")]
 pub fn round_to(value: f64, decimals: i32) -> f64 {
     let factor = 10f64.powi(decimals);
     (value * factor).round() / factor

@@ -4,7 +4,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
 use serde::Serialize;
-use tokenwise_app::{AppPaths, AskInput, CloudApproval, CostPreview, RouteQuery, Tokenwise};
+use tokenwise_app::{
+    AppPaths, AskInput, AskPlan, CloudApproval, CostPreview, NextStep, RouteQuery, Tokenwise,
+};
 use tokenwise_core::{
     ChatEvent, GenerationStats, MessageStatus, RouteBadge, SystemClock, UserChoice,
 };
@@ -86,24 +88,13 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         })
         .await
         .map_err(|error| error.to_string())?;
-    let (choice, approval) = match &plan.preview {
-        None => (requested, None),
-        Some(preview) => {
-            eprintln!("route: {}", plan.decision.explanation);
-            print_preview(preview);
-            match confirm(preview, args.yes, args.tier.is_some())? {
-                Confirmation::Send => (
-                    UserChoice::Entry {
-                        id: preview.tier_id.clone(),
-                    },
-                    Some(CloudApproval::from(preview)),
-                ),
-                Confirmation::Local => (UserChoice::ForceLocal, None),
-                Confirmation::Cancel => {
-                    eprintln!("Nothing was sent.");
-                    return Ok(());
-                }
-            }
+    let (choice, approval) = match decide(&plan, args.yes, args.tier.is_some())? {
+        Decision::AsPlanned => (requested, None),
+        Decision::Send(approval) => (UserChoice::Auto, Some(approval)),
+        Decision::Local => (UserChoice::ForceLocal, None),
+        Decision::Cancel => {
+            eprintln!("Nothing was sent.");
+            return Ok(());
         }
     };
     let input = AskInput {
@@ -161,11 +152,42 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// What the user said to a cloud preview.
-enum Confirmation {
-    Send,
+/// What to ask for after the plan.
+enum Decision {
+    /// A local answer, as routed.
+    AsPlanned,
+    /// The cloud entry, with this approval.
+    Send(CloudApproval),
+    /// The local model instead of the cloud pick.
     Local,
+    /// Nothing at all.
     Cancel,
+}
+
+/// Renders the facade's [`NextStep`] on a terminal: prints the preview, and asks where the
+/// plan wants a yes. Only the terminal rules live here: without a terminal (and without
+/// `--yes`) an explicit `--tier` is refused and an automatic cloud pick is answered locally,
+/// so scripts keep working offline and for free.
+fn decide(plan: &AskPlan, yes: bool, explicit: bool) -> Result<Decision, String> {
+    let Some(preview) = &plan.preview else {
+        return Ok(Decision::AsPlanned);
+    };
+    eprintln!("route: {}", plan.decision.explanation);
+    print_preview(preview);
+    match &plan.next {
+        NextStep::AnswerLocally => Ok(Decision::AsPlanned),
+        NextStep::Refused { reason } if explicit => Err(reason.clone()),
+        NextStep::Refused { reason } => {
+            eprintln!("{reason}\nAnswering locally.");
+            Ok(Decision::Local)
+        }
+        NextStep::SendApproved { approval, notice } => {
+            eprintln!("{notice}");
+            Ok(Decision::Send(approval.clone()))
+        }
+        NextStep::Confirm { approval } if yes => Ok(Decision::Send(approval.clone())),
+        NextStep::Confirm { approval } => ask_on_terminal(preview, approval, explicit),
+    }
 }
 
 fn print_preview(preview: &CostPreview) {
@@ -190,24 +212,12 @@ fn print_preview(preview: &CostPreview) {
     }
 }
 
-/// Decides whether to send: the budget, the auto-approve rule, `--yes`, or the person at the
-/// terminal. Without a terminal (and without `--yes`) an explicit `--tier` is refused; an
-/// automatic cloud pick is answered locally, so scripts keep working offline and for free.
-fn confirm(preview: &CostPreview, yes: bool, explicit: bool) -> Result<Confirmation, String> {
-    if let Some(reason) = &preview.blocked_reason {
-        if explicit {
-            return Err(reason.clone());
-        }
-        eprintln!("{reason}\nAnswering locally.");
-        return Ok(Confirmation::Local);
-    }
-    if preview.auto_approved {
-        eprintln!("Sending without asking: under the budget file's auto-approve limit.");
-        return Ok(Confirmation::Send);
-    }
-    if yes {
-        return Ok(Confirmation::Send);
-    }
+/// Asks the person at the terminal whether to send.
+fn ask_on_terminal(
+    preview: &CostPreview,
+    approval: &CloudApproval,
+    explicit: bool,
+) -> Result<Decision, String> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !interactive {
         if explicit {
@@ -222,7 +232,7 @@ fn confirm(preview: &CostPreview, yes: bool, explicit: bool) -> Result<Confirmat
             "Answering locally instead (no terminal to confirm on; --tier {} --yes sends it).",
             preview.tier_id
         );
-        return Ok(Confirmation::Local);
+        return Ok(Decision::Local);
     }
     eprint!(
         "Send to {}? [y]es / [l]ocal model instead / [N]o: ",
@@ -235,8 +245,8 @@ fn confirm(preview: &CostPreview, yes: bool, explicit: bool) -> Result<Confirmat
         .read_line(&mut line)
         .map_err(|error| format!("could not read the answer: {error}"))?;
     Ok(match line.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" => Confirmation::Send,
-        "l" | "local" => Confirmation::Local,
-        _ => Confirmation::Cancel,
+        "y" | "yes" => Decision::Send(approval.clone()),
+        "l" | "local" => Decision::Local,
+        _ => Decision::Cancel,
     })
 }

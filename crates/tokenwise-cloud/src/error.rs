@@ -1,5 +1,6 @@
 //! The one error type of the cloud client: every message says what happened and what to do.
 
+use tokenwise_core::ErrorCode;
 use std::time::Duration;
 
 /// Why a cloud request failed. Messages never contain the API key: the key is never put into
@@ -67,18 +68,18 @@ pub enum CloudError {
 
 impl CloudError {
     /// A stable code for programs (the IPC boundary, `--json` output).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            CloudError::InvalidBaseUrl { .. } => "cloud_invalid_url",
-            CloudError::Connect { .. } => "cloud_unreachable",
-            CloudError::Timeout { .. } => "cloud_timeout",
-            CloudError::RateLimited { .. } => "cloud_rate_limited",
-            CloudError::Unauthorized { .. } => "cloud_unauthorized",
-            CloudError::GatewayBudgetExceeded { .. } => "gateway_budget_exceeded",
-            CloudError::Rejected { .. } => "cloud_rejected",
-            CloudError::Upstream { .. } => "cloud_upstream_failed",
-            CloudError::MalformedResponse { .. } => "cloud_malformed_response",
-            CloudError::Interrupted { .. } => "cloud_interrupted",
+            CloudError::InvalidBaseUrl { .. } => ErrorCode::CloudInvalidUrl,
+            CloudError::Connect { .. } => ErrorCode::CloudUnreachable,
+            CloudError::Timeout { .. } => ErrorCode::CloudTimeout,
+            CloudError::RateLimited { .. } => ErrorCode::CloudRateLimited,
+            CloudError::Unauthorized { .. } => ErrorCode::CloudUnauthorized,
+            CloudError::GatewayBudgetExceeded { .. } => ErrorCode::GatewayBudgetExceeded,
+            CloudError::Rejected { .. } => ErrorCode::CloudRejected,
+            CloudError::Upstream { .. } => ErrorCode::CloudUpstreamFailed,
+            CloudError::MalformedResponse { .. } => ErrorCode::CloudMalformedResponse,
+            CloudError::Interrupted { .. } => ErrorCode::CloudInterrupted,
         }
     }
 }

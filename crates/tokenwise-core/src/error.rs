@@ -5,6 +5,8 @@
 //! Both kinds of failure reach a person through the same `{code, message}` shape at the IPC
 //! boundary and in `--json` output, so one enum with one [`Error::code`] keeps that uniform.
 
+use crate::ErrorCode;
+
 /// Why a prompt could not be answered, or why a core configuration (the tier catalog) could
 /// not be used. Every message says what happened and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,15 +77,15 @@ fn catalog_message(file: &str, line: Option<u32>, entry: Option<&str>, problem: 
 
 impl Error {
     /// A stable machine-readable code for the IPC boundary and `--json` output.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::EmptyPrompt => "empty_prompt",
-            Error::PromptTooLong { .. } => "prompt_too_long",
-            Error::PromptTooLarge { .. } => "prompt_too_large",
-            Error::EngineBusy => "engine_busy",
-            Error::EngineUnavailable(_) => "engine_unavailable",
-            Error::Generation(_) => "generation_failed",
-            Error::InvalidCatalog { .. } => "invalid_catalog",
+            Error::EmptyPrompt => ErrorCode::EmptyPrompt,
+            Error::PromptTooLong { .. } => ErrorCode::PromptTooLong,
+            Error::PromptTooLarge { .. } => ErrorCode::PromptTooLarge,
+            Error::EngineBusy => ErrorCode::EngineBusy,
+            Error::EngineUnavailable(_) => ErrorCode::EngineUnavailable,
+            Error::Generation(_) => ErrorCode::GenerationFailed,
+            Error::InvalidCatalog { .. } => ErrorCode::InvalidCatalog,
         }
     }
 }
@@ -130,3 +132,4 @@ mod tests {
         );
     }
 }
+

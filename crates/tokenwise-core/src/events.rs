@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::chat::{ChatMessage, RouteBadge};
+use crate::error_code::ErrorCode;
 
 /// One event of an answer in progress, in order: `Started`, any number of `Token`s, then
 /// exactly one of `Finished` or `Failed`.
@@ -26,10 +27,13 @@ pub enum ChatEvent {
     /// The answer is complete (or was stopped) and saved.
     Finished { message: ChatMessage },
     /// The answer could not be produced; `message` says why and what to do.
+    #[serde(rename_all = "camelCase")]
     Failed {
-        code: String,
+        code: ErrorCode,
         message: String,
         /// The partial answer, saved, if any text had arrived.
         partial: Option<ChatMessage>,
+        /// A cloud call failed without charge: offer the local model for the same question.
+        offer_local_answer: bool,
     },
 }

@@ -16,6 +16,7 @@
 //!   classifier's verdict, the policy, the budget's headroom and the user's choice.
 //! - [`secret`]: [`Secret`], an API key that never prints.
 //! - [`error`]: the crate's one error type, [`Error`].
+//! - [`error_code`]: [`ErrorCode`], the closed set of failure codes every crate maps into.
 //!
 //! Types that cross the IPC boundary derive `ts_rs::TS`; `cargo test` regenerates
 //! `ui/src/bindings/` from them, so the TypeScript side is never hand-copied.
@@ -24,6 +25,7 @@ pub mod chat;
 pub mod clock;
 pub mod engine;
 pub mod error;
+pub mod error_code;
 pub mod events;
 pub mod generation;
 pub mod host;
@@ -40,6 +42,7 @@ pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role, RouteBadge
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{ChatEngine, EngineStatus, GenerationOutcome};
 pub use error::Error;
+pub use error_code::ErrorCode;
 pub use events::ChatEvent;
 pub use generation::{GenerationRequest, GenerationStats, PromptMessage};
 pub use money::{Money, Price};

@@ -5,6 +5,8 @@
 //! `budgets.toml, line 12: unknown time zone "Europe/Berln" …`: the file, the line (of the
 //! TOML error, or of the offending key or table) and the problem.
 
+use tokenwise_core::ErrorCode;
+
 /// Why a budget configuration, an amount or a time could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuotaError {
@@ -49,13 +51,13 @@ pub enum QuotaError {
 
 impl QuotaError {
     /// A stable machine-readable code for the IPC boundary and `--json` output.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            QuotaError::InvalidConfig { .. } => "invalid_budget_config",
-            QuotaError::Unreadable { .. } => "budget_config_unreadable",
-            QuotaError::UnknownTimeZone { .. } => "unknown_time_zone",
-            QuotaError::InvalidAmount { .. } => "invalid_amount",
-            QuotaError::InstantOutOfRange { .. } => "instant_out_of_range",
+            QuotaError::InvalidConfig { .. } => ErrorCode::InvalidBudgetConfig,
+            QuotaError::Unreadable { .. } => ErrorCode::BudgetConfigUnreadable,
+            QuotaError::UnknownTimeZone { .. } => ErrorCode::UnknownTimeZone,
+            QuotaError::InvalidAmount { .. } => ErrorCode::InvalidAmount,
+            QuotaError::InstantOutOfRange { .. } => ErrorCode::InstantOutOfRange,
         }
     }
 
@@ -123,3 +125,4 @@ mod tests {
         assert_eq!(error.code(), "unknown_time_zone");
     }
 }
+

@@ -25,6 +25,7 @@
 //! [`SecretsError`] says what to do (start or unlock the keyring) and never contains the key:
 //! text from the platform is passed through redaction (key → `***`) before it goes into one.
 
+use tokenwise_core::ErrorCode;
 use keyring::Entry;
 use tokenwise_core::Secret;
 
@@ -70,13 +71,13 @@ pub enum SecretsError {
 
 impl SecretsError {
     /// A stable code for programs.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SecretsError::Unavailable { .. } => "keyring_unavailable",
-            SecretsError::Locked { .. } => "keyring_locked",
-            SecretsError::InvalidProviderId { .. } => "keyring_invalid_provider",
-            SecretsError::NotText { .. } => "keyring_not_text",
-            SecretsError::Ambiguous { .. } => "keyring_ambiguous",
+            SecretsError::Unavailable { .. } => ErrorCode::KeyringUnavailable,
+            SecretsError::Locked { .. } => ErrorCode::KeyringLocked,
+            SecretsError::InvalidProviderId { .. } => ErrorCode::KeyringInvalidProvider,
+            SecretsError::NotText { .. } => ErrorCode::KeyringNotText,
+            SecretsError::Ambiguous { .. } => ErrorCode::KeyringAmbiguous,
         }
     }
 }

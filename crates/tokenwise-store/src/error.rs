@@ -1,5 +1,6 @@
 //! The one error type of the store crate.
 
+use tokenwise_core::ErrorCode;
 use std::path::PathBuf;
 
 use crate::ledger::ScopeKind;
@@ -140,19 +141,19 @@ impl StoreError {
     }
 
     /// A stable code for the IPC boundary.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            StoreError::Locked { .. } => "database_locked",
-            StoreError::Corrupt { .. } => "database_corrupt",
-            StoreError::Folder { .. } => "database_folder",
-            StoreError::DiskFull { .. } => "disk_full",
-            StoreError::ConversationNotFound(_) => "conversation_not_found",
-            StoreError::Database { .. } => "database_error",
-            StoreError::BudgetExceeded { .. } => "budget_exceeded",
-            StoreError::DuplicateRequest(_) => "duplicate_request",
-            StoreError::RequestNotFound(_) => "request_not_found",
-            StoreError::NotReserved { .. } => "not_reserved",
-            StoreError::InvalidInput(_) => "invalid_input",
+            StoreError::Locked { .. } => ErrorCode::DatabaseLocked,
+            StoreError::Corrupt { .. } => ErrorCode::DatabaseCorrupt,
+            StoreError::Folder { .. } => ErrorCode::DatabaseFolder,
+            StoreError::DiskFull { .. } => ErrorCode::DiskFull,
+            StoreError::ConversationNotFound(_) => ErrorCode::ConversationNotFound,
+            StoreError::Database { .. } => ErrorCode::DatabaseError,
+            StoreError::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
+            StoreError::DuplicateRequest(_) => ErrorCode::DuplicateRequest,
+            StoreError::RequestNotFound(_) => ErrorCode::RequestNotFound,
+            StoreError::NotReserved { .. } => ErrorCode::NotReserved,
+            StoreError::InvalidInput(_) => ErrorCode::InvalidInput,
         }
     }
 }

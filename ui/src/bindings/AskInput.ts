@@ -19,7 +19,10 @@ greedy: boolean,
  */
 choice: UserChoice, 
 /**
- * The user's confirmation of a cloud pick's cost (from the preview); without it a cloud
- * pick is refused with `confirmation_required` and nothing is sent.
+ * The user's confirmation of a cloud pick's cost (from the plan's [`NextStep`]); it also
+ * picks that entry. Without it a cloud pick is refused with `confirmation_required` and
+ * nothing is sent.
+ *
+ * [`NextStep`]: crate::plan::NextStep
  */
 approval: CloudApproval | null, };

@@ -1,8 +1,8 @@
-//! Cloud answers: the cost preview, the user's approval, and reserve → stream → settle.
+//! The cloud answer: check the user's approval, reserve → stream → settle (or release).
 //!
 //! Nothing leaves the machine unless the [`AskInput::approval`] covers the request's maximum
 //! cost for the same catalog entry (the user saw the preview and confirmed), or the budget
-//! file's auto-approve rule covers it ([`CostPreview::auto_approved`]). A request whose
+//! file's auto-approve rule covers it (`CostPreview::auto_approved`). A request whose
 //! maximum cost does not fit a hard budget is refused before anything is sent, approved or
 //! not.
 //!
@@ -15,110 +15,31 @@
 
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-use tokenwise_cloud::{
-    cost_from_usage, count_prompt_tokens, count_text_tokens, CloudClient, CloudRequest, Timeouts,
-    Usage,
-};
+use tokenwise_cloud::{cost_from_usage, count_text_tokens, CloudClient, CloudRequest, Usage};
 use tokenwise_core::{
-    CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, Money,
-    PromptMessage, Provider, Role, RouteBadge, RouteDecision, TierEntry, Placement,
+    CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, Role,
+    RouteBadge,
 };
-use tokenwise_quota::CostPreview;
-use ts_rs::TS;
 
 use crate::ask::AskInput;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
-use crate::route::{RouteQuery, Routed};
-
-/// The user's "yes" to a cloud request: this entry, at most this much.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct CloudApproval {
-    pub tier_id: String,
-    /// The maximum cost shown in the preview the user confirmed.
-    pub max_cost: Money,
-}
-
-/// Where a prompt would go and, for a cloud pick, what it would cost.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct AskPlan {
-    pub decision: RouteDecision,
-    /// Set for cloud picks: the confirmation dialog's numbers.
-    pub preview: Option<CostPreview>,
-}
+use crate::plan::with_question;
+use crate::route::{Conversation, Routed};
 
 impl Tokenwise {
-    /// Where a prompt would go, with the cost preview when it would go to the cloud. Sends
-    /// nothing and saves nothing.
-    pub async fn plan(&self, query: RouteQuery) -> Result<AskPlan, AppError> {
-        let prompt = query.prompt.trim();
-        let conversation = self
-            .conversation(query.conversation_id.as_deref(), prompt)
-            .await?;
-        let routed = self
-            .decide_route(&conversation.history, prompt, query.choice)
-            .await?;
-        let preview = match routed.decision.kind {
-            Placement::Local => None,
-            Placement::Cloud => {
-                let messages = with_question(&conversation.history, prompt);
-                Some(self.cloud_preview(&routed, &messages)?.0)
-            }
-        };
-        Ok(AskPlan {
-            decision: routed.decision,
-            preview,
-        })
-    }
-
-    /// Replaces the cloud client's time limits (tests use short ones).
-    pub fn set_cloud_timeouts(&self, timeouts: Timeouts) {
-        *self
-            .cloud_timeouts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = timeouts;
-    }
-
-    /// The preview of sending `messages` to the routed entry (against the budget windows
-    /// the route was decided on), with that entry and its provider.
-    fn cloud_preview(
-        &self,
-        routed: &Routed,
-        messages: &[PromptMessage],
-    ) -> Result<(CostPreview, TierEntry, Provider), AppError> {
-        let catalog = self.triage.catalog();
-        let tier_id = &routed.decision.tier_id;
-        let Some((entry, provider)) = catalog
-            .get(tier_id)
-            .and_then(|entry| Some((entry, catalog.provider_of(entry)?)))
-        else {
-            return Err(AppError::InvalidInput(format!(
-                "The catalog has no cloud entry \"{tier_id}\" with a provider."
-            )));
-        };
-        let tokens = count_prompt_tokens(provider.api, &entry.model, messages);
-        let budget = &routed.budget;
-        let preview = CostPreview::new(entry, tokens, &budget.statuses, budget.auto_approve_below);
-        Ok((preview, entry.clone(), provider.clone()))
-    }
-
-    /// Answers with the cloud entry `decision` picked, if the user approved its cost. Called
+    /// Answers with the cloud entry the route picked, if the user approved its cost. Called
     /// by [`Tokenwise::ask`] with the answer slot already taken.
-    pub(crate) async fn ask_cloud(
+    pub(crate) async fn answer_in_cloud(
         &self,
         input: AskInput,
-        history: Vec<PromptMessage>,
-        pending: Option<ChatMessage>,
+        conversation: Conversation,
         routed: Routed,
         cancel: CancellationToken,
         mut events: impl FnMut(ChatEvent) + Send,
     ) -> Result<ChatMessage, AppError> {
         let prompt = input.prompt.trim();
+        let Conversation { history, pending } = conversation;
         let messages = with_question(&history, prompt);
         let (preview, entry, provider) = self.cloud_preview(&routed, &messages)?;
         if let Some(reason) = &preview.blocked_reason {
@@ -144,11 +65,7 @@ impl Tokenwise {
             .into());
         }
         let key = self.load_key(&provider.id).await?;
-        let timeouts = *self
-            .cloud_timeouts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let client = CloudClient::for_provider(&provider, key, timeouts)?;
+        let client = CloudClient::for_provider(&provider, key, self.cloud_timeouts)?;
 
         // Reserve before anything is saved or sent: a refusal leaves no trace.
         let conversation_id = input
@@ -267,7 +184,8 @@ impl Tokenwise {
                 answer.content = streamed;
                 let partial = self.save_partial(answer).await;
                 events(ChatEvent::Failed {
-                    code: error.code().into(),
+                    code: error.code(),
+                    offer_local_answer: error.code().is_cloud_failure(),
                     message: format!(
                         "{error} Nothing was charged; you can answer locally instead."
                     ),
@@ -286,12 +204,6 @@ impl Tokenwise {
     }
 }
 
-fn with_question(history: &[PromptMessage], prompt: &str) -> Vec<PromptMessage> {
-    let mut messages = history.to_vec();
-    messages.push(PromptMessage::new(Role::User, prompt));
-    messages
-}
-
 fn elapsed_ms(since: Instant) -> u32 {
     u32::try_from(since.elapsed().as_millis()).unwrap_or(u32::MAX)
 }
@@ -301,14 +213,5 @@ fn per_second(tokens: u32, ms: u32) -> f32 {
         0.0
     } else {
         tokens as f32 * 1000.0 / ms as f32
-    }
-}
-
-impl From<&CostPreview> for CloudApproval {
-    fn from(preview: &CostPreview) -> Self {
-        CloudApproval {
-            tier_id: preview.tier_id.clone(),
-            max_cost: preview.max_cost,
-        }
     }
 }

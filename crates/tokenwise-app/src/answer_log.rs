@@ -1,0 +1,76 @@
+//! Saving a question and its answer: the question before anything is generated, the answer
+//! once it ends (complete or stopped), and whatever arrived of an answer that failed. Used by
+//! both the local and the cloud answer.
+
+use tokenwise_core::chat::title_from_prompt;
+use tokenwise_core::{ChatEvent, ChatMessage, MessageStatus, Role};
+
+use crate::ask::AskInput;
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+
+impl Tokenwise {
+    /// Saves the question (and the conversation, when `input` starts a new one).
+    pub(crate) async fn save_question(
+        &self,
+        input: &AskInput,
+        conversation_id: &str,
+        prompt: &str,
+    ) -> Result<ChatMessage, AppError> {
+        if input.conversation_id.is_none() {
+            self.store
+                .create_conversation(
+                    conversation_id,
+                    &title_from_prompt(prompt),
+                    self.clock.now_ms(),
+                )
+                .await?;
+        }
+        let message = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id: conversation_id.to_string(),
+            role: Role::User,
+            content: prompt.to_string(),
+            status: MessageStatus::Complete,
+            stats: None,
+            route: None,
+            created_at_ms: self.clock.now_ms(),
+        };
+        self.store.append_message(&message).await?;
+        Ok(message)
+    }
+
+    /// Saves a finished (complete or stopped) answer; when it cannot be saved, that is the
+    /// answer's failure, reported as a `Failed` event too.
+    pub(crate) async fn save_answer(
+        &self,
+        answer: &ChatMessage,
+        events: &mut (impl FnMut(ChatEvent) + Send),
+    ) -> Result<(), AppError> {
+        if let Err(error) = self.store.append_message(answer).await {
+            let error = AppError::from(error);
+            events(ChatEvent::Failed {
+                code: error.code(),
+                offer_local_answer: false,
+                message: format!("The answer could not be saved. {error}"),
+                partial: None,
+            });
+            return Err(error);
+        }
+        Ok(())
+    }
+
+    /// Saves what arrived of an answer that then failed, marked failed; `None` when nothing
+    /// arrived. Best effort: the failure is what the user needs to hear about.
+    pub(crate) async fn save_partial(&self, mut answer: ChatMessage) -> Option<ChatMessage> {
+        answer.status = MessageStatus::Failed;
+        if answer.content.is_empty() {
+            return None;
+        }
+        self.store
+            .append_message(&answer)
+            .await
+            .ok()
+            .map(|_| answer)
+    }
+}

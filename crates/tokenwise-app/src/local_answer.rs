@@ -1,0 +1,114 @@
+//! The local model's answer: fit the conversation into its context, stream, save, and write
+//! the free ledger row (with what the frontier tier would have charged).
+
+use tokenwise_core::{
+    CancellationToken, ChatEvent, ChatMessage, GenerationRequest, MessageStatus, PromptMessage,
+    Role, RouteBadge,
+};
+
+use crate::ask::AskInput;
+use crate::context::{answer_budget, fit};
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+use crate::route::{Conversation, Routed};
+
+impl Tokenwise {
+    /// Answers with the local model. Called by [`Tokenwise::ask`] with the answer slot taken.
+    pub(crate) async fn answer_locally(
+        &self,
+        input: AskInput,
+        conversation: Conversation,
+        routed: Routed,
+        cancel: CancellationToken,
+        mut events: impl FnMut(ChatEvent) + Send,
+    ) -> Result<ChatMessage, AppError> {
+        let prompt = input.prompt.trim();
+        let Conversation { history, pending } = conversation;
+        let decision = routed.decision;
+        let engine = self.engine()?;
+        let route = RouteBadge::from(&decision);
+        let question = PromptMessage::new(Role::User, prompt);
+        let max_new_tokens = answer_budget(engine.context_tokens());
+        let prompt_budget = engine.context_tokens().saturating_sub(max_new_tokens);
+        let fitted = fit(engine.as_ref(), history, question, prompt_budget).await?;
+
+        let conversation_id = input
+            .conversation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let user_message = match pending {
+            Some(question) => question,
+            None => self.save_question(&input, &conversation_id, prompt).await?,
+        };
+        events(ChatEvent::Started {
+            conversation_id: conversation_id.clone(),
+            user_message,
+            dropped_history_messages: fitted.dropped_history_messages,
+            route: route.clone(),
+        });
+
+        let request = GenerationRequest {
+            messages: fitted.messages,
+            max_new_tokens,
+            greedy: input.greedy,
+        };
+        let (tokens_tx, mut tokens_rx) = tokio::sync::mpsc::unbounded_channel();
+        let generation = engine.generate(request, tokens_tx, cancel);
+        let forward = async {
+            let mut text = String::new();
+            while let Some(piece) = tokens_rx.recv().await {
+                text.push_str(&piece);
+                events(ChatEvent::Token { text: piece });
+            }
+            text
+        };
+        let (outcome, text) = tokio::join!(generation, forward);
+
+        let mut answer = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id,
+            role: Role::Assistant,
+            content: text,
+            status: MessageStatus::Complete,
+            stats: None,
+            route: Some(route),
+            created_at_ms: self.clock.now_ms(),
+        };
+        match outcome {
+            Ok(outcome) => {
+                answer.status = if outcome.stopped {
+                    MessageStatus::Stopped
+                } else {
+                    MessageStatus::Complete
+                };
+                answer.stats = Some(outcome.stats);
+                self.save_answer(&answer, &mut events).await?;
+                if let Some(stats) = &answer.stats {
+                    // The answer is saved; a ledger row that cannot be written loses only the
+                    // "saved" figure of a free answer, so it is reported, not fatal.
+                    if let Err(error) = self
+                        .record_local_answer(&answer.id, &answer.conversation_id, &decision, stats)
+                        .await
+                    {
+                        eprintln!("tokenwise: could not record the answer's usage: {error}");
+                    }
+                }
+                events(ChatEvent::Finished {
+                    message: answer.clone(),
+                });
+                Ok(answer)
+            }
+            Err(error) => {
+                let error = AppError::from(error);
+                let partial = self.save_partial(answer).await;
+                events(ChatEvent::Failed {
+                    code: error.code(),
+                    offer_local_answer: error.code().is_cloud_failure(),
+                    message: error.to_string(),
+                    partial,
+                });
+                Err(error)
+            }
+        }
+    }
+}
