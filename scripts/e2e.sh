@@ -12,7 +12,9 @@ export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
 export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
 export TOKENWISE_DATA_DIR="$(mktemp -d)"
 export KEYRING_DIR="$(mktemp -d)"
-# The LiteLLM proxy the cloud test starts (scripts/install-deps.sh test installs it).
+# The mock LiteLLM gateway of the cloud test: started by tokenwise-testkit's launcher, which
+# runs the LiteLLM proxy that scripts/install-deps.sh test installs.
+export TOKENWISE_TEST_GATEWAY_BIN="$(realpath "$TARGET/release/tokenwise-test-gateway")"
 export TOKENWISE_LITELLM_BIN="${TOKENWISE_LITELLM_BIN:-$PWD/target/litellm-venv/bin/litellm}"
 mkdir -p "$TOKENWISE_E2E_ARTIFACTS"
 PORT="${TOKENWISE_WEBDRIVER_PORT:-4444}"

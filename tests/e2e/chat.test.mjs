@@ -4,8 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
@@ -19,6 +18,28 @@ const HARD_TASK =
   "window approaches, analyse the consistency trade-offs step by step, prove the bound on " +
   "over-admission, and write the Rust implementation with tests. ".repeat(3);
 
+/** Empties the app's data folder (the app is not running between tests): every test starts
+ *  from a fresh install and sets up what it needs itself, never another test's leftovers. */
+function freshDataDir() {
+  const dir = process.env.TOKENWISE_DATA_DIR;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** Runs the CLI against the app's data folder; returns its stdout. */
+function cli(args) {
+  return execFileSync(process.env.TOKENWISE_CLI_BINARY, args, { encoding: "utf8" });
+}
+
+/** A user budget of $5.00 a day (hard) and $50.00 a month (soft) for `user`. */
+function writeBudgets(user) {
+  writeFileSync(
+    join(process.env.TOKENWISE_DATA_DIR, "budgets.toml"),
+    `time_zone = "UTC"\n[identity]\nuser_id = "${user}"\n\n` +
+      `[[budget]]\nscope = "user"\nid = "${user}"\nwindow = "day"\nlimit_usd = "5.00"\n\n` +
+      `[[budget]]\nscope = "user"\nid = "${user}"\nwindow = "month"\nlimit_usd = "50.00"\nmode = "soft"\n`,
+  );
+}
+
 async function waitForReadyModel(driver) {
   await driver.waitFor(
     "the local model to be ready",
@@ -31,6 +52,7 @@ async function waitForReadyModel(driver) {
 test("chat streams an answer, stops, and the conversation survives a restart", async () => {
   assert.ok(APP, "TOKENWISE_APP_BINARY must name the built app");
   await waitForServer(DRIVER);
+  freshDataDir();
 
   let driver = await WebDriver.start(DRIVER, APP);
   let title;
@@ -123,17 +145,20 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
   }
 });
 
-/** Writes cloud spend into the app's real ledger, as the escalation path records it. */
+/** Writes ledger rows into the app's real database, as the answer paths record them (the CLI
+ *  creates and migrates the database first). */
 function seedSpend(rows) {
+  cli(["usage", "--json"]);
   const database = join(process.env.TOKENWISE_DATA_DIR, "tokenwise.sqlite3");
   const script = `
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 for r in json.loads(sys.argv[2]):
     db.execute("INSERT INTO ledger (request_id, created_at_ms, user_id, tier, provider, model, "
-               "tokens_in, tokens_out, cost_micros, estimate_micros, status, settled_at_ms) "
-               "VALUES (?, ?, ?, ?, ?, ?, 1000, 200, ?, ?, 'settled', ?)",
-               (r['id'], r['at'], r['user'], r['tier'], r['provider'], r['model'], r['cost'], r['cost'], r['at']))
+               "tokens_in, tokens_out, cost_micros, estimate_micros, saved_micros, status, settled_at_ms) "
+               "VALUES (?, ?, ?, ?, ?, ?, 1000, 200, ?, ?, ?, ?, ?)",
+               (r['id'], r['at'], r['user'], r['tier'], r['provider'], r['model'], r['cost'], r['cost'],
+                r.get('saved', 0), r.get('status', 'settled'), r['at']))
 db.commit()
 `;
   execFileSync("python3", ["-c", script, database, JSON.stringify(rows)]);
@@ -144,19 +169,15 @@ test("the budget meter and the spend view show the ledger, and agree with tokenw
   assert.ok(user, "scripts/e2e.sh exports USER");
   const DAY = 86_400_000;
   const now = Date.now();
-  writeFileSync(
-    join(process.env.TOKENWISE_DATA_DIR, "budgets.toml"),
-    `time_zone = "UTC"\n[identity]\nuser_id = "${user}"\n\n` +
-      `[[budget]]\nscope = "user"\nid = "${user}"\nwindow = "day"\nlimit_usd = "5.00"\n\n` +
-      `[[budget]]\nscope = "user"\nid = "${user}"\nwindow = "month"\nlimit_usd = "50.00"\nmode = "soft"\n`,
-  );
+  freshDataDir();
+  writeBudgets(user);
   seedSpend([
     { id: "e2e-1", at: now - 1_000, user, tier: "frontier", provider: "openai", model: "gpt-4o", cost: 1_200_000 },
     { id: "e2e-2", at: now - 3 * DAY, user, tier: "mid", provider: "openai", model: "gpt-4o-mini", cost: 400_000 },
+    // A free local answer, with what the frontier tier would have charged for it.
+    { id: "e2e-3", at: now - 2_000, user, tier: "local", provider: "local", model: "SmolLM2-135M-Instruct", cost: 0, saved: 8_250, status: "local" },
   ]);
-  const usage = JSON.parse(
-    execFileSync(process.env.TOKENWISE_CLI_BINARY, ["usage", "--json"], { encoding: "utf8" }),
-  );
+  const usage = JSON.parse(cli(["usage", "--json"]));
   const day = usage.budgets.statuses.find((s) => s.windowKind === "day");
   assert.equal(day.spent, 1_200_000);
   assert.equal(day.limit, 5_000_000);
@@ -178,9 +199,9 @@ test("the budget meter and the spend view show the ledger, and agree with tokenw
     const shownTotal = await driver.text(await driver.find("spend-total"));
     assert.equal(usage.spend.spent, 1_600_000);
     assert.equal(shownTotal, "$1.60");
-    assert.ok(usage.spend.saved > 0, "the local answer of the first test saved something");
+    assert.equal(usage.spend.saved, 8_250, "the seeded local answer's saving");
     const shownSaved = await driver.text(await driver.find("spend-saved"));
-    assert.match(shownSaved, /^\$0\.\d+$/);
+    assert.equal(shownSaved, "$0.0083");
     assert.equal(usage.totals.costMicros, 1_600_000);
     await driver.screenshot(`${ARTIFACTS}/spend-view.png`);
   } finally {
@@ -189,45 +210,29 @@ test("the budget meter and the spend view show the ledger, and agree with tokenw
 });
 
 const GATEWAY_KEY = "sk-tokenwise-e2e-gateway-Q7w2Lr";
+// tokenwise-testkit's MOCK_TEXT: what every mock model of the gateway answers.
 const MOCK_TEXT = "The quick brown fox jumps over the lazy dog.";
 
-/** A real LiteLLM proxy on a free port whose gpt-4o answers with a mock response. */
+/** The tests' mock LiteLLM gateway (tokenwise-testkit's MOCK_GATEWAY_YAML), started by the
+ *  testkit's own launcher, `tokenwise-test-gateway`: one launcher for Rust and JavaScript. */
 async function startGateway() {
-  const dir = mkdtempSync(join(tmpdir(), "tokenwise-e2e-litellm-"));
-  const port = 4600 + Math.floor(Math.random() * 300);
-  writeFileSync(
-    join(dir, "config.yaml"),
-    "model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      model: openai/gpt-4o\n" +
-      `      api_key: fake-upstream-key\n      mock_response: "${MOCK_TEXT}"\n`,
-  );
-  const logPath = join(dir, "proxy.log");
-  const log = openSync(logPath, "w");
-  const child = spawn(
-    process.env.TOKENWISE_LITELLM_BIN,
-    ["--config", "config.yaml", "--host", "127.0.0.1", "--port", String(port)],
-    {
-      cwd: dir,
-      env: { ...process.env, LITELLM_LOCAL_MODEL_COST_MAP: "True", LITELLM_MASTER_KEY: GATEWAY_KEY },
-      stdio: ["ignore", log, log],
-    },
-  );
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health/liveliness`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error(`LiteLLM did not start:\n${readFileSync(logPath, "utf8").slice(-3000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  const child = spawn(process.env.TOKENWISE_TEST_GATEWAY_BIN, [GATEWAY_KEY], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const started = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const newline = out.indexOf("\n");
+      if (newline >= 0) resolve(JSON.parse(out.slice(0, newline)));
+    });
+    child.on("exit", (code) => reject(new Error(`tokenwise-test-gateway exited (${code}) before it was ready`)));
+  });
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    completions: () => (readFileSync(logPath, "utf8").match(/"POST \/v1\/chat\/completions /g) ?? []).length,
-    stop: () => child.kill(),
+    baseUrl: started.baseUrl,
+    completions: () => (readFileSync(started.log, "utf8").match(/"POST \/v1\/chat\/completions /g) ?? []).length,
+    // Closing its stdin stops the gateway, and LiteLLM with it.
+    stop: () => child.stdin.end(),
   };
 }
 
@@ -240,7 +245,14 @@ function filesUnder(dir) {
 }
 
 test("a cloud answer shows its cost first, is sent only on confirm, and the key stays in the keyring", async () => {
-  assert.ok(process.env.TOKENWISE_LITELLM_BIN, "scripts/e2e.sh exports TOKENWISE_LITELLM_BIN");
+  assert.ok(process.env.TOKENWISE_TEST_GATEWAY_BIN, "scripts/e2e.sh exports TOKENWISE_TEST_GATEWAY_BIN");
+  const user = process.env.USER;
+  freshDataDir();
+  // Its own budget and spend: $1.20 of today's $5.00 already spent.
+  writeBudgets(user);
+  seedSpend([
+    { id: "e2e-spent", at: Date.now() - 1_000, user, tier: "frontier", provider: "openai", model: "gpt-4o", cost: 1_200_000 },
+  ]);
   const gateway = await startGateway();
   // The company points the built-in "openai" provider at its gateway; tiers stay built-in.
   const builtin = readFileSync(new URL("../../crates/tokenwise-core/catalog/tiers.toml", import.meta.url), "utf8");
@@ -270,10 +282,11 @@ test("a cloud answer shows its cost first, is sent only on confirm, and the key 
     await driver.click(await driver.find("send-button"));
     await driver.waitFor("the cost dialog", () => driver.find("cloud-confirm"), 30_000);
     const summary = await driver.text(await driver.find("cost-summary"));
-    // Test 2 left $1.20 spent of today's $5.00.
+    // This test's own $1.20 of today's $5.00 is spent.
     assert.match(summary, /^≈ \$[\d.]+, at most \$[\d.]+ · leaves \$3\.\d+ of today's \$5\.00$/);
     await driver.screenshot(`${ARTIFACTS}/cloud-confirm.png`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Nothing reached the gateway while the dialog waits; after the answer exactly one
+    // request has, so a request sent before the click would show up there as a second one.
     assert.equal(gateway.completions(), 0, "nothing is sent before confirm");
 
     await driver.click(await driver.find("confirm-cloud"));
@@ -302,9 +315,7 @@ test("a cloud answer shows its cost first, is sent only on confirm, and the key 
   for (const path of places) {
     assert.ok(!readFileSync(path).includes(GATEWAY_KEY), `the key leaked into ${path}`);
   }
-  const usage = JSON.parse(
-    execFileSync(process.env.TOKENWISE_CLI_BINARY, ["usage", "--json"], { encoding: "utf8" }),
-  );
-  // The ledger now holds the seeded $1.60 plus what the gateway charged for the answer.
-  assert.ok(usage.totals.costMicros > 1_600_000, JSON.stringify(usage.totals));
+  const usage = JSON.parse(cli(["usage", "--json"]));
+  // The ledger now holds the seeded $1.20 plus what the gateway charged for the answer.
+  assert.ok(usage.totals.costMicros > 1_200_000, JSON.stringify(usage.totals));
 });

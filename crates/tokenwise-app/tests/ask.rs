@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokenwise_app::{AppPaths, AskInput, Tokenwise};
 use tokenwise_core::{
-    CancellationToken, ChatEngine, ChatEvent, Error, FixedClock, GenerationOutcome,
+    CancellationToken, ChatEngine, ChatEvent, ChatMessage, Error, FixedClock, GenerationOutcome,
     GenerationRequest, GenerationStats, MessageStatus, PromptMessage, Role, UserChoice,
 };
 use tokio::sync::mpsc::UnboundedSender;
@@ -160,6 +160,30 @@ async fn a_follow_up_continues_the_conversation_with_its_history() {
     assert_eq!(saved[3].stats.as_ref().unwrap().tokens_in, 3 * (1 + 3));
 }
 
+/// Starts `prompt` on a task; the receiver fires on the answer's first token, so a test can
+/// act while the answer is certainly running instead of guessing with a delay.
+fn ask_in_background(
+    app: &Arc<Tokenwise>,
+    prompt: &str,
+) -> (
+    tokio::sync::oneshot::Receiver<()>,
+    tokio::task::JoinHandle<Result<ChatMessage, tokenwise_app::AppError>>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut tx = Some(tx);
+    let app = app.clone();
+    let input = ask(prompt, None);
+    let task = tokio::spawn(async move {
+        app.ask(input, move |event| {
+            if let (ChatEvent::Token { .. }, Some(tx)) = (&event, tx.take()) {
+                let _ = tx.send(());
+            }
+        })
+        .await
+    });
+    (rx, task)
+}
+
 #[tokio::test]
 async fn stop_ends_the_answer_early_and_keeps_what_arrived() {
     let dir = tempfile::tempdir().unwrap();
@@ -167,11 +191,8 @@ async fn stop_ends_the_answer_early_and_keeps_what_arrived() {
     engine.delay = Duration::from_millis(5);
     let app = app_with(engine, dir.path()).await;
 
-    let asking = {
-        let app = app.clone();
-        tokio::spawn(async move { app.ask(ask("count", None), |_| {}).await })
-    };
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    let (first_token, asking) = ask_in_background(&app, "count");
+    first_token.await.expect("a first token arrives");
     assert!(app.stop(), "an answer was running");
     let answer = asking.await.unwrap().unwrap();
     assert_eq!(answer.status, MessageStatus::Stopped);
@@ -186,11 +207,8 @@ async fn a_second_question_while_one_runs_is_refused_and_saves_nothing() {
     let mut engine = ScriptedEngine::new(&["a"; 100]);
     engine.delay = Duration::from_millis(5);
     let app = app_with(engine, dir.path()).await;
-    let asking = {
-        let app = app.clone();
-        tokio::spawn(async move { app.ask(ask("first", None), |_| {}).await })
-    };
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    let (first_token, asking) = ask_in_background(&app, "first");
+    first_token.await.expect("a first token arrives");
     let error = app.ask(ask("second", None), |_| {}).await.unwrap_err();
     assert_eq!(error.code(), "engine_busy");
     app.stop();

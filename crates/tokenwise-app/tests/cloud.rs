@@ -16,44 +16,14 @@ use tokenwise_app::{
 };
 use tokenwise_cloud::{cost_from_usage, Usage};
 use tokenwise_core::{ChatEvent, FixedClock, MessageStatus, Money, Price, Placement, UserChoice};
-use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy};
+use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy, MOCK_TEXT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// 2026-11-30 12:00 UTC.
 const NOON: i64 = 1_796_040_000_000;
 const MASTER_KEY: &str = "sk-tokenwise-cloud-it-Kx93vQ2mZ";
-const MOCK_TEXT: &str = "The quick brown fox jumps over the lazy dog.";
 const PROMPT: &str = "Design a fault-tolerant job scheduler and explain the trade-offs.";
 
-const PROXY_CONFIG: &str = r#"
-model_list:
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_key: fake-upstream-key
-      mock_response: "The quick brown fox jumps over the lazy dog."
-  - model_name: mock-ratelimit
-    litellm_params:
-      model: openai/gpt-4o
-      api_key: fake-upstream-key
-      mock_response: "litellm.RateLimitError"
-  - model_name: mock-error
-    litellm_params:
-      model: openai/gpt-4o
-      api_key: fake-upstream-key
-      mock_response: "litellm.InternalServerError"
-  - model_name: mock-slow
-    litellm_params:
-      model: openai/gpt-4o
-      api_key: fake-upstream-key
-      mock_response: "too late"
-      mock_delay: 30
-  - model_name: claude-via-gateway
-    litellm_params:
-      model: hosted_vllm/gpt-4o
-      api_base: http://127.0.0.1:{port}/v1
-      api_key: sk-tokenwise-cloud-it-Kx93vQ2mZ
-"#;
 
 const BUDGETS: &str = r#"
 time_zone = "UTC"
@@ -253,7 +223,7 @@ async fn budget_refusing_server() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapproved() {
     start_gnome_keyring();
-    let proxy = LiteLlmProxy::start(PROXY_CONFIG, MASTER_KEY);
+    let proxy = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
     let base = proxy.base_url();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("budgets.toml"), BUDGETS).unwrap();

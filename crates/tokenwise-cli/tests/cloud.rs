@@ -6,18 +6,9 @@ use std::process::{Command, Output, Stdio};
 
 use tokenwise_core::Secret;
 use tokenwise_secrets::KeyStore;
-use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy};
+use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy, MOCK_TEXT};
 
 const KEY: &str = "sk-tokenwise-cli-it-8Hq2";
-const MOCK_TEXT: &str = "The quick brown fox jumps over the lazy dog.";
-const CONFIG: &str = r#"
-model_list:
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_key: fake-upstream-key
-      mock_response: "The quick brown fox jumps over the lazy dog."
-"#;
 
 fn tokenwise(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tokenwise"));
@@ -82,7 +73,7 @@ fn show(output: &Output) -> String {
 #[test]
 fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
     start_gnome_keyring();
-    let proxy = LiteLlmProxy::start(CONFIG, KEY);
+    let proxy = LiteLlmProxy::start_mock_gateway(KEY);
     let data = tempfile::tempdir().unwrap();
     // The company points the built-in "openai" provider at its gateway.
     let builtin = tokenwise_core::tiers::BUILTIN_CATALOG_TOML;

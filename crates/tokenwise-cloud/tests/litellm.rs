@@ -13,41 +13,16 @@ use tokenwise_cloud::{
     TimeoutPhase, Timeouts, LITELLM_COST_HEADER,
 };
 use tokenwise_core::{CancellationToken, PromptMessage, Role, TierCatalog};
-use tokenwise_testkit::LiteLlmProxy;
+use tokenwise_testkit::{LiteLlmProxy, MOCK_TEXT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 const MASTER_KEY: &str = "sk-tokenwise-Test-Master-Key-7f3a9c2e41b8";
-const MOCK_TEXT: &str = "The quick brown fox jumps over the lazy dog.";
 
-const CONFIG: &str = r#"
-model_list:
-  - model_name: mock-mini
-    litellm_params:
-      model: openai/gpt-4o-mini
-      api_key: fake-upstream-key
-      mock_response: "The quick brown fox jumps over the lazy dog."
-  - model_name: mock-ratelimit
-    litellm_params:
-      model: openai/gpt-4o-mini
-      api_key: fake-upstream-key
-      mock_response: "litellm.RateLimitError"
-  - model_name: mock-error
-    litellm_params:
-      model: openai/gpt-4o-mini
-      api_key: fake-upstream-key
-      mock_response: "litellm.InternalServerError"
-  - model_name: mock-slow
-    litellm_params:
-      model: openai/gpt-4o-mini
-      api_key: fake-upstream-key
-      mock_response: "too late"
-      mock_delay: 30
-"#;
 
-/// The proxy with this file's model list.
+/// The tests' shared mock gateway.
 fn start_proxy() -> LiteLlmProxy {
-    LiteLlmProxy::start(CONFIG, MASTER_KEY)
+    LiteLlmProxy::start_mock_gateway(MASTER_KEY)
 }
 
 fn request(model: &str) -> CloudRequest {

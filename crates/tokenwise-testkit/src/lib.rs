@@ -2,7 +2,9 @@
 //!
 //! - [`LiteLlmProxy`]: a LiteLLM proxy (from `scripts/install-deps.sh test`'s virtualenv in
 //!   `target/litellm-venv`, or `TOKENWISE_LITELLM_BIN`) on a free 127.0.0.1 port with the
-//!   test's model list; killed when dropped, also when the test panics.
+//!   test's model list; killed when dropped, also when the test panics. [`MOCK_GATEWAY_YAML`]
+//!   is the one mock gateway all tests use; the `tokenwise-test-gateway` binary starts it for
+//!   the end-to-end tests (JavaScript), so there is one launcher.
 //! - [`start_gnome_keyring`]: gnome-keyring-daemon's Secret Service on the current (private,
 //!   `dbus-run-session`) session bus, login keyring unlocked with an empty password.
 //!
@@ -12,4 +14,4 @@ mod keyring;
 mod litellm;
 
 pub use keyring::{secret_service_owned, start_gnome_keyring};
-pub use litellm::{litellm_bin, LiteLlmProxy};
+pub use litellm::{litellm_bin, LiteLlmProxy, MOCK_GATEWAY_YAML, MOCK_TEXT};

@@ -23,6 +23,59 @@ pub fn litellm_bin() -> PathBuf {
     path
 }
 
+/// The text every mock model of [`MOCK_GATEWAY_YAML`] answers with.
+pub const MOCK_TEXT: &str = "The quick brown fox jumps over the lazy dog.";
+
+/// The one mock gateway every test uses (Rust and the end-to-end tests, through the
+/// `tokenwise-test-gateway` binary): a company LiteLLM proxy whose models answer without any
+/// upstream. `{port}` and `{master_key}` are filled in by [`LiteLlmProxy::start`].
+///
+/// - `gpt-4o`, `gpt-4o-mini`, `mock-mini`: stream [`MOCK_TEXT`] with usage and cost (priced
+///   from LiteLLM's bundled price map as gpt-4o / gpt-4o-mini);
+/// - `mock-ratelimit`, `mock-error`: an upstream 429 / 500;
+/// - `mock-slow`: answers after 30 s (for stop and idle-timeout tests);
+/// - `claude-via-gateway`: the proxy's own `gpt-4o` behind the Anthropic Messages route, a
+///   real upstream that streams (where `mock_response` does not).
+pub const MOCK_GATEWAY_YAML: &str = r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: fake-upstream-key
+      mock_response: "The quick brown fox jumps over the lazy dog."
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: fake-upstream-key
+      mock_response: "The quick brown fox jumps over the lazy dog."
+  - model_name: mock-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: fake-upstream-key
+      mock_response: "The quick brown fox jumps over the lazy dog."
+  - model_name: mock-ratelimit
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: fake-upstream-key
+      mock_response: "litellm.RateLimitError"
+  - model_name: mock-error
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: fake-upstream-key
+      mock_response: "litellm.InternalServerError"
+  - model_name: mock-slow
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: fake-upstream-key
+      mock_response: "too late"
+      mock_delay: 30
+  - model_name: claude-via-gateway
+    litellm_params:
+      model: hosted_vllm/gpt-4o
+      api_base: http://127.0.0.1:{port}/v1
+      api_key: "{master_key}"
+"#;
+
 /// A LiteLLM proxy on a free port; killed when dropped.
 pub struct LiteLlmProxy {
     child: Child,
@@ -36,7 +89,7 @@ impl LiteLlmProxy {
     ///
     /// The config may use `{port}`: it is replaced by the proxy's own port, so a model can
     /// point `api_base` at the proxy itself (`http://127.0.0.1:{port}/v1`) — a real upstream
-    /// that streams, for protocols where `mock_response` does not.
+    /// that streams, for protocols where `mock_response` does not; and `{master_key}`.
     pub fn start(config_yaml: &str, master_key: &str) -> LiteLlmProxy {
         let bin = litellm_bin();
         let port = TcpListener::bind("127.0.0.1:0")
@@ -47,7 +100,9 @@ impl LiteLlmProxy {
         let dir =
             std::env::temp_dir().join(format!("tokenwise-litellm-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let config = config_yaml.replace("{port}", &port.to_string());
+        let config = config_yaml
+            .replace("{port}", &port.to_string())
+            .replace("{master_key}", master_key);
         std::fs::write(dir.join("config.yaml"), config).unwrap();
         let log = std::fs::File::create(dir.join("proxy.log")).unwrap();
         let child = Command::new(&bin)
@@ -65,6 +120,16 @@ impl LiteLlmProxy {
         let mut proxy = LiteLlmProxy { child, port, dir };
         proxy.wait_ready(Duration::from_secs(120));
         proxy
+    }
+
+    /// [`LiteLlmProxy::start`] with [`MOCK_GATEWAY_YAML`].
+    pub fn start_mock_gateway(master_key: &str) -> LiteLlmProxy {
+        LiteLlmProxy::start(MOCK_GATEWAY_YAML, master_key)
+    }
+
+    /// The proxy's log file (one line per request, see [`LiteLlmProxy::log`]).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("proxy.log")
     }
 
     pub fn port(&self) -> u16 {
