@@ -29,6 +29,11 @@ pub enum AppError {
     #[error("{0}")]
     CloudNotAffordable(String),
 
+    /// The ledger refused the reservation: a hard window filled up (perhaps by a request
+    /// running at the same time) between the preview and the send; nothing was sent.
+    #[error("{0}")]
+    OverBudget(String),
+
     /// A cloud request without the user's approval of its cost; nothing was sent.
     #[error("Sending this to {model} needs your confirmation first ({summary}).")]
     ConfirmationRequired { model: String, summary: String },
@@ -57,6 +62,7 @@ impl AppError {
             AppError::Cloud(error) => error.code(),
             AppError::Secrets(error) => error.code(),
             AppError::CloudNotAffordable(_) => ErrorCode::BudgetTooLow,
+            AppError::OverBudget(_) => ErrorCode::BudgetExceeded,
             AppError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
         }
     }

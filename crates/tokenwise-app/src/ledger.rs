@@ -4,9 +4,11 @@
 //! Reserve, settle and release are the cloud answer's steps ([`crate::cloud_answer`]), not
 //! front-end API; integration tests reach them through the `test-support` feature.
 
-use tokenwise_core::{Money, RouteDecision};
+use tokenwise_core::{Money, RouteDecision, ScopeKind};
 use tokenwise_quota::window_checks;
-use tokenwise_store::{LedgerRow, Reservation, ReserveRequest, ScopeFilter, SettleInput, WindowCheck};
+use tokenwise_store::{
+    LedgerRow, Reservation, ReserveRequest, ScopeFilter, SettleInput, StoreError, WindowCheck,
+};
 
 use crate::error::AppError;
 use crate::facade::Tokenwise;
@@ -61,7 +63,8 @@ impl Tokenwise {
                 ttl_ms: RESERVATION_TTL_MS,
                 checks,
             })
-            .await?)
+            .await
+            .map_err(over_budget)?)
     }
 
     /// Settles a reservation to what the call actually cost, then raises any alert the spend
@@ -100,4 +103,41 @@ impl Tokenwise {
     ) -> Result<Vec<LedgerRow>, AppError> {
         Ok(self.store.ledger_rows(since_ms, filter).await?)
     }
+}
+
+/// The ledger's refusal, phrased for the person: what the request needed, what the window has
+/// left, and what they can do. Other store errors pass through.
+fn over_budget(error: StoreError) -> AppError {
+    let StoreError::BudgetExceeded {
+        scope_kind,
+        scope_id,
+        window_kind,
+        limit_micros,
+        committed_micros,
+        requested_micros,
+    } = error
+    else {
+        return error.into();
+    };
+    let scope = match scope_kind {
+        ScopeKind::User => format!("your account ({scope_id})"),
+        ScopeKind::Team => format!("team {scope_id}"),
+        ScopeKind::Project => format!("project {scope_id}"),
+    };
+    let window = match window_kind.as_str() {
+        "day" => "daily",
+        "week" => "weekly",
+        "month" => "monthly",
+        other => other,
+    };
+    let left = Money::from_micros(limit_micros.saturating_sub(committed_micros).max(0));
+    AppError::OverBudget(format!(
+        "Over budget: this request may cost up to {requested}, but {scope} has {committed} of \
+         its {window} limit of {limit} already spent or reserved, which leaves {left}. Answer it \
+         locally, pick a cheaper tier, wait for the window to reset, or ask your administrator \
+         for a higher limit.",
+        requested = Money::from_micros(requested_micros),
+        committed = Money::from_micros(committed_micros),
+        limit = Money::from_micros(limit_micros),
+    ))
 }

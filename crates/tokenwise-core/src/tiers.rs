@@ -88,6 +88,13 @@ impl Placement {
             Placement::Cloud => "cloud",
         }
     }
+
+    /// The placement named by [`Placement::as_str`], if any.
+    pub fn parse(name: &str) -> Option<Placement> {
+        [Placement::Local, Placement::Cloud]
+            .into_iter()
+            .find(|placement| placement.as_str() == name)
+    }
 }
 
 /// One entry of the catalog: the model that serves a tier.

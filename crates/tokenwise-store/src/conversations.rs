@@ -216,11 +216,10 @@ impl Store {
                 .as_deref()
                 .and_then(Difficulty::parse)
                 .ok_or_else(|| damaged("route tier"))?,
-            kind: match kind.as_deref() {
-                Some("local") => Placement::Local,
-                Some("cloud") => Placement::Cloud,
-                _ => return Err(damaged("route kind")),
-            },
+            kind: kind
+                .as_deref()
+                .and_then(Placement::parse)
+                .ok_or_else(|| damaged("route kind"))?,
             model_name: row
                 .get::<Option<String>, _>("route_model_name")
                 .unwrap_or_default(),

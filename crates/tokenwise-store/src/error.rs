@@ -3,6 +3,8 @@
 use tokenwise_core::ErrorCode;
 use std::path::PathBuf;
 
+use tokenwise_core::Money;
+
 use crate::ledger::ScopeKind;
 
 /// A database failure, phrased for the person who has to act on it.
@@ -35,18 +37,14 @@ pub enum StoreError {
     #[error("The chat history database {path} failed: {detail}")]
     Database { path: PathBuf, detail: String },
 
-    /// A hard budget window has no room for this request; nothing was reserved.
+    /// A hard budget window has no room for this request; nothing was reserved. The facts
+    /// only: the facade phrases them for people (`tokenwise-app`'s ledger module).
     #[error(
-        "Over budget: this request may cost up to {requested}, but {scope} has {committed} of its \
-         {window} limit of {limit} already spent or reserved, which leaves {left}. Answer it \
-         locally, pick a cheaper tier, wait for the window to reset, or ask your administrator \
-         for a higher limit.",
-        requested = dollars(*.requested_micros),
-        scope = scope_phrase(.scope_kind, .scope_id),
-        committed = dollars(*.committed_micros),
-        window = window_phrase(.window_kind),
-        limit = dollars(*.limit_micros),
-        left = dollars(.limit_micros.saturating_sub(*.committed_micros).max(0)),
+        "The {window_kind} window of {scope_kind:?} {scope_id} has {committed} of {limit} spent \
+         or reserved; a request of up to {requested} does not fit.",
+        committed = Money::from_micros(*.committed_micros),
+        limit = Money::from_micros(*.limit_micros),
+        requested = Money::from_micros(*.requested_micros),
     )]
     BudgetExceeded {
         scope_kind: ScopeKind,
@@ -77,35 +75,6 @@ pub enum StoreError {
     /// The caller passed values the ledger cannot record (a bug in the caller, not the data).
     #[error("Tokenwise could not record this request: {0}")]
     InvalidInput(String),
-}
-
-/// `1_234_500` micro-dollars → `$1.2345`; at least two decimals, never a float.
-pub(crate) fn dollars(micros: i64) -> String {
-    let sign = if micros < 0 { "-" } else { "" };
-    let abs = micros.unsigned_abs();
-    let whole = abs / 1_000_000;
-    let mut fraction = format!("{:06}", abs % 1_000_000);
-    while fraction.len() > 2 && fraction.ends_with('0') {
-        fraction.pop();
-    }
-    format!("{sign}${whole}.{fraction}")
-}
-
-fn scope_phrase(kind: &ScopeKind, id: &str) -> String {
-    match kind {
-        ScopeKind::User => format!("your account ({id})"),
-        ScopeKind::Team => format!("team {id}"),
-        ScopeKind::Project => format!("project {id}"),
-    }
-}
-
-fn window_phrase(window_kind: &str) -> String {
-    match window_kind {
-        "day" => "daily".to_string(),
-        "week" => "weekly".to_string(),
-        "month" => "monthly".to_string(),
-        other => other.to_string(),
-    }
 }
 
 // SQLite primary result codes (https://sqlite.org/rescode.html).
