@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::{GenerationStats, Money, RouteDecision, ScopeKind, Difficulty};
+use tokenwise_core::{Difficulty, GenerationStats, Money, RouteDecision, ScopeKind};
 use tokenwise_notify::{budget_alert, Notifier};
 use tokenwise_quota::{
     tightest, window_checks, BudgetConfig, BudgetStatus, Calendar, Headroom, Scopes, WindowKind,
@@ -148,10 +148,16 @@ impl Tokenwise {
         let plans = window_checks(config, &scopes, now)?;
         let mut statuses = Vec::with_capacity(plans.len());
         for plan in &plans {
-            let kind = plan.scope_kind;
+            let kind = plan.window.scope_kind;
             let totals = self
                 .store
-                .window_totals(kind, &plan.scope_id, plan.start_ms, plan.end_ms, now)
+                .window_totals(
+                    kind,
+                    &plan.window.scope_id,
+                    plan.window.start_ms,
+                    plan.window.end_ms,
+                    now,
+                )
                 .await?;
             statuses.push(BudgetStatus::new(
                 plan,

@@ -1,7 +1,7 @@
 //! The one error type of the facade, and its shape at the IPC boundary.
 
-use tokenwise_core::ErrorCode;
 use serde::{Deserialize, Serialize};
+use tokenwise_core::ErrorCode;
 use ts_rs::TS;
 
 /// Why a use case failed. Messages are for people; codes are for programs.

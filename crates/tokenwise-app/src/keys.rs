@@ -5,8 +5,8 @@
 //! trip on Linux), so they run on Tokio's blocking pool.
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::Secret;
 use tokenwise_core::ProviderApi;
+use tokenwise_core::Secret;
 use tokenwise_secrets::{KeyStore, SecretsError};
 use ts_rs::TS;
 

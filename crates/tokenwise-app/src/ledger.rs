@@ -7,7 +7,7 @@
 use tokenwise_core::{Money, RouteDecision, ScopeKind};
 use tokenwise_quota::window_checks;
 use tokenwise_store::{
-    LedgerRow, Reservation, ReserveRequest, ScopeFilter, SettleInput, StoreError, WindowCheck,
+    LedgerRow, Reservation, ReserveRequest, ScopeFilter, SettleInput, StoreError,
 };
 
 use crate::error::AppError;
@@ -36,20 +36,8 @@ impl Tokenwise {
             Some(config) => window_checks(config, &scopes, now)?,
             None => Vec::new(),
         };
-        let checks = plans
-            .iter()
-            .map(|plan| WindowCheck {
-                scope_kind: plan.scope_kind,
-                scope_id: plan.scope_id.clone(),
-                window_kind: plan.window_kind.as_str().to_string(),
-                start_ms: plan.start_ms,
-                end_ms: plan.end_ms,
-                limit_micros: plan.limit.micros(),
-                hard: plan.hard,
-            })
-            .collect();
-        Ok(self
-            .store
+        let checks = plans.into_iter().map(|plan| plan.window).collect();
+        self.store
             .reserve(&ReserveRequest {
                 request_id: request_id.to_string(),
                 created_at_ms: now,
@@ -64,7 +52,7 @@ impl Tokenwise {
                 checks,
             })
             .await
-            .map_err(over_budget)?)
+            .map_err(over_budget)
     }
 
     /// Settles a reservation to what the call actually cost, then raises any alert the spend
@@ -140,4 +128,41 @@ fn over_budget(error: StoreError) -> AppError {
         committed = Money::from_micros(committed_micros),
         limit = Money::from_micros(limit_micros),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenwise_core::WindowKind;
+
+    #[test]
+    fn a_refusal_says_which_budget_and_what_to_do() {
+        let error = over_budget(StoreError::BudgetExceeded {
+            scope_kind: ScopeKind::Team,
+            scope_id: "eng".into(),
+            window_kind: WindowKind::Day,
+            limit_micros: 1_000_000,
+            committed_micros: 950_000,
+            requested_micros: 70_000,
+        });
+        assert_eq!(error.code(), "budget_exceeded");
+        let message = error.to_string();
+        for part in [
+            "$0.07",
+            "team eng",
+            "daily",
+            "$1.00",
+            "$0.95",
+            "$0.05",
+            "administrator",
+        ] {
+            assert!(message.contains(part), "{part:?} missing from: {message}");
+        }
+    }
+
+    #[test]
+    fn other_store_errors_pass_through() {
+        let error = over_budget(StoreError::RequestNotFound("r1".into()));
+        assert_eq!(error.code(), "request_not_found");
+    }
 }

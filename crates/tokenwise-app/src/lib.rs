@@ -47,15 +47,15 @@ pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
 pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, TierSpend};
-pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;
 pub use paths::AppPaths;
+pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use route::RouteQuery;
 pub use tokenwise_cloud::Timeouts;
-pub use tokenwise_core::Secret;
 pub use tokenwise_core as core;
+pub use tokenwise_core::Secret;
 pub use tokenwise_quota::CostPreview;
 pub use tokenwise_store::{LedgerRow, LedgerStatus, ScopeFilter};
 pub use triage::{PromptClass, RouteContext, Triage};

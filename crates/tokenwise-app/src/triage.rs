@@ -7,7 +7,8 @@
 use serde::Serialize;
 use tokenwise_classifier::{Classification, Classifier};
 use tokenwise_core::{
-    route, AllowedTiers, BudgetHeadroom, RouteDecision, RouteInput, Difficulty, TierCatalog, UserChoice,
+    route, AllowedTiers, BudgetHeadroom, Difficulty, RouteDecision, RouteInput, TierCatalog,
+    UserChoice,
 };
 
 use crate::error::AppError;
@@ -131,7 +132,7 @@ impl Triage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokenwise_core::{NoBudget, RouteReason, Placement};
+    use tokenwise_core::{NoBudget, Placement, RouteReason};
 
     fn context(choice: UserChoice) -> RouteContext<'static> {
         RouteContext {

@@ -195,7 +195,10 @@ async fn stop_ends_the_answer_early_and_keeps_what_arrived() {
 
     let (first_token, asking) = ask_in_background(&app, "count");
     if first_token.await.is_err() {
-        panic!("the answer ended before its first token: {:?}", asking.await);
+        panic!(
+            "the answer ended before its first token: {:?}",
+            asking.await
+        );
     }
     assert!(app.stop(), "an answer was running");
     let answer = asking.await.unwrap().unwrap();

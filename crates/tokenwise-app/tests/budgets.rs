@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokenwise_app::{AppPaths, AskInput, RouteQuery, Tokenwise};
+use tokenwise_core::{BudgetWindow, WindowKind};
 use tokenwise_core::{
     CancellationToken, ChatEngine, Error, FixedClock, GenerationOutcome, GenerationRequest,
-    GenerationStats, Money, PromptMessage, RouteReason, Placement, UserChoice,
+    GenerationStats, Money, Placement, PromptMessage, RouteReason, UserChoice,
 };
 use tokenwise_notify::RecordingNotifier;
-use tokenwise_store::{ReserveRequest, ScopeIds, ScopeKind, SettleInput, Store, WindowCheck};
+use tokenwise_store::{ReserveRequest, ScopeIds, ScopeKind, SettleInput, Store};
 use tokio::sync::mpsc::UnboundedSender;
 
 /// 2025-11-30 12:00 UTC (13:00 in Berlin).
@@ -125,13 +126,13 @@ impl Fixture {
                 estimate_micros: micros,
                 amount_micros: micros,
                 ttl_ms: HOUR,
-                checks: vec![WindowCheck {
+                checks: vec![BudgetWindow {
                     scope_kind: ScopeKind::User,
                     scope_id: "alice".into(),
-                    window_kind: "day".into(),
+                    kind: WindowKind::Day,
                     start_ms: at_ms - HOUR,
                     end_ms: at_ms + HOUR,
-                    limit_micros: i64::MAX,
+                    limit: Money::from_micros(i64::MAX),
                     hard: false,
                 }],
             })
@@ -380,7 +381,8 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
 #[tokio::test]
 async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_reported() {
     let fixture = Fixture::new(None);
-    let catalog = tokenwise_core::tiers::BUILTIN_CATALOG_TOML.replace("gpt-4o-mini", "company-mini");
+    let catalog =
+        tokenwise_core::tiers::BUILTIN_CATALOG_TOML.replace("gpt-4o-mini", "company-mini");
     std::fs::write(fixture.dir.path().join("tiers.toml"), &catalog).unwrap();
     let app = fixture.app().await;
     assert!(app.status().warnings.is_empty());

@@ -15,7 +15,7 @@ use tokenwise_app::{
     AppPaths, AskInput, CloudApproval, LedgerStatus, RouteQuery, ScopeFilter, Timeouts, Tokenwise,
 };
 use tokenwise_cloud::{cost_from_usage, Usage};
-use tokenwise_core::{ChatEvent, FixedClock, MessageStatus, Money, Price, Placement, UserChoice};
+use tokenwise_core::{ChatEvent, FixedClock, MessageStatus, Money, Placement, Price, UserChoice};
 use tokenwise_testkit::{start_gnome_keyring, LiteLlmProxy, MOCK_TEXT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -23,7 +23,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const NOON: i64 = 1_796_040_000_000;
 const MASTER_KEY: &str = "sk-tokenwise-cloud-it-Kx93vQ2mZ";
 const PROMPT: &str = "Design a fault-tolerant job scheduler and explain the trade-offs.";
-
 
 const BUDGETS: &str = r#"
 time_zone = "UTC"

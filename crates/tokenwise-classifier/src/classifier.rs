@@ -208,7 +208,10 @@ impl Classifier {
         if wording >= MIN_SIGNAL_STRENGTH {
             signals.push(Signal {
                 id: "wording".to_string(),
-                description: format!("wording typical of {} prompts", Difficulty::from_index(chosen)),
+                description: format!(
+                    "wording typical of {} prompts",
+                    Difficulty::from_index(chosen)
+                ),
                 strength: wording as f32,
             });
         }

@@ -5,7 +5,10 @@ use tokenwise_classifier::{Classifier, Difficulty};
 
 /// The training data, in the repository's `data/routing/` (see its README for sources and
 /// licences).
-const DATASET_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/routing/train.jsonl");
+const DATASET_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/routing/train.jsonl"
+);
 
 fn classifier() -> Classifier {
     Classifier::embedded().expect("embedded weights must load")
@@ -16,7 +19,10 @@ fn embedded_weights_were_trained_on_the_dataset_file() {
     let bytes = std::fs::read(DATASET_PATH)
         .unwrap_or_else(|e| panic!("dataset {DATASET_PATH} must be present: {e}"));
     let classifier = classifier();
-    assert_eq!(classifier.trained_on_sha256(), hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(
+        classifier.trained_on_sha256(),
+        hex::encode(Sha256::digest(&bytes))
+    );
     let lines = bytes
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())

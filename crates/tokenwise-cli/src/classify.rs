@@ -28,7 +28,10 @@ pub fn run(args: ClassifyArgs) -> Result<(), String> {
             if args.json {
                 println!("{}", to_json(&class));
             } else {
-                println!("{} ({:.2}): {}", class.difficulty, class.confidence, class.reason);
+                println!(
+                    "{} ({:.2}): {}",
+                    class.difficulty, class.confidence, class.reason
+                );
             }
             Ok(())
         }

@@ -84,7 +84,10 @@ fn a_missing_model_names_the_file_and_the_fix() {
 }
 
 /// The routing dataset in the repository's `data/routing/`: thousands of real prompts.
-const DATASET_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/routing/train.jsonl");
+const DATASET_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/routing/train.jsonl"
+);
 
 #[test]
 fn classify_prints_tier_confidence_and_reason() {

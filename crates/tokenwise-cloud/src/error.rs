@@ -1,7 +1,7 @@
 //! The one error type of the cloud client: every message says what happened and what to do.
 
-use tokenwise_core::ErrorCode;
 use std::time::Duration;
+use tokenwise_core::ErrorCode;
 
 /// Why a cloud request failed. Messages never contain the API key: the key is never put into
 /// one, and text a server sends back is passed through [`crate::Secret`]'s redaction and cut to

@@ -77,9 +77,9 @@ pub use anthropic::{AnthropicMessages, ANTHROPIC_VERSION};
 pub use client::CloudClient;
 pub use cost::{cost_from_usage, parse_dollars, LITELLM_COST_HEADER};
 pub use error::{CloudError, TimeoutPhase, MAX_SERVER_MESSAGE_CHARS};
+pub use tokens::{count_prompt_tokens, count_text_tokens, estimate, ESTIMATE_CHARS_PER_TOKEN};
 /// The key type lives in `tokenwise-core`, so the keyring crate needs no HTTP client.
 pub use tokenwise_core::Secret;
-pub use tokens::{count_prompt_tokens, count_text_tokens, estimate, ESTIMATE_CHARS_PER_TOKEN};
 
 use error::shorten;
 use sse::{Event, LineBuffer};

@@ -19,7 +19,6 @@ use tokio::net::TcpListener;
 
 const MASTER_KEY: &str = "sk-tokenwise-Test-Master-Key-7f3a9c2e41b8";
 
-
 /// The tests' shared mock gateway.
 fn start_proxy() -> LiteLlmProxy {
     LiteLlmProxy::start_mock_gateway(MASTER_KEY)

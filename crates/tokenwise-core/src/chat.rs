@@ -3,10 +3,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::difficulty::Difficulty;
 use crate::generation::GenerationStats;
 use crate::money::Money;
 use crate::router::RouteDecision;
-use crate::difficulty::Difficulty;
 use crate::tiers::Placement;
 
 /// Who wrote a message.

@@ -57,7 +57,9 @@ impl Difficulty {
 
     /// Parses a lowercase tier name.
     pub fn parse(name: &str) -> Option<Difficulty> {
-        Difficulty::ALL.into_iter().find(|tier| tier.as_str() == name)
+        Difficulty::ALL
+            .into_iter()
+            .find(|tier| tier.as_str() == name)
     }
 }
 

@@ -124,7 +124,10 @@ mod tests {
         for code in ErrorCode::ALL {
             let wire = code.as_str();
             assert!(seen.insert(wire), "{wire} twice");
-            assert!(wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{wire}");
+            assert!(
+                wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{wire}"
+            );
             let json = serde_json::to_string(code).unwrap();
             assert_eq!(json, format!("\"{wire}\""));
             assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), *code);

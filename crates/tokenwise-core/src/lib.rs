@@ -1,5 +1,7 @@
 //! Tokenwise vocabulary: the plain types every other crate speaks.
 //!
+//! - [`budget_window`]: [`BudgetWindow`] and [`WindowKind`], one budget window as the budget
+//!   rules, the ledger and the facade all see it.
 //! - [`chat`]: conversations, messages and their statuses.
 //! - [`generation`]: what a model is asked ([`GenerationRequest`]) and what it reports back
 //!   ([`GenerationStats`]).
@@ -21,8 +23,10 @@
 //! Types that cross the IPC boundary derive `ts_rs::TS`; `cargo test` regenerates
 //! `ui/src/bindings/` from them, so the TypeScript side is never hand-copied.
 
+pub mod budget_window;
 pub mod chat;
 pub mod clock;
+pub mod difficulty;
 pub mod engine;
 pub mod error;
 pub mod error_code;
@@ -34,12 +38,13 @@ pub mod providers;
 pub mod router;
 pub mod scope;
 pub mod secret;
-pub mod difficulty;
 pub mod tiers;
 pub mod token_count;
 
+pub use budget_window::{BudgetWindow, WindowKind};
 pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role, RouteBadge};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use difficulty::Difficulty;
 pub use engine::{ChatEngine, EngineStatus, GenerationOutcome};
 pub use error::Error;
 pub use error_code::ErrorCode;
@@ -53,7 +58,6 @@ pub use router::{
 };
 pub use scope::{ScopeKind, Scopes};
 pub use secret::Secret;
-pub use difficulty::Difficulty;
-pub use tiers::{TierCatalog, TierEntry, Placement};
+pub use tiers::{Placement, TierCatalog, TierEntry};
 pub use token_count::TokenCount;
 pub use tokio_util::sync::CancellationToken;

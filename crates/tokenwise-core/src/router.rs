@@ -55,11 +55,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::difficulty::Difficulty;
 use crate::money::Money;
 #[cfg(doc)]
 use crate::money::Price;
-use crate::difficulty::Difficulty;
-use crate::tiers::{TierCatalog, TierEntry, Placement};
+use crate::tiers::{Placement, TierCatalog, TierEntry};
 
 /// A classifier confidence below this is "unsure".
 ///
@@ -548,7 +548,10 @@ impl<'a> Router<'a> {
             )
         });
         segments.extend(pick.notes);
-        let stepped_past_cloud = pick.skipped.iter().any(|skip| skip.difficulty != Difficulty::Simple);
+        let stepped_past_cloud = pick
+            .skipped
+            .iter()
+            .any(|skip| skip.difficulty != Difficulty::Simple);
         if entry.is_local()
             && stepped_past_cloud
             && !cloud_available

@@ -56,10 +56,10 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::difficulty::Difficulty;
 use crate::error::Error;
 use crate::money::{Money, Price};
 use crate::providers::{Provider, ProviderApi};
-use crate::difficulty::Difficulty;
 
 /// The default catalog, `crates/tokenwise-core/catalog/tiers.toml`, as compiled in.
 pub const BUILTIN_CATALOG_TOML: &str = include_str!("../catalog/tiers.toml");

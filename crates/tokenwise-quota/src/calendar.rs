@@ -36,7 +36,6 @@
 use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::{GapInfo, Tz};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
 use crate::error::QuotaError;
 use crate::zone::parse_zone;
@@ -86,43 +85,7 @@ impl WeekStart {
     }
 }
 
-/// The length of a budget window (`"day"`, `"week"` or `"month"` in TOML, JSON and TypeScript;
-/// also the store's `window_kind` label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
-#[ts(export)]
-pub enum WindowKind {
-    Day,
-    Week,
-    Month,
-}
-
-impl WindowKind {
-    /// Every kind, shortest first.
-    pub const ALL: [WindowKind; 3] = [WindowKind::Day, WindowKind::Week, WindowKind::Month];
-
-    /// `day`, `week` or `month`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WindowKind::Day => "day",
-            WindowKind::Week => "week",
-            WindowKind::Month => "month",
-        }
-    }
-
-    /// The inverse of [`WindowKind::as_str`].
-    pub fn parse(text: &str) -> Option<WindowKind> {
-        WindowKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for WindowKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use tokenwise_core::WindowKind;
 
 /// One calendar window: `[start_ms, end_ms)` in milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

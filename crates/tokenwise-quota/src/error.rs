@@ -125,4 +125,3 @@ mod tests {
         assert_eq!(error.code(), "unknown_time_zone");
     }
 }
-

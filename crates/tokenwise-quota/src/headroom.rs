@@ -73,17 +73,19 @@ mod tests {
 
     fn status(window_kind: WindowKind, limit: i64, spent: i64, hard: bool) -> BudgetStatus {
         let plan = WindowPlan {
-            scope_kind: ScopeKind::User,
-            scope_id: "alice".into(),
-            window_kind,
-            start_ms: 0,
-            end_ms: match window_kind {
-                WindowKind::Day => 1_000,
-                WindowKind::Week => 7_000,
-                WindowKind::Month => 30_000,
+            window: tokenwise_core::BudgetWindow {
+                scope_kind: ScopeKind::User,
+                scope_id: "alice".into(),
+                kind: window_kind,
+                start_ms: 0,
+                end_ms: match window_kind {
+                    WindowKind::Day => 1_000,
+                    WindowKind::Week => 7_000,
+                    WindowKind::Month => 30_000,
+                },
+                limit: Money::from_micros(limit),
+                hard,
             },
-            limit: Money::from_micros(limit),
-            hard,
             thresholds: vec![50, 80, 100],
         };
         BudgetStatus::new(&plan, Money::from_micros(spent), Money::ZERO)

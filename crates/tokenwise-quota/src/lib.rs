@@ -28,7 +28,7 @@
 //! How the pieces meet in a request: `now = monotonic.observe(clock.now_ms())`;
 //! `plans = window_checks(&config, &scopes, now)`; the store's window totals turn each plan
 //! into a [`BudgetStatus`]; [`Headroom::from_statuses`] feeds the router; the plans become the
-//! store's `WindowCheck`s for the reservation; after settling, the app compares each window's
+//! core's `BudgetWindow`s the store reserves against; after settling, the app compares each window's
 //! spend with its thresholds ([`thresholds::reached`]) and raises each alert once, via the
 //! store's `mark_alert_sent` (a scan survives restarts; see docs/architecture.md).
 

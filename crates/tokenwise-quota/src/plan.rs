@@ -2,53 +2,31 @@
 //!
 //! [`window_checks`] lists every budget of the configuration that applies to a request by the
 //! given scopes at `now_ms`, with the window's bounds: the input of the store's reservation.
-//! [`WindowPlan`] has the fields of the store's `WindowCheck` (plus the alert thresholds), so
-//! the app converts field by field:
-//!
-//! ```text
-//! WindowCheck {
-//!     scope_kind: store::ScopeKind::parse(plan.scope_kind.as_str()).unwrap(),
-//!     scope_id: plan.scope_id,
-//!     window_kind: plan.window_kind.as_str().to_string(),
-//!     start_ms: plan.start_ms,
-//!     end_ms: plan.end_ms,
-//!     limit_micros: plan.limit.micros(),
-//!     hard: plan.hard,
-//! }
-//! ```
+//! [`WindowPlan`] is core's [`BudgetWindow`] (what the store reserves against) plus the
+//! window's alert thresholds.
 
-use tokenwise_core::Money;
+use tokenwise_core::BudgetWindow;
 
-use crate::calendar::{Window, WindowKind};
+use crate::calendar::Window;
 use crate::config::BudgetConfig;
 use crate::error::QuotaError;
-use crate::scope::{ScopeKind, Scopes};
+use crate::scope::Scopes;
 
-/// One budget window a request is checked against.
+/// One budget window a request is checked against, with its alert thresholds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WindowPlan {
-    pub scope_kind: ScopeKind,
-    /// The request's id for `scope_kind`.
-    pub scope_id: String,
-    pub window_kind: WindowKind,
-    /// Inclusive: the window's first instant (ms since the Unix epoch).
-    pub start_ms: i64,
-    /// Exclusive: the window's end, which is also when it resets.
-    pub end_ms: i64,
-    pub limit: Money,
-    /// Hard windows refuse a reservation that does not fit; soft windows only warn.
-    pub hard: bool,
+    pub window: BudgetWindow,
     /// Alert thresholds in percent, ascending.
     pub thresholds: Vec<u32>,
 }
 
 impl WindowPlan {
-    /// The window's bounds.
-    pub fn window(&self) -> Window {
+    /// The window's calendar bounds.
+    pub fn bounds(&self) -> Window {
         Window {
-            kind: self.window_kind,
-            start_ms: self.start_ms,
-            end_ms: self.end_ms,
+            kind: self.window.kind,
+            start_ms: self.window.start_ms,
+            end_ms: self.window.end_ms,
         }
     }
 }
@@ -80,13 +58,15 @@ pub fn window_checks(
             None => *slot.insert(config.calendar().window(budget.window, now_ms)?),
         };
         plans.push(WindowPlan {
-            scope_kind: budget.scope,
-            scope_id: budget.scope_id.clone(),
-            window_kind: budget.window,
-            start_ms: window.start_ms,
-            end_ms: window.end_ms,
-            limit: budget.limit,
-            hard: budget.hard,
+            window: BudgetWindow {
+                scope_kind: budget.scope,
+                scope_id: budget.scope_id.clone(),
+                kind: budget.window,
+                start_ms: window.start_ms,
+                end_ms: window.end_ms,
+                limit: budget.limit,
+                hard: budget.hard,
+            },
             thresholds: config.thresholds_for(budget).to_vec(),
         });
     }
@@ -96,6 +76,7 @@ pub fn window_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scope::ScopeKind;
     use chrono::DateTime;
 
     fn at(text: &str) -> i64 {
@@ -157,11 +138,11 @@ limit_micros = 5000000
             .iter()
             .map(|plan| {
                 (
-                    plan.scope_kind.as_str(),
-                    plan.scope_id.as_str(),
-                    plan.window_kind.as_str(),
-                    plan.hard,
-                    plan.limit.micros(),
+                    plan.window.scope_kind.as_str(),
+                    plan.window.scope_id.as_str(),
+                    plan.window.kind.as_str(),
+                    plan.window.hard,
+                    plan.window.limit.micros(),
                 )
             })
             .collect();
@@ -175,18 +156,18 @@ limit_micros = 5000000
             ]
         );
         let day = &plans[0];
-        assert_eq!(day.start_ms, at("2024-03-30T00:00:00+01:00"));
-        assert_eq!(day.end_ms, at("2024-03-31T00:00:00+01:00"));
+        assert_eq!(day.window.start_ms, at("2024-03-30T00:00:00+01:00"));
+        assert_eq!(day.window.end_ms, at("2024-03-31T00:00:00+01:00"));
         assert_eq!(day.thresholds, [50, 80, 100]);
         assert_eq!(plans[1].thresholds, [75, 90]);
-        assert_eq!(plans[1].start_ms, at("2024-03-01T00:00:00+01:00"));
-        assert_eq!(plans[1].end_ms, at("2024-04-01T00:00:00+02:00"));
+        assert_eq!(plans[1].window.start_ms, at("2024-03-01T00:00:00+01:00"));
+        assert_eq!(plans[1].window.end_ms, at("2024-04-01T00:00:00+02:00"));
         // Weeks start on Sunday in this file.
-        assert_eq!(plans[2].start_ms, at("2024-03-24T00:00:00+01:00"));
-        assert_eq!(plans[2].end_ms, at("2024-03-31T00:00:00+01:00"));
-        assert_eq!(plans[3].window(), plans[1].window());
+        assert_eq!(plans[2].window.start_ms, at("2024-03-24T00:00:00+01:00"));
+        assert_eq!(plans[2].window.end_ms, at("2024-03-31T00:00:00+01:00"));
+        assert_eq!(plans[3].bounds(), plans[1].bounds());
         for plan in &plans {
-            assert!(plan.window().contains(now));
+            assert!(plan.bounds().contains(now));
         }
     }
 
@@ -198,8 +179,8 @@ limit_micros = 5000000
         let plans = window_checks(&config, &scopes, now).unwrap();
         let projects: Vec<_> = plans
             .iter()
-            .filter(|plan| plan.scope_kind == ScopeKind::Project)
-            .map(|plan| (plan.scope_id.as_str(), plan.hard))
+            .filter(|plan| plan.window.scope_kind == ScopeKind::Project)
+            .map(|plan| (plan.window.scope_id.as_str(), plan.window.hard))
             .collect();
         assert_eq!(projects, [("zeus", true)]);
 
@@ -207,7 +188,7 @@ limit_micros = 5000000
         let plans = window_checks(&config, &no_project, now).unwrap();
         assert!(plans
             .iter()
-            .all(|plan| plan.scope_kind != ScopeKind::Project));
+            .all(|plan| plan.window.scope_kind != ScopeKind::Project));
         assert_eq!(plans.len(), 3);
     }
 

@@ -199,13 +199,15 @@ mod tests {
         hard: bool,
     ) -> BudgetStatus {
         let plan = WindowPlan {
-            scope_kind: scope,
-            scope_id: "platform".into(),
-            window_kind: kind,
-            start_ms: 0,
-            end_ms: 86_400_000,
-            limit,
-            hard,
+            window: tokenwise_core::BudgetWindow {
+                scope_kind: scope,
+                scope_id: "platform".into(),
+                kind,
+                start_ms: 0,
+                end_ms: 86_400_000,
+                limit,
+                hard,
+            },
             thresholds: vec![50, 80, 100],
         };
         BudgetStatus::new(&plan, spent, Money::ZERO)

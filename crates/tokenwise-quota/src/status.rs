@@ -89,18 +89,18 @@ impl BudgetStatus {
     pub fn new(plan: &WindowPlan, spent: Money, reserved: Money) -> BudgetStatus {
         let used = spent.saturating_add(reserved);
         BudgetStatus {
-            scope_kind: plan.scope_kind,
-            scope_id: plan.scope_id.clone(),
-            window_kind: plan.window_kind,
-            start_ms: plan.start_ms,
-            resets_at_ms: plan.end_ms,
-            limit: plan.limit,
+            scope_kind: plan.window.scope_kind,
+            scope_id: plan.window.scope_id.clone(),
+            window_kind: plan.window.kind,
+            start_ms: plan.window.start_ms,
+            resets_at_ms: plan.window.end_ms,
+            limit: plan.window.limit,
             spent,
             reserved,
-            remaining: plan.limit.saturating_sub(used),
-            percent_used: percent_used(plan.limit, used),
-            level: level(plan.limit, used, &plan.thresholds),
-            hard: plan.hard,
+            remaining: plan.window.limit.saturating_sub(used),
+            percent_used: percent_used(plan.window.limit, used),
+            level: level(plan.window.limit, used, &plan.thresholds),
+            hard: plan.window.hard,
             thresholds: plan.thresholds.clone(),
         }
     }
@@ -199,13 +199,15 @@ mod tests {
 
     fn plan(limit: i64, hard: bool, thresholds: &[u32]) -> WindowPlan {
         WindowPlan {
-            scope_kind: ScopeKind::User,
-            scope_id: "alice".into(),
-            window_kind: WindowKind::Day,
-            start_ms: 1_000,
-            end_ms: 2_000,
-            limit: Money::from_micros(limit),
-            hard,
+            window: tokenwise_core::BudgetWindow {
+                scope_kind: ScopeKind::User,
+                scope_id: "alice".into(),
+                kind: WindowKind::Day,
+                start_ms: 1_000,
+                end_ms: 2_000,
+                limit: Money::from_micros(limit),
+                hard,
+            },
             thresholds: thresholds.to_vec(),
         }
     }

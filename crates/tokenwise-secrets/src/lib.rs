@@ -25,8 +25,8 @@
 //! [`SecretsError`] says what to do (start or unlock the keyring) and never contains the key:
 //! text from the platform is passed through redaction (key → `***`) before it goes into one.
 
-use tokenwise_core::ErrorCode;
 use keyring::Entry;
+use tokenwise_core::ErrorCode;
 use tokenwise_core::Secret;
 
 /// The keyring service name every Tokenwise key is stored under.

@@ -3,8 +3,8 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use tokenwise_core::{
-    ChatMessage, ConversationSummary, GenerationStats, MessageStatus, Money, Role, RouteBadge,
-    Difficulty, Placement,
+    ChatMessage, ConversationSummary, Difficulty, GenerationStats, MessageStatus, Money, Placement,
+    Role, RouteBadge,
 };
 
 use crate::error::StoreError;

@@ -1,9 +1,9 @@
 //! The one error type of the store crate.
 
-use tokenwise_core::ErrorCode;
 use std::path::PathBuf;
+use tokenwise_core::ErrorCode;
 
-use tokenwise_core::Money;
+use tokenwise_core::{Money, WindowKind};
 
 use crate::ledger::ScopeKind;
 
@@ -49,7 +49,7 @@ pub enum StoreError {
     BudgetExceeded {
         scope_kind: ScopeKind,
         scope_id: String,
-        window_kind: String,
+        window_kind: WindowKind,
         limit_micros: i64,
         committed_micros: i64,
         requested_micros: i64,

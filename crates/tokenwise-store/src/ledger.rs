@@ -21,6 +21,8 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use tokenwise_core::BudgetWindow;
+
 use crate::error::StoreError;
 use crate::open::Store;
 
@@ -124,23 +126,6 @@ pub struct LocalRecord {
     pub saved_micros: i64,
 }
 
-/// One budget window a reservation is checked against.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WindowCheck {
-    pub scope_kind: ScopeKind,
-    /// Must be the request's id for `scope_kind` (see [`ScopeIds::id`]).
-    pub scope_id: String,
-    /// `day`, `week`, `month`, …: a label, also used in the refusal message.
-    pub window_kind: String,
-    /// Inclusive; the request's `created_at_ms` must lie in `[start_ms, end_ms)`.
-    pub start_ms: i64,
-    /// Exclusive.
-    pub end_ms: i64,
-    pub limit_micros: i64,
-    /// Hard windows refuse a reservation that does not fit; soft windows only report.
-    pub hard: bool,
-}
-
 /// A request to reserve money for a cloud call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReserveRequest {
@@ -159,19 +144,15 @@ pub struct ReserveRequest {
     pub amount_micros: i64,
     /// How long the reservation holds if it is neither settled nor released.
     pub ttl_ms: i64,
-    pub checks: Vec<WindowCheck>,
+    /// Each window's `scope_id` must be the request's id for its `scope_kind` (see
+    /// [`ScopeIds::id`]), and `created_at_ms` must lie in its `[start_ms, end_ms)`.
+    pub checks: Vec<BudgetWindow>,
 }
 
 /// A window's standing after a granted reservation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WindowUse {
-    pub scope_kind: ScopeKind,
-    pub scope_id: String,
-    pub window_kind: String,
-    pub start_ms: i64,
-    pub end_ms: i64,
-    pub limit_micros: i64,
-    pub hard: bool,
+    pub window: BudgetWindow,
     /// Settled cost plus live reservations in the window, this reservation included. For a
     /// soft window this may exceed the limit: the caller warns.
     pub committed_micros: i64,
@@ -183,7 +164,7 @@ pub struct Reservation {
     pub request_id: String,
     pub reserved_micros: i64,
     pub expires_at_ms: i64,
-    /// One entry per [`WindowCheck`], in the same order.
+    /// One entry per checked window, in the same order.
     pub windows: Vec<WindowUse>,
 }
 
@@ -288,10 +269,10 @@ impl ReserveRequest {
             if !(check.start_ms <= self.created_at_ms && self.created_at_ms < check.end_ms) {
                 return Err(invalid(format!(
                     "the {} window of {scope} [{}, {}) does not contain the request's time {}",
-                    check.window_kind, check.start_ms, check.end_ms, self.created_at_ms
+                    check.kind, check.start_ms, check.end_ms, self.created_at_ms
                 )));
             }
-            not_negative("a window limit", check.limit_micros)?;
+            not_negative("a window limit", check.limit.micros())?;
         }
         Ok(())
     }
@@ -399,27 +380,21 @@ impl Store {
                 .await
                 .map_err(|e| self.error(e))?;
             let after = committed.saturating_add(request.amount_micros);
-            if check.hard && after > check.limit_micros {
+            if check.hard && after > check.limit.micros() {
                 // A failed rollback changes nothing: the transaction wrote only expiry marks,
                 // and an unfinished transaction is rolled back by SQLite in any case.
                 let _ = tx.rollback().await;
                 return Err(StoreError::BudgetExceeded {
                     scope_kind: check.scope_kind,
                     scope_id: check.scope_id.clone(),
-                    window_kind: check.window_kind.clone(),
-                    limit_micros: check.limit_micros,
+                    window_kind: check.kind,
+                    limit_micros: check.limit.micros(),
                     committed_micros: committed,
                     requested_micros: request.amount_micros,
                 });
             }
             windows.push(WindowUse {
-                scope_kind: check.scope_kind,
-                scope_id: check.scope_id.clone(),
-                window_kind: check.window_kind.clone(),
-                start_ms: check.start_ms,
-                end_ms: check.end_ms,
-                limit_micros: check.limit_micros,
-                hard: check.hard,
+                window: check.clone(),
                 committed_micros: after,
             });
         }

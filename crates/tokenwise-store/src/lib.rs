@@ -20,7 +20,6 @@ mod open;
 pub use error::StoreError;
 pub use ledger::{
     BucketSpend, ConversationSpend, LedgerRow, LedgerStatus, LocalRecord, Reservation,
-    ReserveRequest, ScopeFilter, ScopeIds, ScopeKind, SettleInput, WindowCheck, WindowTotals,
-    WindowUse,
+    ReserveRequest, ScopeFilter, ScopeIds, ScopeKind, SettleInput, WindowTotals, WindowUse,
 };
 pub use open::{Store, BUSY_TIMEOUT};

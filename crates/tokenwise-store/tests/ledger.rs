@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use tokenwise_core::{BudgetWindow, Money, WindowKind};
 use tokenwise_store::{
     BucketSpend, ConversationSpend, LedgerStatus, LocalRecord, ReserveRequest, ScopeFilter,
-    ScopeIds, ScopeKind, SettleInput, Store, StoreError, WindowCheck, WindowTotals,
+    ScopeIds, ScopeKind, SettleInput, Store, StoreError, WindowTotals,
 };
 
 /// 2026-01-01T00:00:00Z.
@@ -22,19 +23,19 @@ fn scopes() -> ScopeIds {
 }
 
 /// The day window starting at `day_start` of one of the request's scopes.
-fn day(kind: ScopeKind, limit_micros: i64, hard: bool, day_start: i64) -> WindowCheck {
-    WindowCheck {
+fn day(kind: ScopeKind, limit_micros: i64, hard: bool, day_start: i64) -> BudgetWindow {
+    BudgetWindow {
         scope_kind: kind,
         scope_id: scopes().id(kind).unwrap().to_string(),
-        window_kind: "day".into(),
+        kind: WindowKind::Day,
         start_ms: day_start,
         end_ms: day_start + DAY,
-        limit_micros,
+        limit: Money::from_micros(limit_micros),
         hard,
     }
 }
 
-fn request(id: &str, at: i64, amount: i64, checks: Vec<WindowCheck>) -> ReserveRequest {
+fn request(id: &str, at: i64, amount: i64, checks: Vec<BudgetWindow>) -> ReserveRequest {
     ReserveRequest {
         request_id: id.into(),
         created_at_ms: at,
@@ -257,7 +258,7 @@ async fn soft_windows_warn_but_never_refuse() {
             .reserve(&request(&format!("r{i}"), now, 70_000, checks))
             .await
             .unwrap();
-        assert!(reservation.windows[0].hard && !reservation.windows[1].hard);
+        assert!(reservation.windows[0].window.hard && !reservation.windows[1].window.hard);
         committed.push(reservation.windows[1].committed_micros);
     }
     assert_eq!(
@@ -374,17 +375,25 @@ async fn a_refusal_says_which_budget_and_what_to_do() {
         .await
         .unwrap_err();
     assert_eq!(error.code(), "budget_exceeded");
-    let message = error.to_string();
-    for part in [
-        "$0.07",
-        "team eng",
-        "daily",
-        "$1.00",
-        "$0.95",
-        "$0.05",
-        "administrator",
-    ] {
-        assert!(message.contains(part), "{part:?} missing from: {message}");
+    // The facts of the refusal (the facade phrases them for people): which window, its limit,
+    // what it already holds and what was asked for.
+    match error {
+        StoreError::BudgetExceeded {
+            scope_kind,
+            scope_id,
+            window_kind,
+            limit_micros,
+            committed_micros,
+            requested_micros,
+        } => {
+            assert_eq!(scope_kind, ScopeKind::Team);
+            assert_eq!(scope_id, "eng");
+            assert_eq!(window_kind, WindowKind::Day);
+            assert_eq!(limit_micros, 1_000_000);
+            assert_eq!(committed_micros, 950_000);
+            assert_eq!(requested_micros, 70_000);
+        }
+        other => panic!("expected BudgetExceeded, got {other:?}"),
     }
 }
 

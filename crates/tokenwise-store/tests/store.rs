@@ -1,7 +1,7 @@
 //! The store against real SQLite files.
 
 use tokenwise_core::{
-    ChatMessage, GenerationStats, MessageStatus, Role, RouteBadge, Difficulty, Placement,
+    ChatMessage, Difficulty, GenerationStats, MessageStatus, Placement, Role, RouteBadge,
 };
 use tokenwise_store::{Store, StoreError};
 

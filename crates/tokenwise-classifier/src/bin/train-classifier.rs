@@ -31,7 +31,10 @@ struct Arguments {
     #[arg(long, default_value = "data/routing/train.jsonl")]
     data: PathBuf,
     /// Where to write the weights JSON.
-    #[arg(long, default_value = "crates/tokenwise-classifier/weights/classifier-v1.json")]
+    #[arg(
+        long,
+        default_value = "crates/tokenwise-classifier/weights/classifier-v1.json"
+    )]
     out: PathBuf,
     /// Where to write the markdown report (its latency section is kept).
     #[arg(long, default_value = "docs/classifier.md")]

@@ -26,7 +26,12 @@ pub struct Evaluation {
 impl Evaluation {
     /// Confusion matrix over all records.
     pub fn confusion(&self, records: &[Record]) -> ConfusionMatrix {
-        ConfusionMatrix::from_pairs(records.iter().map(|r| r.difficulty).zip(self.predictions.clone()))
+        ConfusionMatrix::from_pairs(
+            records
+                .iter()
+                .map(|r| r.difficulty)
+                .zip(self.predictions.clone()),
+        )
     }
 
     /// Confusion matrix per held-out source.
@@ -226,7 +231,8 @@ pub fn evaluate_rules(records: &[Record]) -> (Evaluation, Vec<(String, RuleThres
     let mut thresholds_per_fold = Vec::new();
     for fold in folds(records) {
         let train_scores: Vec<f64> = fold.train.iter().map(|&i| scores[i]).collect();
-        let train_truths: Vec<Difficulty> = fold.train.iter().map(|&i| records[i].difficulty).collect();
+        let train_truths: Vec<Difficulty> =
+            fold.train.iter().map(|&i| records[i].difficulty).collect();
         let thresholds = RuleThresholds::tune(&train_scores, &train_truths);
         for &i in &fold.test {
             predictions[i] = thresholds.tier(scores[i]);

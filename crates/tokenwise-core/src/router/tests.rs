@@ -78,12 +78,12 @@ impl Choice {
 use Allow::{NoCloud, Only};
 use Cat::{Builtin, NoFrontier, NoMid, TinyLocal};
 use Choice::{Entry, ForceLocal};
+use Difficulty::{Complex, Medium, Simple};
 use RouteReason::{
     ChoiceNotAllowed, ChoiceOverBudget, ChoiceTooLong, ChoiceUnknown, Classified, ForcedLocal,
     LocalOnly, SteppedDown, TooLongForAll, TooLongForLocal, UnsureShortPrompt,
 };
 use SkipCause::{NotAllowed, NotInCatalog, OverBudget, TooLong};
-use Difficulty::{Complex, Medium, Simple};
 
 /// One row of the table.
 struct Case {
@@ -346,7 +346,10 @@ fn every_rule_in_the_table() {
             .skipped
             .iter()
             .map(|s| {
-                let label = s.tier_id.clone().unwrap_or_else(|| s.difficulty.to_string());
+                let label = s
+                    .tier_id
+                    .clone()
+                    .unwrap_or_else(|| s.difficulty.to_string());
                 (label, s.cause)
             })
             .collect();

@@ -26,7 +26,11 @@ fn main() -> ExitCode {
         proxy.log_path().display()
     );
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(line.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+    if stdout
+        .write_all(line.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         return ExitCode::FAILURE;
     }
     // Until the caller closes our stdin (or goes away): then `proxy` drops and LiteLLM stops.
