@@ -14,7 +14,7 @@
 //! - [`plan`]: [`window_checks`], every budget window ([`WindowPlan`]) a request is checked
 //!   against: the input of the store's reservation.
 //! - [`monotonic`]: [`MonotonicNow`], so a clock set back never reopens a closed window.
-//! - [`thresholds`]: [`crossed_thresholds`], the alert levels a spend newly crossed.
+//! - [`thresholds`]: [`thresholds::reached`], whether a spend has reached an alert level.
 //! - [`status`]: [`BudgetStatus`], the meter view of a window (level, remaining, reset time),
 //!   and [`tightest`] ordering.
 //! - [`headroom`]: [`Headroom`], the router's [`tokenwise_core::BudgetHeadroom`]: what the
@@ -56,5 +56,4 @@ pub use preview::{BudgetAfter, CostPreview};
 pub use scope::{ScopeKind, Scopes};
 pub use slot::{load_file, BudgetConfigSlot};
 pub use status::{compare_tightness, level, tightest, BudgetLevel, BudgetStatus};
-pub use thresholds::crossed_thresholds;
 pub use usd::parse_usd;

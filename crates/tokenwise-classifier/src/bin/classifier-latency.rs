@@ -1,7 +1,7 @@
 //! Measures `classify()` latency percentiles (criterion does not report p99).
 //!
 //! ```sh
-//! cargo run --release -p tokenwise-classifier --bin classifier-latency -- \
+//! cargo run --release -p tokenwise-classifier --features training --bin classifier-latency -- \
 //!     --update-doc docs/classifier.md
 //! ```
 //!
@@ -112,7 +112,7 @@ fn run(arguments: &Arguments) -> Result<(), ClassifierError> {
         ));
     }
     table.push_str(
-        "\nReproduce: `cargo run --release -p tokenwise-classifier --bin classifier-latency -- \
+        "\nReproduce: `cargo run --release -p tokenwise-classifier --features training --bin classifier-latency -- \
          --update-doc docs/classifier.md`; criterion benchmark: \
          `cargo bench -p tokenwise-classifier --bench classify`.",
     );

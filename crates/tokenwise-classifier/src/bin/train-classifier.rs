@@ -1,7 +1,7 @@
 //! Trains the prompt-complexity classifier and writes its weights and report.
 //!
 //! ```sh
-//! cargo run --release -p tokenwise-classifier --bin train-classifier -- \
+//! cargo run --release -p tokenwise-classifier --features training --bin train-classifier -- \
 //!     --data data/routing/train.jsonl \
 //!     --out crates/tokenwise-classifier/weights/classifier-v1.json --report docs/classifier.md
 //! ```
@@ -20,7 +20,7 @@ use tokenwise_classifier::ClassifierError;
 
 /// The command documented in the report (paths relative to the repository root).
 const REPRODUCE_COMMAND: &str =
-    "cargo run --release -p tokenwise-classifier --bin train-classifier -- \\\n    \
+    "cargo run --release -p tokenwise-classifier --features training --bin train-classifier -- \\\n    \
      --data data/routing/train.jsonl \\\n    \
      --out crates/tokenwise-classifier/weights/classifier-v1.json --report docs/classifier.md";
 
