@@ -220,8 +220,6 @@ beforeEach(() => {
           return budgetOverview;
         case "spend_overview":
           return spendOverview;
-        case "route_prompt":
-          return decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
         case "plan_prompt": {
           const picked = decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
           const planned = picked.kind === "cloud" ? cloudPreview : null;
@@ -289,7 +287,6 @@ describe("chat view", () => {
       prompt: "What is the capital of France?",
       choice: { kind: "auto" },
     });
-    expect(calls.some((c) => c.cmd === "route_prompt")).toBe(false);
 
     pendingAsk!.send({
       kind: "started",
