@@ -1,5 +1,6 @@
 //! `tokenwise ask`.
 
+use crate::output::out;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
@@ -125,12 +126,12 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
             usage: answer.stats.as_ref(),
             route: answer.route.as_ref(),
         };
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
         );
     } else {
-        println!();
+        out!();
         if let Some(route) = &answer.route {
             eprintln!("[route: {}]", route.explanation);
             if let (Some(estimated), Some(actual)) = (route.estimated_cost, route.actual_cost) {

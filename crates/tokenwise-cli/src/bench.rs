@@ -3,6 +3,7 @@
 //! Prints numbers; asserts nothing. Figures are medians over `--runs` greedy generations of a
 //! fixed length, for a short prompt and a ~1,000-token prompt.
 
+use crate::output::out;
 use std::time::Instant;
 
 use tokenwise_core::{
@@ -46,9 +47,9 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
     let dequantized =
         std::env::var("CANDLE_DEQUANTIZE_ALL").is_ok_and(|v| !v.is_empty() && v != "0");
     let paths = tokenwise_app::AppPaths::from_env();
-    println!("Tokenwise local benchmark: {}", DEFAULT_MODEL.display_name);
-    println!("cpu: {}", cpu_name());
-    println!(
+    out!("Tokenwise local benchmark: {}", DEFAULT_MODEL.display_name);
+    out!("cpu: {}", cpu_name());
+    out!(
         "build: AVX2 {} (target-cpu x86-64-v3 in .cargo/config.toml); this CPU has AVX2: {}",
         if cfg!(target_feature = "avx2") {
             "on"
@@ -57,7 +58,7 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
         },
         has_avx2_at_runtime()
     );
-    println!(
+    out!(
         "weights: {}",
         if dequantized {
             "dequantized to f32 at load (CANDLE_DEQUANTIZE_ALL)"
@@ -69,7 +70,7 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
     let engine = LocalEngine::load(&paths.models_dir, &DEFAULT_MODEL, EngineSettings::default())
         .await
         .map_err(|error| error.to_string())?;
-    println!(
+    out!(
         "load: {:.2} s (checksum + mistral.rs load), context {} tokens",
         started.elapsed().as_secs_f64(),
         engine.context_tokens()
@@ -79,9 +80,14 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
         "Summarize the following notes in three sentences.\n\n{}",
         PARAGRAPH.repeat(20)
     );
-    println!(
+    out!(
         "\n{:<8} {:>10} {:>10} {:>10} {:>14} {:>13}",
-        "prompt", "tokens_in", "tokens_out", "ttft_ms", "prefill_tok/s", "decode_tok/s"
+        "prompt",
+        "tokens_in",
+        "tokens_out",
+        "ttft_ms",
+        "prefill_tok/s",
+        "decode_tok/s"
     );
     for (label, prompt) in [("short", SHORT_PROMPT.to_string()), ("~1k", long_prompt)] {
         let mut samples = Vec::with_capacity(runs);
@@ -93,7 +99,7 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
             values.sort_by(|a, b| a.total_cmp(b));
             values[values.len() / 2]
         };
-        println!(
+        out!(
             "{:<8} {:>10} {:>10} {:>10.0} {:>14.1} {:>13.1}",
             label,
             samples[0].tokens_in,
@@ -104,7 +110,7 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
         );
     }
     if let Some(peak) = peak_rss_mib() {
-        println!("\npeak RSS: {peak:.0} MiB");
+        out!("\npeak RSS: {peak:.0} MiB");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `tokenwise classify`: the classifier's verdict on one prompt, or on a JSON-lines file.
 
+use crate::output::out;
 use std::io::{BufRead, BufWriter, Write};
 
 use serde::Serialize;
@@ -26,11 +27,13 @@ pub fn run(args: ClassifyArgs) -> Result<(), String> {
         None => {
             let class = triage.classify(&args.prompt.join(" "));
             if args.json {
-                println!("{}", to_json(&class));
+                out!("{}", to_json(&class));
             } else {
-                println!(
+                out!(
                     "{} ({:.2}): {}",
-                    class.difficulty, class.confidence, class.reason
+                    class.difficulty,
+                    class.confidence,
+                    class.reason
                 );
             }
             Ok(())
@@ -52,10 +55,10 @@ fn classify_file(triage: &Triage, path: &str) -> Result<(), String> {
             std::fs::File::open(path).map_err(|error| format!("cannot read {path}: {error}"))?;
         classify_lines(triage, std::io::BufReader::new(file), &mut output)
     }
-    .map_err(|error| format!("while classifying {path}: {error}"))?;
+    .map_err(|error| quiet_if_closed(error, &format!("while classifying {path}")))?;
     output
         .flush()
-        .map_err(|error| format!("cannot write the results: {error}"))?;
+        .map_err(|error| quiet_if_closed(error, "cannot write the results"))?;
     match summary.first_error {
         None => Ok(()),
         Some(first) => Err(format!(
@@ -68,7 +71,7 @@ fn classify_file(triage: &Triage, path: &str) -> Result<(), String> {
 /// What happened to a JSON-lines input.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct LinesSummary {
-    /// Input lines that were not blank.
+    /// Input lines (a final newline does not start another one).
     pub lines: usize,
     pub failed: usize,
     pub first_error: Option<String>,
@@ -79,9 +82,10 @@ struct LineError<'a> {
     error: &'a str,
 }
 
-/// Classifies each non-blank line of `input`, writing one JSON line per input line to `output`:
-/// `{"difficulty", "confidence", "reason"}`, or `{"error"}` for a line that is not a JSON object with
-/// a string "prompt", so results stay aligned with their inputs.
+/// Classifies each line of `input`, writing exactly one JSON line per input line to `output`:
+/// `{"difficulty", "confidence", "reason"}`, or `{"error"}` for a line that is not a JSON
+/// object with a string "prompt" (a blank line included), so output line N always answers
+/// input line N.
 pub fn classify_lines(
     triage: &Triage,
     mut input: impl BufRead,
@@ -97,9 +101,6 @@ pub fn classify_lines(
         }
         line_number += 1;
         let line = trim_line_end(&raw);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
         summary.lines += 1;
         match prompt_of(line) {
             Ok(prompt) => writeln!(output, "{}", to_json(&triage.classify(&prompt)))?,
@@ -114,12 +115,23 @@ pub fn classify_lines(
     Ok(summary)
 }
 
+/// A failed read or write as a message; a closed reader of stdout ends the command quietly.
+fn quiet_if_closed(error: std::io::Error, context: &str) -> String {
+    if crate::output::is_closed_reader(&error) {
+        crate::output::exit_on_write_error(&error);
+    }
+    format!("{context}: {error}")
+}
+
 fn trim_line_end(raw: &[u8]) -> &[u8] {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     raw.strip_suffix(b"\r").unwrap_or(raw)
 }
 
 fn prompt_of(line: &[u8]) -> Result<String, String> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Err("blank line (expected {\"prompt\": …})".to_string());
+    }
     let text = std::str::from_utf8(line).map_err(|_| "not UTF-8 text".to_string())?;
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|error| format!("not JSON ({error})"))?;
@@ -151,18 +163,23 @@ mod tests {
         let (lines, summary) = run_lines(
             b"{\"prompt\": \"What is 2+2?\", \"label\": \"simple\"}\r\n\n   \n{\"prompt\": \"Prove that there are infinitely many primes, then design a distributed system that finds large primes and analyse its failure modes step by step.\"}",
         );
+        // Four input lines (CRLF, empty, spaces, last without a newline): four output lines,
+        // the two blank ones marked in place.
+        assert_eq!(summary.lines, 4);
+        assert_eq!(summary.failed, 2);
         assert_eq!(
-            summary,
-            LinesSummary {
-                lines: 2,
-                failed: 0,
-                first_error: None
-            }
+            summary.first_error.as_deref(),
+            Some("line 2: blank line (expected {\"prompt\": …})")
         );
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 4);
         assert_eq!(lines[0]["difficulty"], "simple");
-        assert_ne!(lines[1]["difficulty"], "simple");
-        for line in &lines {
+        assert!(lines[1]["error"].as_str().unwrap().contains("blank line"));
+        assert!(lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3: blank"));
+        assert_ne!(lines[3]["difficulty"], "simple");
+        for line in [&lines[0], &lines[3]] {
             let keys: Vec<&String> = line.as_object().unwrap().keys().collect();
             assert_eq!(keys, ["difficulty", "confidence", "reason"]);
         }

@@ -13,6 +13,7 @@ mod ask;
 mod bench;
 mod classify;
 mod engine;
+mod output;
 mod usage;
 
 use std::process::ExitCode;

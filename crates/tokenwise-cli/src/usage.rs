@@ -1,5 +1,6 @@
 //! `tokenwise usage`: the budget meter and the spend view as tables (or `--json`).
 
+use crate::output::out;
 use std::sync::Arc;
 
 use chrono::TimeZone;
@@ -130,7 +131,7 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
             rows: rows.iter().map(json_row).collect(),
             totals,
         };
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
         );
@@ -138,7 +139,7 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
     }
     print_budgets(&budgets);
     print_rows(&rows, &totals, since_ms, &budgets.time_zone);
-    println!(
+    out!(
         "\nLast {} days: {} spent, {} saved by local answers.",
         spend.days.len(),
         spend.spent,
@@ -168,16 +169,23 @@ fn print_budgets(budgets: &BudgetOverview) {
         eprintln!("warning: {problem} (the last good budgets stay in force)");
     }
     if budgets.statuses.is_empty() {
-        println!("No budgets configured ({}).", budgets.file);
+        out!("No budgets configured ({}).", budgets.file);
         return;
     }
-    println!("Budgets, tightest first (time zone {}):", budgets.time_zone);
-    println!(
+    out!("Budgets, tightest first (time zone {}):", budgets.time_zone);
+    out!(
         "{:<20} {:<6} {:>12} {:>12} {:>12} {:>12} {:>5}  {:<5} resets",
-        "scope", "window", "spent", "reserved", "limit", "left", "used", "mode"
+        "scope",
+        "window",
+        "spent",
+        "reserved",
+        "limit",
+        "left",
+        "used",
+        "mode"
     );
     for status in &budgets.statuses {
-        println!(
+        out!(
             "{:<20} {:<6} {:>12} {:>12} {:>12} {:>12} {:>4}%  {:<5} {}",
             format!("{} {}", status.scope_kind.as_str(), status.scope_id),
             status.window_kind.as_str(),
@@ -193,17 +201,24 @@ fn print_budgets(budgets: &BudgetOverview) {
 }
 
 fn print_rows(rows: &[LedgerRow], totals: &Totals, since_ms: i64, zone: &str) {
-    println!("\nRequests since {}:", local_time(since_ms, zone));
+    out!("\nRequests since {}:", local_time(since_ms, zone));
     if rows.is_empty() {
-        println!("(none)");
+        out!("(none)");
         return;
     }
-    println!(
+    out!(
         "{:<16} {:<9} {:<28} {:<9} {:>8} {:>8} {:>11} {:>11}",
-        "time", "tier", "model", "status", "in", "out", "cost", "saved"
+        "time",
+        "tier",
+        "model",
+        "status",
+        "in",
+        "out",
+        "cost",
+        "saved"
     );
     for row in rows {
-        println!(
+        out!(
             "{:<16} {:<9} {:<28} {:<9} {:>8} {:>8} {:>11} {:>11}",
             local_time(row.created_at_ms, zone),
             row.tier,
@@ -215,7 +230,7 @@ fn print_rows(rows: &[LedgerRow], totals: &Totals, since_ms: i64, zone: &str) {
             Money::from_micros(row.saved_micros).to_string(),
         );
     }
-    println!(
+    out!(
         "total: {} requests, {} spent, {} saved",
         totals.requests,
         Money::from_micros(totals.cost_micros),

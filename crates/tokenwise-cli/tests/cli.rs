@@ -214,3 +214,69 @@ fn usage_names_a_broken_budget_file_and_its_line() {
     assert!(stderr.contains("budgets.toml"), "{stderr}");
     assert!(stderr.contains("line 1"), "{stderr}");
 }
+
+/// Runs the command with stdout on a pipe whose reader is already closed (as after
+/// `| head -1` has read its line): every write fails with EPIPE.
+fn with_closed_reader(command: &mut Command) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    command
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_pipe_ends_each_command_quietly() {
+    let data = tempfile::tempdir().unwrap();
+    for args in [
+        &["classify", "hi"][..],
+        &["classify", "--json", "hi"],
+        &["usage"],
+        &["usage", "--json"],
+    ] {
+        let output = with_closed_reader(tokenwise(data.path()).args(args));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{args:?}: {:?} {stderr}",
+            output.status
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+#[test]
+fn classify_jsonl_answers_a_blank_line_in_its_place() {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("with-blanks.jsonl");
+    std::fs::write(
+        &file,
+        "{\"prompt\": \"What is 2+2?\"}\n\n{\"prompt\": \"Hi\"}\n   \n",
+    )
+    .unwrap();
+    let output = tokenwise(data.path())
+        .args(["classify", "--jsonl"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "one output line per input line: {stdout}");
+    assert!(lines[0]["difficulty"].is_string());
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("line 2: blank"));
+    assert!(lines[2]["difficulty"].is_string());
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("line 4: blank"));
+    assert!(!output.status.success(), "blank lines are not prompts");
+}
