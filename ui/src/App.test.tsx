@@ -167,6 +167,8 @@ function nextStep(planned: CostPreview | null): NextStep {
 let calls: { cmd: string; args: any }[];
 /** The preview the mocked plan_prompt returns with a cloud pick. */
 let cloudPreview: CostPreview;
+/** Why the mocked plan says cloud answers are off (null: they are not). */
+let cloudBlocked: string | null;
 /** Which providers the mocked keyring holds a key for. */
 let savedKeys: Record<string, boolean>;
 
@@ -200,6 +202,7 @@ beforeEach(() => {
   statusWarnings = [];
   pendingAsk = null;
   cloudPreview = preview();
+  cloudBlocked = null;
   savedKeys = {};
   mockIPC(
     (cmd, args: any) => {
@@ -223,7 +226,7 @@ beforeEach(() => {
         case "plan_prompt": {
           const picked = decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
           const planned = picked.kind === "cloud" ? cloudPreview : null;
-          return { decision: picked, preview: planned, next: nextStep(planned) };
+          return { decision: picked, preview: planned, next: nextStep(planned), cloudBlocked };
         }
         case "provider_keys":
           return providerKeys();
@@ -441,6 +444,23 @@ describe("cloud confirmation", () => {
     pendingAsk!.resolve(answer);
     await waitFor(() => expect(screen.queryByTestId("message-streaming")).toBeNull());
     expect(screen.getByTestId("route-cost").textContent).toBe(" · ≈ $0.012 est. · $0.011 actual");
+  });
+
+  it("says why the cloud was not considered when a broken file blocks it", async () => {
+    cloudBlocked = "budgets.toml, line 8: limit_usd = 0.0 is a floating-point number. Cloud answers are off until it is fixed.";
+    render(<App api={tauriApi} />);
+    const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
+    fireEvent.input(input, { target: { value: "Hi" } });
+    fireEvent.click(screen.getByTestId("send-button"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    pendingAsk!.send({
+      kind: "started",
+      conversationId: "c1",
+      userMessage: message("user", "Hi"),
+      droppedHistoryMessages: 0,
+      route: localRoute,
+    });
+    expect((await screen.findByTestId("chat-notice")).textContent).toContain("Cloud answers are off");
   });
 
   it("shows no cost on local answers' badges", async () => {

@@ -159,10 +159,12 @@ export function App({ api }: { api: Api }) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
       return;
     }
-    const { decision, preview, next } = plan;
+    const { decision, preview, next, cloudBlocked } = plan;
     switch (next.kind) {
       case "answerLocally":
-        await answer(prompt, { kind: "auto" }, null, accepted);
+        // A blocked cloud (broken tier catalog or budget file) is said, so the person knows
+        // the local answer was not the router's choice.
+        await answer(prompt, { kind: "auto" }, null, accepted, cloudBlocked);
         return;
       case "sendApproved":
         await answer(prompt, { kind: "auto" }, next.approval, accepted, next.notice);

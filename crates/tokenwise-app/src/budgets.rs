@@ -87,6 +87,8 @@ pub struct SpendOverview {
 /// The budget windows as they stand at one moment (empty: no budget configured).
 pub(crate) struct BudgetSnapshot {
     pub statuses: Vec<BudgetStatus>,
+    /// The budget file's problem, if it has one: cloud answers are blocked until it is fixed.
+    pub problem: Option<String>,
     /// The budget file's `auto_approve_below_usd`.
     pub auto_approve_below: Option<Money>,
 }
@@ -171,13 +173,14 @@ impl Tokenwise {
     /// The budget windows that apply now and the auto-approve rule, read once for a routing
     /// decision and the cost preview that follows it.
     pub(crate) async fn budget_snapshot(&self) -> Result<BudgetSnapshot, AppError> {
-        let (config, _) = self.budgets.config();
+        let (config, problem) = self.budgets.config();
         let statuses = match &config {
             Some(config) => self.statuses(config, self.budget_now()).await?,
             None => Vec::new(),
         };
         Ok(BudgetSnapshot {
             statuses,
+            problem,
             auto_approve_below: config.and_then(|c| c.auto_approve_below()),
         })
     }

@@ -39,6 +39,10 @@ impl Tokenwise {
         mut events: impl FnMut(ChatEvent) + Send,
     ) -> Result<ChatMessage, AppError> {
         let prompt = input.prompt.trim();
+        if let Some(reason) = routed.cloud_blocked {
+            // The router never picks a cloud tier while blocked; this is the second lock.
+            return Err(AppError::CloudBlocked(reason));
+        }
         let Conversation { history, pending } = conversation;
         let messages = with_question(&history, prompt);
         let (preview, entry, provider) = self.cloud_preview(&routed, &messages)?;

@@ -29,6 +29,10 @@ pub enum AppError {
     #[error("{0}")]
     CloudNotAffordable(String),
 
+    /// Cloud answers are blocked (a broken tier catalog or budget file); nothing was sent.
+    #[error("{0}")]
+    CloudBlocked(String),
+
     /// The ledger refused the reservation: a hard window filled up (perhaps by a request
     /// running at the same time) between the preview and the send; nothing was sent.
     #[error("{0}")]
@@ -63,6 +67,7 @@ impl AppError {
             AppError::Secrets(error) => error.code(),
             AppError::CloudNotAffordable(_) => ErrorCode::BudgetTooLow,
             AppError::OverBudget(_) => ErrorCode::BudgetExceeded,
+            AppError::CloudBlocked(_) => ErrorCode::CloudBlocked,
             AppError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
         }
     }

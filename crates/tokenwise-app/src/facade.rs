@@ -36,6 +36,8 @@ pub struct AppStatus {
 pub struct Tokenwise {
     pub(crate) store: Store,
     warnings: Vec<String>,
+    /// Why the tier catalog file could not be used; while set, cloud answers are blocked.
+    pub(crate) catalog_problem: Option<String>,
     engine: RwLock<Option<Arc<dyn ChatEngine>>>,
     engine_status: watch::Sender<EngineStatus>,
     pub(crate) running: Mutex<Option<CancellationToken>>,
@@ -53,6 +55,14 @@ impl Tokenwise {
     /// permission) does not stop the app: the session runs on an in-memory history and
     /// [`AppStatus::warnings`] says why.
     pub async fn open(paths: AppPaths, clock: Arc<dyn Clock>) -> Result<Self, AppError> {
+        if let Err(error) = paths.prepare_private_data_dir() {
+            // Store::open below reports a folder it cannot use; this only loses the tightened
+            // permissions, so it is said and not fatal.
+            eprintln!(
+                "tokenwise: could not make {} private: {error}",
+                paths.data_dir.display()
+            );
+        }
         let (store, history_warning) = match Store::open(&paths.database()).await {
             Ok(store) => (store, None),
             Err(error) => {
@@ -61,19 +71,29 @@ impl Tokenwise {
             }
         };
         let latest_ledger_ms = store.latest_ledger_ms().await?;
-        let (triage, catalog_warning) = Triage::with_catalog_file(&paths.tiers_file())?;
+        let (triage, catalog_problem) =
+            Triage::with_catalog_file(&paths.tiers_file(), paths.tiers_file_required())?;
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });
         Ok(Self {
             store,
-            warnings: history_warning.into_iter().chain(catalog_warning).collect(),
+            warnings: history_warning
+                .into_iter()
+                .chain(catalog_problem.clone())
+                .collect(),
+            catalog_problem,
             engine: RwLock::new(None),
             engine_status,
             running: Mutex::new(None),
             clock,
             triage,
-            budgets: BudgetState::new(paths.budgets_file(), latest_ledger_ms),
+            budgets: BudgetState::new(
+                paths.budgets_file(),
+                paths.budgets_file_required(),
+                &paths.data_dir,
+                latest_ledger_ms,
+            ),
             keys: KeyStore::new(),
             cloud_timeouts: Timeouts::default(),
             paths,

@@ -53,12 +53,45 @@ impl AppPaths {
         self.data_dir.join("tokenwise.sqlite3")
     }
 
-    /// A tier catalog that replaces the built-in one (`crates/tokenwise-core/catalog/tiers.toml`'s format):
-    /// `TOKENWISE_TIERS_FILE`, else `tiers.toml` in the data folder, used when it exists.
+    /// A tier catalog that replaces the built-in one (`tokenwise-core/catalog/tiers.toml`'s
+    /// format): `TOKENWISE_TIERS_FILE`, else `tiers.toml` in the data folder, used when it
+    /// exists.
     pub fn tiers_file(&self) -> PathBuf {
         std::env::var_os("TOKENWISE_TIERS_FILE")
             .map(PathBuf::from)
             .unwrap_or_else(|| self.data_dir.join("tiers.toml"))
+    }
+
+    /// Whether the tier catalog was named explicitly (`TOKENWISE_TIERS_FILE`): then a missing
+    /// file is a problem (cloud answers blocked), never a silent fall-back.
+    pub fn tiers_file_required(&self) -> bool {
+        std::env::var_os("TOKENWISE_TIERS_FILE").is_some()
+    }
+
+    /// Whether the budget file was named explicitly (`TOKENWISE_BUDGETS_FILE`): then a missing
+    /// file is a problem (cloud answers blocked), not "no budgets".
+    pub fn budgets_file_required(&self) -> bool {
+        std::env::var_os("TOKENWISE_BUDGETS_FILE").is_some()
+    }
+
+    /// Creates the data folder if needed and makes it private (`0700` on Unix: chats, the
+    /// ledger and policies are for this user only), and the database file `0600` before SQLite
+    /// first opens it (SQLite gives its `-wal` and `-shm` files the database's permissions).
+    pub fn prepare_private_data_dir(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.data_dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            std::fs::set_permissions(&self.data_dir, std::fs::Permissions::from_mode(0o700))?;
+            let database = self.database();
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&database)?;
+            std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(())
     }
 
     /// The budget file (`docs/budgets.md`): `TOKENWISE_BUDGETS_FILE`, else `budgets.toml` in
@@ -68,6 +101,18 @@ impl AppPaths {
             .map(PathBuf::from)
             .unwrap_or_else(|| self.data_dir.join("budgets.toml"))
     }
+}
+
+/// Writes `text` to `path` readable by this user only (`0600` on Unix), replacing it.
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
 }
 
 #[cfg(test)]

@@ -65,6 +65,9 @@ pub struct AskPlan {
     /// Set for cloud picks: the confirmation dialog's numbers.
     pub preview: Option<CostPreview>,
     pub next: NextStep,
+    /// Why no cloud tier was considered (a broken tier catalog or budget file): shown so the
+    /// person knows the local answer is not the router's choice.
+    pub cloud_blocked: Option<String>,
 }
 
 impl NextStep {
@@ -114,6 +117,7 @@ impl Tokenwise {
             next: NextStep::from_preview(preview.as_ref()),
             decision: routed.decision,
             preview,
+            cloud_blocked: routed.cloud_blocked,
         })
     }
 

@@ -41,6 +41,9 @@ pub(crate) struct Conversation {
 pub(crate) struct Routed {
     pub decision: RouteDecision,
     pub budget: BudgetSnapshot,
+    /// Why cloud answers are blocked right now (a broken tier catalog or budget file); the
+    /// decision is then local-only.
+    pub cloud_blocked: Option<String>,
 }
 
 impl Tokenwise {
@@ -83,18 +86,27 @@ impl Tokenwise {
     ) -> Result<Routed, AppError> {
         let prompt_tokens = self.prompt_tokens(history, prompt).await?;
         let budget = self.budget_snapshot().await?;
+        let cloud_blocked = self.catalog_problem.clone().or(budget.problem.clone());
+        let allowed = match cloud_blocked {
+            Some(_) => AllowedTiers::cloud_forbidden(),
+            // Until managed policy lands: every tier allowed.
+            None => AllowedTiers::all(),
+        };
         let decision = self.triage.route(
             prompt,
             RouteContext {
                 prompt_tokens,
                 choice,
-                // Until managed policy lands: every tier allowed.
-                allowed: AllowedTiers::all(),
+                allowed,
                 budget: &budget.headroom(),
                 now_ms: self.budget_now(),
             },
         );
-        Ok(Routed { decision, budget })
+        Ok(Routed {
+            decision,
+            budget,
+            cloud_blocked,
+        })
     }
 
     /// Tokens of history plus prompt: counted by the local model's tokenizer when it is loaded,

@@ -70,13 +70,19 @@ impl Triage {
         Ok(Self::new(classifier, catalog))
     }
 
-    /// The embedded classifier with the catalog at `tiers_file` when that file exists. A file
-    /// that does not validate leaves the built-in catalog in force; its problem is returned.
+    /// The embedded classifier with the catalog at `tiers_file` when that file exists (or is
+    /// `required`). A file that cannot be read or does not validate, or a required one that
+    /// does not exist, leaves the built-in catalog for the local model and returns the
+    /// problem: the facade then blocks every cloud answer (fail closed), so tiers the company
+    /// removed do not come back and no key goes to a default endpoint instead of the
+    /// company's.
     pub fn with_catalog_file(
         tiers_file: &std::path::Path,
+        required: bool,
     ) -> Result<(Self, Option<String>), AppError> {
         let mut triage = Self::embedded()?;
-        if !tiers_file.exists() {
+        let exists = std::fs::symlink_metadata(tiers_file).is_ok();
+        if !exists && !required {
             return Ok((triage, None));
         }
         match TierCatalog::load(tiers_file) {
@@ -87,7 +93,7 @@ impl Triage {
             Err(error) => Ok((
                 triage,
                 Some(format!(
-                    "{error} Until then, the built-in tier catalog is used."
+                    "{error} Cloud answers are off until it is fixed; the local model answers."
                 )),
             )),
         }

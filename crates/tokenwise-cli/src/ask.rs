@@ -89,6 +89,19 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         })
         .await
         .map_err(|error| error.to_string())?;
+    if let Some(reason) = &plan.cloud_blocked {
+        eprintln!("warning: {reason}");
+    }
+    if let Some(asked) = &args.tier {
+        // An explicit entry is sent as asked or not at all: never silently another one.
+        if plan.decision.tier_id != *asked {
+            return Err(format!(
+                "not sent: you asked for \"{asked}\", but {}. Nothing was sent; ask again \
+                 without --tier, or with --tier {}.",
+                plan.decision.explanation, plan.decision.tier_id
+            ));
+        }
+    }
     let (choice, approval) = match decide(&plan, args.yes, args.tier.is_some())? {
         Decision::AsPlanned => (requested, None),
         Decision::Send(approval) => (UserChoice::Auto, Some(approval)),

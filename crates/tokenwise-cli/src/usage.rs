@@ -135,7 +135,7 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
             "{}",
             serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
         );
-        return Ok(());
+        return budget_file_ok(&budgets);
     }
     print_budgets(&budgets);
     print_rows(&rows, &totals, since_ms, &budgets.time_zone);
@@ -145,7 +145,18 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
         spend.spent,
         spend.saved
     );
-    Ok(())
+    budget_file_ok(&budgets)
+}
+
+/// A budget file with a problem fails the command, after the figures (the last good budgets)
+/// are printed: a script must not read "all is well" from a file that did not load.
+fn budget_file_ok(budgets: &BudgetOverview) -> Result<(), String> {
+    match &budgets.problem {
+        Some(problem) => Err(format!(
+            "{problem} The budgets shown are the last good ones."
+        )),
+        None => Ok(()),
+    }
 }
 
 fn json_row(row: &LedgerRow) -> JsonRow<'_> {
@@ -165,9 +176,6 @@ fn json_row(row: &LedgerRow) -> JsonRow<'_> {
 }
 
 fn print_budgets(budgets: &BudgetOverview) {
-    if let Some(problem) = &budgets.problem {
-        eprintln!("warning: {problem} (the last good budgets stay in force)");
-    }
     if budgets.statuses.is_empty() {
         out!("No budgets configured ({}).", budgets.file);
         return;

@@ -280,3 +280,27 @@ fn classify_jsonl_answers_a_blank_line_in_its_place() {
         .contains("line 4: blank"));
     assert!(!output.status.success(), "blank lines are not prompts");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_data_folder_and_its_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("fresh");
+    succeeds(tokenwise(&data).args(["usage", "--json"]));
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder is this user's only");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("tokenwise.sqlite3")
+        {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    assert_eq!(mode(&data.join("tokenwise.sqlite3")), 0o600);
+}

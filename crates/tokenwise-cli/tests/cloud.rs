@@ -156,5 +156,84 @@ fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
         );
     }
     assert!(!text(&sent.stderr).contains(KEY) && !text(&refused.stderr).contains(KEY));
+
+    broken_files_block_the_cloud_and_send_nothing(data.path(), &proxy, prompt);
     KeyStore::new().delete("openai").unwrap();
+}
+
+/// `ask --tier frontier --yes` must be refused, saying why, with nothing sent.
+fn refused_with_nothing_sent(data: &Path, proxy: &LiteLlmProxy, prompt: &str, why: &str) {
+    let before = proxy.requests_to("/v1/chat/completions");
+    let output = tokenwise(data)
+        .args(["ask", "--tier", "frontier", "--yes", prompt])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "{why}: {}", show(&output));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("Cloud answers are off"), "{why}: {stderr}");
+    assert!(stderr.contains("not sent"), "{why}: {stderr}");
+    assert_eq!(
+        proxy.requests_to("/v1/chat/completions"),
+        before,
+        "{why}: nothing may reach the gateway"
+    );
+}
+
+/// The fail-closed rule, against the same gateway and keyring: a budget file or tier catalog
+/// that cannot be used blocks cloud answers (zero requests), the last good budgets stay
+/// visible, and special files are refused at once.
+fn broken_files_block_the_cloud_and_send_nothing(data: &Path, proxy: &LiteLlmProxy, prompt: &str) {
+    let budgets = data.join("budgets.toml");
+    let good = "time_zone = \"UTC\"\n[identity]\nuser_id = \"alice\"\n\n[[budget]]\nscope = \"user\"\nid = \"alice\"\nwindow = \"day\"\nlimit_usd = \"5.00\"\n";
+    std::fs::write(&budgets, good).unwrap();
+    let usage = tokenwise(data).args(["usage", "--json"]).output().unwrap();
+    assert!(usage.status.success(), "{}", show(&usage));
+
+    // A syntax error, then a limit written as a float: both block, and `usage` shows the last
+    // good budgets with the problem and fails.
+    std::fs::write(&budgets, good.replace("window = ", "window = = ")).unwrap();
+    refused_with_nothing_sent(data, proxy, prompt, "syntax error");
+    std::fs::write(&budgets, good.replace("\"5.00\"", "0.0")).unwrap();
+    refused_with_nothing_sent(data, proxy, prompt, "float limit");
+    let usage = tokenwise(data).args(["usage"]).output().unwrap();
+    assert!(!usage.status.success(), "{}", show(&usage));
+    assert!(
+        text(&usage.stdout).contains("$5.00"),
+        "last good kept: {}",
+        show(&usage)
+    );
+    assert!(
+        text(&usage.stderr).contains("budgets.toml"),
+        "{}",
+        show(&usage)
+    );
+
+    // A FIFO as the budget file: refused at once, not waited on.
+    std::fs::remove_file(&budgets).unwrap();
+    let made = Command::new("mkfifo").arg(&budgets).status().unwrap();
+    assert!(made.success());
+    refused_with_nothing_sent(data, proxy, prompt, "fifo");
+    std::fs::remove_file(&budgets).unwrap();
+
+    // A broken tier catalog: the built-in one does not come back for the cloud.
+    let tiers = data.join("tiers.toml");
+    let company = std::fs::read_to_string(&tiers).unwrap();
+    std::fs::write(&tiers, format!("{company}\n[[tier]]\nid = \"broken\"\n")).unwrap();
+    refused_with_nothing_sent(data, proxy, prompt, "broken catalog");
+    std::fs::write(&tiers, &company).unwrap();
+
+    // A catalog named explicitly that does not exist: an error, not a silent fall-back.
+    let before = proxy.requests_to("/v1/chat/completions");
+    let missing = tokenwise(data)
+        .env("TOKENWISE_TIERS_FILE", data.join("no-such-tiers.toml"))
+        .args(["ask", "--tier", "frontier", "--yes", prompt])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success(), "{}", show(&missing));
+    assert!(
+        text(&missing.stderr).contains("no-such-tiers.toml"),
+        "{}",
+        show(&missing)
+    );
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), before);
 }

@@ -79,6 +79,8 @@ error_codes! {
     BudgetTooLow => "budget_too_low",
     /// A cloud request without the person's yes to its cost.
     ConfirmationRequired => "confirmation_required",
+    /// Cloud answers are off until a broken tier catalog or budget file is fixed.
+    CloudBlocked => "cloud_blocked",
 }
 
 impl ErrorCode {

@@ -9,6 +9,8 @@
 //! - [`engine`]: the [`ChatEngine`] contract that the local mistral.rs engine implements and the
 //!   app facade consumes, so the facade builds and tests without the engine's heavy dependencies.
 //! - [`events`]: what streams to a user interface while an answer is produced.
+//! - [`config_file`]: [`config_file::read_config_text`], the one bounded, regular-file-only
+//!   read of every configuration file.
 //! - [`clock`]: time, passed in ([`Clock`]), so logic that depends on "now" is testable.
 //! - [`tier`]: the three routing tiers ([`Difficulty`]) the classifier predicts.
 //! - [`money`]: [`Money`] in integer micro-dollars and per-million-token [`Price`]s.
@@ -26,6 +28,7 @@
 pub mod budget_window;
 pub mod chat;
 pub mod clock;
+pub mod config_file;
 pub mod difficulty;
 pub mod engine;
 pub mod error;

@@ -185,12 +185,13 @@ impl TierCatalog {
     /// Reads and validates a catalog file. The path names the file in errors.
     pub fn load(path: &Path) -> Result<TierCatalog, Error> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| Error::InvalidCatalog {
-            file: file.clone(),
-            line: None,
-            entry: None,
-            problem: format!("it cannot be read ({error})."),
-        })?;
+        let text = crate::config_file::read_config_text(path, crate::config_file::MAX_CONFIG_BYTES)
+            .map_err(|reason| Error::InvalidCatalog {
+                file: file.clone(),
+                line: None,
+                entry: None,
+                problem: format!("it cannot be read: {reason}."),
+            })?;
         TierCatalog::from_toml_str(&text, &file)
     }
 

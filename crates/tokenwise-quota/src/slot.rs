@@ -18,9 +18,13 @@ use crate::error::QuotaError;
 /// Reads and validates a budget file; the path names it in errors.
 pub fn load_file(path: &Path) -> Result<BudgetConfig, QuotaError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| QuotaError::Unreadable {
+    let text = tokenwise_core::config_file::read_config_text(
+        path,
+        tokenwise_core::config_file::MAX_CONFIG_BYTES,
+    )
+    .map_err(|reason| QuotaError::Unreadable {
         file: file.clone(),
-        reason: error.to_string(),
+        reason,
     })?;
     BudgetConfig::parse(&text, &file)
 }

@@ -10,4 +10,9 @@ export type AskPlan = { decision: RouteDecision,
 /**
  * Set for cloud picks: the confirmation dialog's numbers.
  */
-preview: CostPreview | null, next: NextStep, };
+preview: CostPreview | null, next: NextStep, 
+/**
+ * Why no cloud tier was considered (a broken tier catalog or budget file): shown so the
+ * person knows the local answer is not the router's choice.
+ */
+cloudBlocked: string | null, };
