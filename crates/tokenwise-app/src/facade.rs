@@ -107,6 +107,13 @@ impl Tokenwise {
         self
     }
 
+    /// Whether chats are saved to the history database: false when it could not be opened and
+    /// the session runs on an in-memory one ([`AppStatus::warnings`] says why). A command-line
+    /// `ask` then refuses rather than print IDs that will not exist.
+    pub fn history_is_kept(&self) -> bool {
+        self.store.path() != std::path::Path::new(":memory:")
+    }
+
     pub fn paths(&self) -> &AppPaths {
         &self.paths
     }

@@ -66,6 +66,13 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
     for warning in app.status().warnings {
         eprintln!("warning: {warning}");
     }
+    if !app.history_is_kept() {
+        return Err(format!(
+            "nothing was asked: the chat history database {} cannot be used (see above), so \
+             the answer could not be saved.",
+            app.paths().database().display()
+        ));
+    }
     // Cloud answers do not need the local model; without it routing estimates token counts.
     if let Err(error) = crate::engine::load_default(&app).await {
         if args.tier.as_deref().is_none_or(|tier| tier == "local") {

@@ -304,3 +304,61 @@ fn a_new_data_folder_and_its_database_are_private() {
     }
     assert_eq!(mode(&data.join("tokenwise.sqlite3")), 0o600);
 }
+
+#[test]
+fn ask_refuses_when_the_history_cannot_be_saved() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(
+        data.path().join("tokenwise.sqlite3"),
+        b"this is not a database, and it is long enough for SQLite to read its header......",
+    )
+    .unwrap();
+    let output = tokenwise(data.path())
+        .args(["ask", "--local", "--json", "What is the capital of France?"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("nothing was asked"), "{stderr}");
+    assert!(output.stdout.is_empty(), "no answer with invented IDs");
+}
+
+#[test]
+fn concurrent_first_asks_on_a_new_folder_all_save_their_answers() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("new");
+    let children: Vec<_> = ["Hi", "Hello", "Good morning", "Hey there"]
+        .iter()
+        .map(|prompt| {
+            tokenwise(&data)
+                .args(["ask", "--local", "--json", prompt])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut message_ids = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        message_ids.push(json["message_id"].as_str().unwrap().to_string());
+    }
+    // Every printed ID is a real saved answer: each has its ledger row.
+    let usage = succeeds(tokenwise(&data).args(["usage", "--json"]));
+    let json: serde_json::Value = serde_json::from_slice(&usage.stdout).unwrap();
+    let rows: Vec<&str> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["requestId"].as_str().unwrap())
+        .collect();
+    for id in &message_ids {
+        assert!(rows.contains(&id.as_str()), "{id} not saved: {rows:?}");
+    }
+}

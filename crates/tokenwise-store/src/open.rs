@@ -26,6 +26,12 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    ///
+    /// Safe when several processes start at once on a new file (four `tokenwise ask` in a
+    /// script): the schema set-up — WAL switch, integrity check, migrations — runs under an
+    /// exclusive lock on `<path>.lock`, so one process migrates and the others wait for it and
+    /// then find the schema current. Without it, two processes both see a migration as missing
+    /// and the second fails ("duplicate column name").
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(folder) = path.parent() {
             std::fs::create_dir_all(folder).map_err(|cause| StoreError::Folder {
@@ -33,6 +39,7 @@ impl Store {
                 cause,
             })?;
         }
+        let _setup_lock = setup_lock(path).await?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -122,4 +129,31 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Takes the exclusive set-up lock of the database at `path` (released when the returned file
+/// is dropped), waiting on a blocking thread for another process to finish its set-up.
+async fn setup_lock(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let failed = |cause: std::io::Error| StoreError::Database {
+        path: path.to_path_buf(),
+        detail: format!(
+            "could not take the set-up lock {}: {cause}",
+            lock_path.display()
+        ),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&lock_path).map_err(failed)?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|join| failed(std::io::Error::other(join.to_string())))?
+        .map_err(failed)
 }

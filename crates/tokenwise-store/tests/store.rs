@@ -180,3 +180,29 @@ async fn a_database_locked_by_another_connection_waits_then_says_so() {
         "nothing lost once the lock is gone"
     );
 }
+
+/// Many processes starting on a new database at once (here: many independent pools, which
+/// race the same way): every open succeeds, the schema is set up once, and every write lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_opens_of_a_new_file_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new").join("tokenwise.sqlite3");
+    let opens: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            tokio::spawn(async move { Store::open(&path).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for open in opens {
+        stores.push(open.await.unwrap().expect("every first open succeeds"));
+    }
+    for (i, store) in stores.iter().enumerate() {
+        store
+            .create_conversation(&format!("c{i}"), "title", 1_000 + i as i64)
+            .await
+            .unwrap();
+    }
+    let listed = stores[0].list_conversations().await.unwrap();
+    assert_eq!(listed.len(), 8, "every conversation was saved");
+}
