@@ -70,7 +70,9 @@ impl Tokenwise {
         events: impl FnMut(ChatEvent) + Send,
     ) -> Result<ChatMessage, AppError> {
         let prompt = input.prompt.trim();
-        if prompt.is_empty() {
+        // Nothing but control characters (NUL bytes from a binary paste, escape codes) is no
+        // question: the model would answer it with a page of junk.
+        if prompt.chars().all(|c| c.is_whitespace() || c.is_control()) {
             return Err(Error::EmptyPrompt.into());
         }
         let chars = prompt.chars().count();

@@ -232,6 +232,11 @@ async fn empty_and_oversized_prompts_are_refused_before_anything_is_saved() {
 
     let empty = app.ask(ask(" \n\t ", None), |_| {}).await.unwrap_err();
     assert_eq!(empty.code(), "empty_prompt");
+    let binary = app
+        .ask(ask("\0\0\0\u{1b}\u{7f}\0", None), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(binary.code(), "empty_prompt", "control characters only");
 
     let long = app
         .ask(ask(&"word ".repeat(100), None), |_| {})
