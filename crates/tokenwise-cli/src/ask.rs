@@ -126,16 +126,15 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         approval,
     };
     let streaming = !args.json;
-    let answer = app
-        .ask(input, |event| {
-            if let (true, ChatEvent::Token { text }) = (streaming, &event) {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-            }
-        })
-        .await
-        .map_err(|error| error.to_string())?;
+    let asking = app.ask(input, |event| {
+        if let (true, ChatEvent::Token { text }) = (streaming, &event) {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    });
+    let (answer, interrupted) = stop_on_signal(&app, asking).await;
+    let answer = answer.map_err(|error| error.to_string())?;
 
     if args.json {
         let json = JsonAnswer {
@@ -170,7 +169,29 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
             );
         }
     }
-    Ok(())
+    match interrupted {
+        Some(signal) => Err(format!(
+            "interrupted by {signal}: the answer so far is saved as stopped."
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Runs the answer; Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it the way the window's Stop
+/// button does, so the text that arrived is saved as a stopped answer (and a cloud call is
+/// settled for what it used) before the command exits. Returns the answer and the signal, if
+/// one came.
+async fn stop_on_signal<F, T>(app: &Tokenwise, asking: F) -> (T, Option<&'static str>)
+where
+    F: std::future::Future<Output = T>,
+{
+    tokio::pin!(asking);
+    let signal = tokio::select! {
+        answer = &mut asking => return (answer, None),
+        signal = crate::signals::termination() => signal,
+    };
+    app.stop();
+    (asking.await, Some(signal))
 }
 
 /// What to ask for after the plan.

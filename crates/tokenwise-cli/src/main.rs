@@ -14,6 +14,7 @@ mod bench;
 mod classify;
 mod engine;
 mod output;
+mod signals;
 mod usage;
 
 use std::process::ExitCode;

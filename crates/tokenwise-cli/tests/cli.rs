@@ -362,3 +362,73 @@ fn concurrent_first_asks_on_a_new_folder_all_save_their_answers() {
         assert!(rows.contains(&id.as_str()), "{id} not saved: {rows:?}");
     }
 }
+
+/// Starts a long streamed answer, waits (on the output itself, not a delay) until text has
+/// arrived, sends `signal`, and returns what was printed and how the process ended.
+#[cfg(unix)]
+fn interrupted_answer(data: &std::path::Path, signal: &str) -> (String, std::process::Output) {
+    use std::io::Read;
+    let mut child = tokenwise(data)
+        .args([
+            "ask",
+            "--local",
+            "Write a long story about a lighthouse keeper and a storm, in many paragraphs.",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut printed: Vec<u8> = Vec::new();
+    let mut buffer = [0u8; 256];
+    while printed.iter().filter(|b| !b.is_ascii_whitespace()).count() < 20 {
+        let read = stdout.read(&mut buffer).unwrap();
+        assert!(read > 0, "the answer ended before it could be interrupted");
+        printed.extend_from_slice(&buffer[..read]);
+    }
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    stdout.read_to_end(&mut printed).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (String::from_utf8_lossy(&printed).into_owned(), output)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn an_interrupted_answer_is_saved_as_stopped_with_its_text() {
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        let data = tempfile::tempdir().unwrap();
+        let (printed, output) = interrupted_answer(data.path(), signal);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted by"), "{signal}: {stderr}");
+        assert!(stderr.contains("saved as stopped"), "{signal}: {stderr}");
+
+        let store = tokenwise_store::Store::open(&data.path().join("tokenwise.sqlite3"))
+            .await
+            .unwrap();
+        let conversation = &store.list_conversations().await.unwrap()[0];
+        let messages = store.messages(&conversation.id).await.unwrap();
+        assert_eq!(
+            messages.len(),
+            2,
+            "{signal}: the question and the answer so far"
+        );
+        let answer = &messages[1];
+        assert_eq!(
+            answer.status,
+            tokenwise_core::MessageStatus::Stopped,
+            "{signal}"
+        );
+        assert!(!answer.content.trim().is_empty(), "{signal}");
+        assert!(
+            printed.trim_end().starts_with(answer.content.trim_end())
+                || answer.content.trim_end().starts_with(printed.trim_end()),
+            "{signal}: saved {:?}, printed {printed:?}",
+            answer.content
+        );
+    }
+}
