@@ -15,6 +15,8 @@ use tokenwise_app::{AppPaths, Tokenwise};
 use tokenwise_core::SystemClock;
 
 fn main() {
+    // Before any thread exists (it sets an environment variable).
+    tokenwise_local::confine_engine_cache(&AppPaths::from_env().engine_cache_dir());
     let app = tauri::async_runtime::block_on(Tokenwise::open(
         AppPaths::from_env(),
         Arc::new(SystemClock),

@@ -48,6 +48,12 @@ impl AppPaths {
         }
     }
 
+    /// The local engine's own cache (mistral.rs's Hugging Face cache), inside the data folder
+    /// so the app writes nowhere else.
+    pub fn engine_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("engine-cache")
+    }
+
     /// The chat history database.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("tokenwise.sqlite3")

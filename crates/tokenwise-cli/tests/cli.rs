@@ -432,3 +432,22 @@ async fn an_interrupted_answer_is_saved_as_stopped_with_its_text() {
         );
     }
 }
+
+#[test]
+fn the_engine_writes_nothing_outside_the_apps_own_folders() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    succeeds(
+        tokenwise(&data)
+            .env("HOME", home.path())
+            .env_remove("HF_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .args(["ask", "--local", "--json", "Hi"]),
+    );
+    let outside: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .filter(|name| name != "data")
+        .collect();
+    assert!(outside.is_empty(), "written outside the data folder: {outside:?}");
+}

@@ -8,12 +8,15 @@
 //!   missing or damaged download gets a message that names the file and the fix.
 //! - [`engine`]: [`LocalEngine`], a cloneable handle over one loaded model that implements
 //!   [`tokenwise_core::ChatEngine`]: streaming, cancellable, one generation at a time.
+//! - [`cache`]: [`confine_engine_cache`], so the engine writes only in the app's own folder.
 
+pub mod cache;
 pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod model_file;
 
+pub use cache::confine_engine_cache;
 pub use catalog::{ModelSpec, DEFAULT_MODEL};
 pub use engine::{EngineSettings, LocalEngine};
 pub use error::LocalError;
