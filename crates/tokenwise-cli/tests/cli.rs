@@ -449,5 +449,8 @@ fn the_engine_writes_nothing_outside_the_apps_own_folders() {
         .map(|entry| entry.unwrap().file_name())
         .filter(|name| name != "data")
         .collect();
-    assert!(outside.is_empty(), "written outside the data folder: {outside:?}");
+    assert!(
+        outside.is_empty(),
+        "written outside the data folder: {outside:?}"
+    );
 }

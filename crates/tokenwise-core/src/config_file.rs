@@ -32,6 +32,17 @@ pub fn read_config_text(path: &Path, limit: u64) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())
 }
 
+/// The 1-based line of byte `offset` in `text`, for messages that point at a line (a TOML
+/// error's span, a key's position).
+pub fn line_of(text: &str, offset: usize) -> u32 {
+    let end = offset.min(text.len());
+    let newlines = text.as_bytes()[..end]
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count();
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+}
+
 fn check_regular(metadata: &std::fs::Metadata, limit: u64) -> Result<(), String> {
     if !metadata.is_file() {
         return Err(

@@ -56,6 +56,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::config_file::line_of;
 use crate::difficulty::Difficulty;
 use crate::error::Error;
 use crate::money::{Money, Price};
@@ -439,16 +440,6 @@ fn entry_problem(entry: &TierEntry) -> Option<String> {
         ));
     }
     None
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> u32 {
-    let end = offset.min(text.len());
-    let newlines = text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count();
-    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
 /// The file as written.

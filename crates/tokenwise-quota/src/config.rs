@@ -57,6 +57,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Deserialize;
+use tokenwise_core::config_file::line_of;
 use tokenwise_core::Money;
 use toml::Spanned;
 
@@ -465,16 +466,6 @@ fn toml_problem(error: &toml::de::Error) -> String {
     } else {
         message
     }
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> u32 {
-    let end = offset.min(text.len());
-    let newlines = text.as_bytes()[..end]
-        .iter()
-        .filter(|&&byte| byte == b'\n')
-        .count();
-    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
 /// Where things were written, for messages (all `None` for a configuration built in code).
