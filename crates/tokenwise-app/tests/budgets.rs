@@ -403,5 +403,22 @@ async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_repor
     let app = fixture.app().await;
     let [warning] = app.status().warnings.try_into().expect("one warning");
     assert!(warning.contains("tiers.toml"), "{warning}");
-    assert!(warning.contains("built-in"), "{warning}");
+    assert!(warning.contains("Cloud answers are off"), "{warning}");
+    // Fail closed: the built-in cloud tiers do not come back while the file is broken.
+    let plan = app
+        .plan(RouteQuery {
+            conversation_id: None,
+            prompt: "Explain how a hash map works and when to prefer a B-tree instead.".into(),
+            choice: UserChoice::Entry { id: "mid".into() },
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.decision.kind,
+        Placement::Local,
+        "{}",
+        plan.decision.explanation
+    );
+    assert!(plan.preview.is_none());
+    assert_eq!(plan.cloud_blocked.as_deref(), Some(warning.as_str()));
 }
