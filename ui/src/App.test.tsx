@@ -377,6 +377,22 @@ async function sendCloudQuestion() {
 
 const asks = () => calls.filter((c) => c.cmd === "ask").map((c) => c.args.input);
 
+/** Sends `prompt`, routed locally, and lets the answer start. */
+async function startLocalAnswer(prompt: string) {
+  render(<App api={tauriApi} />);
+  const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
+  fireEvent.input(input, { target: { value: prompt } });
+  fireEvent.click(screen.getByTestId("send-button"));
+  await waitFor(() => expect(pendingAsk).not.toBeNull());
+  pendingAsk!.send({
+    kind: "started",
+    conversationId: "c1",
+    userMessage: message("user", prompt),
+    droppedHistoryMessages: 0,
+    route: localRoute,
+  });
+}
+
 describe("cloud confirmation", () => {
   it("shows the model, tokens, costs and budget, and sends nothing before the user confirms", async () => {
     cloudPreview = preview({ warnings: ["May go over this week's soft budget ($0.02 left of $20.00)."] });
@@ -448,18 +464,7 @@ describe("cloud confirmation", () => {
 
   it("says why the cloud was not considered when a broken file blocks it", async () => {
     cloudBlocked = "budgets.toml, line 8: limit_usd = 0.0 is a floating-point number. Cloud answers are off until it is fixed.";
-    render(<App api={tauriApi} />);
-    const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
-    fireEvent.input(input, { target: { value: "Hi" } });
-    fireEvent.click(screen.getByTestId("send-button"));
-    await waitFor(() => expect(pendingAsk).not.toBeNull());
-    pendingAsk!.send({
-      kind: "started",
-      conversationId: "c1",
-      userMessage: message("user", "Hi"),
-      droppedHistoryMessages: 0,
-      route: localRoute,
-    });
+    await startLocalAnswer("Hi");
     expect((await screen.findByTestId("chat-notice")).textContent).toContain("Cloud answers are off");
   });
 
@@ -604,18 +609,7 @@ describe("cloud confirmation", () => {
   });
 
   it("does not offer the local model after a local failure", async () => {
-    render(<App api={tauriApi} />);
-    const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
-    fireEvent.input(input, { target: { value: "Hi" } });
-    fireEvent.click(screen.getByTestId("send-button"));
-    await waitFor(() => expect(pendingAsk).not.toBeNull());
-    pendingAsk!.send({
-      kind: "started",
-      conversationId: "c1",
-      userMessage: message("user", "Hi"),
-      droppedHistoryMessages: 0,
-      route: localRoute,
-    });
+    await startLocalAnswer("Hi");
     pendingAsk!.send({
       kind: "failed",
       code: "generation_failed",
