@@ -209,10 +209,12 @@ fn usage_names_a_broken_budget_file_and_its_line() {
     )
     .unwrap();
     let output = tokenwise(data.path()).args(["usage"]).output().unwrap();
-    assert!(output.status.success());
+    // A file that did not load is not "all is well": the command fails, saying why.
+    assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("budgets.toml"), "{stderr}");
     assert!(stderr.contains("line 1"), "{stderr}");
+    assert!(stderr.contains("Cloud answers are off"), "{stderr}");
 }
 
 /// Runs the command with stdout on a pipe whose reader is already closed (as after
