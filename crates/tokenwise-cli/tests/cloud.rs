@@ -146,8 +146,21 @@ fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
     assert!(usage.status.success(), "{}", show(&usage));
     let json: serde_json::Value = serde_json::from_slice(&usage.stdout).unwrap();
     assert!(json["totals"]["costMicros"].as_i64().unwrap() > 0, "{json}");
-    for entry in std::fs::read_dir(data.path()).unwrap() {
+    assert_key_in_no_file(data.path());
+    assert!(!text(&sent.stderr).contains(KEY) && !text(&refused.stderr).contains(KEY));
+
+    broken_files_block_the_cloud_and_send_nothing(data.path(), &proxy, prompt);
+    KeyStore::new().delete("openai").unwrap();
+}
+
+/// The key is in no file under `dir`, however deep.
+fn assert_key_in_no_file(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.is_dir() {
+            assert_key_in_no_file(&path);
+            continue;
+        }
         let bytes = std::fs::read(&path).unwrap();
         assert!(
             !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
@@ -155,10 +168,6 @@ fn ask_tier_previews_the_cost_refuses_without_a_terminal_and_sends_with_yes() {
             path.display()
         );
     }
-    assert!(!text(&sent.stderr).contains(KEY) && !text(&refused.stderr).contains(KEY));
-
-    broken_files_block_the_cloud_and_send_nothing(data.path(), &proxy, prompt);
-    KeyStore::new().delete("openai").unwrap();
 }
 
 /// `ask --tier frontier --yes` must be refused, saying why, with nothing sent.
