@@ -1,5 +1,6 @@
 //! Saving a question and its answer: the question before anything is generated, the answer
-//! once it ends (complete or stopped), and whatever arrived of an answer that failed. Used by
+//! once it ends (complete or stopped; its draft while it streams is `crate::draft`), and
+//! whatever arrived of an answer that failed. Used by
 //! both the local and the cloud answer.
 
 use tokenwise_core::chat::title_from_prompt;
@@ -40,20 +41,24 @@ impl Tokenwise {
         Ok(message)
     }
 
-    /// Saves a finished (complete or stopped) answer; when it cannot be saved, that is the
-    /// answer's failure, reported as a `Failed` event too.
+    /// Saves a finished (complete or stopped) answer (deleting its draft). When it cannot be
+    /// saved (a full disk), the answer is still the user's: the error carries it, and the
+    /// `Failed` event shows it as the partial text, so nothing they saw disappears.
     pub(crate) async fn save_answer(
         &self,
         answer: &ChatMessage,
         events: &mut (impl FnMut(ChatEvent) + Send),
     ) -> Result<(), AppError> {
-        if let Err(error) = self.store.append_message(answer).await {
-            let error = AppError::from(error);
+        if let Err(cause) = self.store.append_message(answer).await {
+            let error = AppError::NotSaved {
+                answer: Box::new(answer.clone()),
+                cause,
+            };
             events(ChatEvent::Failed {
                 code: error.code(),
                 offer_local_answer: false,
-                message: format!("The answer could not be saved. {error}"),
-                partial: None,
+                message: error.to_string(),
+                partial: Some(answer.clone()),
             });
             return Err(error);
         }
@@ -65,6 +70,8 @@ impl Tokenwise {
     pub(crate) async fn save_partial(&self, mut answer: ChatMessage) -> Option<ChatMessage> {
         answer.status = MessageStatus::Failed;
         if answer.content.is_empty() {
+            // Its draft would otherwise come back as an empty answer on the next start.
+            let _ = self.store.discard_draft(&answer.id).await;
             return None;
         }
         self.store

@@ -22,6 +22,7 @@ use tokenwise_core::{
 };
 
 use crate::ask::AskInput;
+use crate::draft::{cloud_charge, DraftText};
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 use crate::plan::with_question;
@@ -102,28 +103,6 @@ impl Tokenwise {
             route: route.clone(),
         });
 
-        let request = CloudRequest {
-            model: entry.model.clone(),
-            messages,
-            max_tokens: entry.max_output_tokens,
-        };
-        let started = Instant::now();
-        let mut first_token_ms: Option<u32> = None;
-        let mut streamed = String::new();
-        let result = client
-            .stream_chat(
-                &request,
-                |piece| {
-                    first_token_ms.get_or_insert_with(|| elapsed_ms(started));
-                    streamed.push_str(piece);
-                    events(ChatEvent::Token {
-                        text: piece.to_string(),
-                    });
-                },
-                cancel,
-            )
-            .await;
-
         let mut answer = ChatMessage {
             id: answer_id.clone(),
             conversation_id,
@@ -134,6 +113,47 @@ impl Tokenwise {
             route: Some(route),
             created_at_ms: self.clock.now_ms(),
         };
+        // Written as it streams: a process killed mid-answer is charged for this on the next
+        // start (see `crate::draft`), so the company is never under-charged.
+        let mut draft = DraftText::begin(
+            self,
+            &answer,
+            &entry.model,
+            Some(cloud_charge(preview.tokens_in.tokens, entry.price)),
+            Box::new(|text| count_text_tokens(provider.api, &entry.model, text)),
+        )
+        .await;
+        let request = CloudRequest {
+            model: entry.model.clone(),
+            messages,
+            max_tokens: entry.max_output_tokens,
+        };
+        let started = Instant::now();
+        let mut first_token_ms: Option<u32> = None;
+        let (pieces_tx, mut pieces_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let call = async {
+            let result = client
+                .stream_chat(
+                    &request,
+                    |piece| {
+                        first_token_ms.get_or_insert_with(|| elapsed_ms(started));
+                        let _ = pieces_tx.send(piece.to_string());
+                    },
+                    cancel,
+                )
+                .await;
+            drop(pieces_tx);
+            result
+        };
+        let forward = async {
+            while let Some(piece) = pieces_rx.recv().await {
+                draft.push(&piece).await;
+                events(ChatEvent::Token { text: piece });
+            }
+        };
+        let (result, ()) = tokio::join!(call, forward);
+        let streamed = draft.into_text();
+
         match result {
             Ok(outcome) => {
                 // No usage back (a stream stopped early): the prompt was sent, so its counted

@@ -38,6 +38,14 @@ pub enum AppError {
     #[error("{0}")]
     OverBudget(String),
 
+    /// The answer was generated (and shown) but could not be saved, typically on a full disk.
+    /// It carries the answer, so a front end can still show, print or copy it.
+    #[error("The answer could not be saved. {cause}")]
+    NotSaved {
+        answer: Box<tokenwise_core::ChatMessage>,
+        cause: tokenwise_store::StoreError,
+    },
+
     /// A cloud request without the user's approval of its cost; nothing was sent.
     #[error("Sending this to {model} needs your confirmation first ({summary}).")]
     ConfirmationRequired { model: String, summary: String },
@@ -69,6 +77,7 @@ impl AppError {
             AppError::OverBudget(_) => ErrorCode::BudgetExceeded,
             AppError::CloudBlocked(_) => ErrorCode::CloudBlocked,
             AppError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
+            AppError::NotSaved { cause, .. } => cause.code(),
         }
     }
 

@@ -76,7 +76,7 @@ impl Tokenwise {
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });
-        Ok(Self {
+        let mut app = Self {
             store,
             warnings: history_warning
                 .into_iter()
@@ -97,7 +97,15 @@ impl Tokenwise {
             keys: KeyStore::new(),
             cloud_timeouts: Timeouts::default(),
             paths,
-        })
+        };
+        // Answers a killed process left half-written: saved as stopped, cloud calls charged.
+        match app.recover_interrupted_answers().await {
+            Ok(recovered) => app.warnings.extend(recovered),
+            Err(error) => app.warnings.push(format!(
+                "Answers interrupted by an earlier crash could not be recovered yet: {error}"
+            )),
+        }
+        Ok(app)
     }
 
     /// Replaces the cloud clients' connect and idle time limits (a slow company gateway may

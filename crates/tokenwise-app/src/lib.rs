@@ -18,6 +18,8 @@
 //!   ([`context`]).
 //! - [`cloud_answer`]: the approved cloud answer (reserve → stream → settle).
 //! - [`answer_log`]: saving the question and whatever arrived of the answer.
+//! - `draft`: the answer's text written as it streams, and the recovery of answers a killed
+//!   process left behind (stopped; a killed cloud call charged for what streamed).
 //! - [`ledger`]: reserve, settle and release cloud spend; ledger rows for `tokenwise usage`.
 //! - [`budget_file`]: the budget file as last read, "now" for the ledger, the notifier.
 //! - [`budgets`]: the meter's windows, the ledger row of each local answer, threshold alerts,
@@ -33,6 +35,7 @@ pub mod budget_file;
 pub mod budgets;
 pub mod cloud_answer;
 pub mod context;
+mod draft;
 pub mod error;
 pub mod facade;
 pub mod keys;

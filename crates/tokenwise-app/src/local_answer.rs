@@ -8,6 +8,7 @@ use tokenwise_core::{
 
 use crate::ask::AskInput;
 use crate::context::{answer_budget, fit};
+use crate::draft::DraftText;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 use crate::route::{Conversation, Routed};
@@ -47,6 +48,16 @@ impl Tokenwise {
             route: route.clone(),
         });
 
+        let mut answer = ChatMessage {
+            id: uuid::Uuid::new_v4().to_string(),
+            conversation_id,
+            role: Role::Assistant,
+            content: String::new(),
+            status: MessageStatus::Complete,
+            stats: None,
+            route: Some(route),
+            created_at_ms: self.clock.now_ms(),
+        };
         let request = GenerationRequest {
             messages: fitted.messages,
             max_new_tokens,
@@ -54,26 +65,27 @@ impl Tokenwise {
         };
         let (tokens_tx, mut tokens_rx) = tokio::sync::mpsc::unbounded_channel();
         let generation = engine.generate(request, tokens_tx, cancel);
+        let model = engine.model_name();
+        let pieces = std::sync::atomic::AtomicU32::new(0);
+        let mut draft = DraftText::begin(
+            self,
+            &answer,
+            &model,
+            None,
+            // The local engine sends one piece per token.
+            Box::new(|_| pieces.load(std::sync::atomic::Ordering::Relaxed)),
+        )
+        .await;
         let forward = async {
-            let mut text = String::new();
             while let Some(piece) = tokens_rx.recv().await {
-                text.push_str(&piece);
+                pieces.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                draft.push(&piece).await;
                 events(ChatEvent::Token { text: piece });
             }
-            text
         };
-        let (outcome, text) = tokio::join!(generation, forward);
+        let (outcome, ()) = tokio::join!(generation, forward);
+        answer.content = draft.into_text();
 
-        let mut answer = ChatMessage {
-            id: uuid::Uuid::new_v4().to_string(),
-            conversation_id,
-            role: Role::Assistant,
-            content: text,
-            status: MessageStatus::Complete,
-            stats: None,
-            route: Some(route),
-            created_at_ms: self.clock.now_ms(),
-        };
         match outcome {
             Ok(outcome) => {
                 answer.status = if outcome.stopped {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tokenwise_app::{
-    AppPaths, AskInput, AskPlan, CloudApproval, CostPreview, NextStep, RouteQuery, Tokenwise,
+    AppError, AppPaths, AskInput, AskPlan, CloudApproval, CostPreview, NextStep, RouteQuery,
+    Tokenwise,
 };
 use tokenwise_core::{
     ChatEvent, GenerationStats, MessageStatus, RouteBadge, SystemClock, UserChoice,
@@ -40,6 +41,8 @@ pub struct AskArgs {
 
 #[derive(Serialize)]
 struct JsonAnswer<'a> {
+    /// False when the answer could not be written to the history (its ids then name nothing).
+    saved: bool,
     conversation_id: &'a str,
     message_id: &'a str,
     answer: &'a str,
@@ -134,10 +137,17 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         }
     });
     let (answer, interrupted) = stop_on_signal(&app, asking).await;
-    let answer = answer.map_err(|error| error.to_string())?;
+    // An answer that could not be saved (a full disk) is still printed: the person paid for it
+    // in time or money. The command then fails, saying so.
+    let (answer, not_saved) = match answer {
+        Ok(answer) => (answer, None),
+        Err(AppError::NotSaved { answer, cause }) => (*answer, Some(cause)),
+        Err(error) => return Err(error.to_string()),
+    };
 
     if args.json {
         let json = JsonAnswer {
+            saved: not_saved.is_none(),
             conversation_id: &answer.conversation_id,
             message_id: &answer.id,
             answer: &answer.content,
@@ -168,6 +178,11 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
                 answer.conversation_id
             );
         }
+    }
+    if let Some(cause) = not_saved {
+        return Err(format!(
+            "the answer above was not saved to the chat history: {cause}"
+        ));
     }
     match interrupted {
         Some(signal) => Err(format!(

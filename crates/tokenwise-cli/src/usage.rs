@@ -110,6 +110,9 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
     let app = Tokenwise::open(AppPaths::from_env(), Arc::new(SystemClock))
         .await
         .map_err(|e| e.to_string())?;
+    for warning in app.status().warnings {
+        eprintln!("warning: {warning}");
+    }
     let budgets = app.budget_overview().await.map_err(|e| e.to_string())?;
     let spend = app.spend_overview().await.map_err(|e| e.to_string())?;
     let rows = app

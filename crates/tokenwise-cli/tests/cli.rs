@@ -435,6 +435,129 @@ async fn an_interrupted_answer_is_saved_as_stopped_with_its_text() {
     }
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn an_answer_killed_mid_stream_is_recovered_as_stopped_on_the_next_start() {
+    let data = tempfile::tempdir().unwrap();
+    // SIGKILL cannot be caught: only what was written while streaming survives.
+    let (printed, output) = interrupted_answer(data.path(), "-KILL");
+    assert!(!output.status.success());
+
+    // The next command finds the dead process's draft and keeps it as a stopped answer.
+    let usage = succeeds(tokenwise(data.path()).args(["usage"]));
+    let stderr = String::from_utf8_lossy(&usage.stderr);
+    assert!(
+        stderr.contains("interrupted when Tokenwise stopped unexpectedly"),
+        "{stderr}"
+    );
+    let store = tokenwise_store::Store::open(&data.path().join("tokenwise.sqlite3"))
+        .await
+        .unwrap();
+    let conversation = &store.list_conversations().await.unwrap()[0];
+    let messages = store.messages(&conversation.id).await.unwrap();
+    assert_eq!(messages.len(), 2, "the question and the answer so far");
+    let answer = &messages[1];
+    assert_eq!(answer.status, tokenwise_core::MessageStatus::Stopped);
+    assert!(!answer.content.trim().is_empty());
+    assert!(
+        printed.starts_with(answer.content.trim_end()),
+        "saved {:?} is not what was printed {printed:?}",
+        answer.content
+    );
+    // Recovered once: the next start has nothing to say about it.
+    let again = succeeds(tokenwise(data.path()).args(["usage"]));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("interrupted"));
+}
+
+/// Runs `tokenwise ARGS` with the size of every file it writes limited to `limit_kib` KiB
+/// (`ulimit -f`; SIGXFSZ ignored, so a write past the limit fails the way it does on a full
+/// disk instead of killing the process).
+#[cfg(unix)]
+fn with_file_size_limit(
+    data: &std::path::Path,
+    limit_kib: u64,
+    args: &[&str],
+) -> std::process::Output {
+    let mut command = tokenwise(data);
+    let program = command.get_program().to_owned();
+    let mut shell = Command::new("bash");
+    shell
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f {limit_kib}; trap '' XFSZ; exec \"$0\" \"$@\""
+        ))
+        .arg(program)
+        .args(args)
+        .envs(
+            command
+                .get_envs()
+                .filter_map(|(key, value)| value.map(|value| (key.to_owned(), value.to_owned()))),
+        );
+    command = shell;
+    command.output().unwrap()
+}
+
+/// A disk that fills up at any step: at start, while the answer streams, when it is saved.
+/// Whatever step fails, the command says the disk is full and exits non-zero, and an answer
+/// that was generated is printed (also with `--json`, marked `saved: false`); it never
+/// reports success for something it did not save.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_is_named_and_a_generated_answer_is_printed_anyway() {
+    let template = tempfile::tempdir().unwrap();
+    succeeds(tokenwise(template.path()).args(["ask", "--local", "--json", "Hi"]));
+    let prompt = "Write three sentences about the sea.";
+    let mut outcomes = std::collections::BTreeMap::<&str, u64>::new();
+    for limit_kib in (4..=120).step_by(8) {
+        let data = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(template.path()).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), data.path().join(entry.file_name())).unwrap();
+            }
+        }
+        let output = with_file_size_limit(
+            data.path(),
+            limit_kib,
+            &["ask", "--local", "--json", prompt],
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let outcome = if output.status.success() {
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(json["saved"], true, "{limit_kib} KiB: {json}");
+            "saved"
+        } else {
+            assert!(stderr.contains("disk is full"), "{limit_kib} KiB: {stderr}");
+            if output.stdout.is_empty() {
+                "refused before answering"
+            } else {
+                let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+                    .unwrap_or_else(|e| panic!("{limit_kib} KiB: {e}: {stderr}"));
+                assert_eq!(json["saved"], false, "{limit_kib} KiB: {json}");
+                assert!(!json["answer"].as_str().unwrap().trim().is_empty());
+                assert!(
+                    stderr.contains("was not saved"),
+                    "{limit_kib} KiB: {stderr}"
+                );
+                "answered, not saved"
+            }
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+        // Whatever happened, the database is intact (opening runs SQLite's integrity check).
+        let path = data.path().join("tokenwise.sqlite3");
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(tokenwise_store::Store::open(&path))
+            .unwrap_or_else(|e| panic!("{limit_kib} KiB: {e}"));
+    }
+    for expected in ["refused before answering", "answered, not saved", "saved"] {
+        assert!(
+            outcomes.contains_key(expected),
+            "no limit produced {expected:?}: {outcomes:?}"
+        );
+    }
+}
+
 #[test]
 fn the_engine_writes_nothing_outside_the_apps_own_folders() {
     let home = tempfile::tempdir().unwrap();

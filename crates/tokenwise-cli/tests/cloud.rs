@@ -246,3 +246,154 @@ fn broken_files_block_the_cloud_and_send_nothing(data: &Path, proxy: &LiteLlmPro
     );
     assert_eq!(proxy.requests_to("/v1/chat/completions"), before);
 }
+
+/// An OpenAI-compatible endpoint that streams `pieces`, 0.4 s apart (a model writing), and
+/// then keeps the call open without finishing it: a cloud answer still under way when its
+/// process is killed. Returns its base URL; the thread ends when the client's connection
+/// closes.
+fn stalling_gateway(pieces: &'static [&'static str]) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut content_length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    content_length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0; content_length];
+        reader.read_exact(&mut body).unwrap();
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+             connection: close\r\n\r\n"
+        )
+        .unwrap();
+        for piece in pieces {
+            let chunk = serde_json::json!({
+                "id": "chatcmpl-stall",
+                "object": "chat.completion.chunk",
+                "model": "gpt-4o",
+                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}],
+            });
+            write!(stream, "data: {chunk}\n\n").unwrap();
+            stream.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(400));
+        }
+        // Hold the call open until the client goes away.
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+    });
+    (base_url, server)
+}
+
+/// The data-loss rule for money: a cloud call killed mid-stream (SIGKILL: nothing runs at
+/// exit) is settled on the next start for its prompt and the answer that had streamed, at the
+/// catalog's price, instead of holding its maximum for 15 minutes and then counting $0.
+#[cfg(unix)]
+#[test]
+fn a_cloud_answer_killed_mid_stream_is_charged_for_what_streamed_on_the_next_start() {
+    use std::io::Read;
+    start_gnome_keyring();
+    const PIECES: &[&str] = &["By induction ", "on n: the base ", "case n = 1 holds, "];
+    let (base_url, server) = stalling_gateway(PIECES);
+    let data = tempfile::tempdir().unwrap();
+    let local = tokenwise_core::tiers::BUILTIN_CATALOG_TOML
+        .split("[[tier]]")
+        .find(|part| part.contains("id = \"local\""))
+        .unwrap();
+    std::fs::write(
+        data.path().join("tiers.toml"),
+        format!(
+            "[[provider]]\nid = \"stall\"\napi = \"openai\"\nbase_url = \"{base_url}\"\n\n\
+             [[tier]]{local}\n[[tier]]\nid = \"frontier\"\ndifficulty = \"complex\"\n\
+             kind = \"cloud\"\nprovider = \"stall\"\nmodel = \"gpt-4o\"\n\
+             display_name = \"gpt-4o\"\ninput_per_mtok_micros = 2500000\n\
+             output_per_mtok_micros = 10000000\nmax_output_tokens = 4096\n\
+             context_tokens = 128000\n"
+        ),
+    )
+    .unwrap();
+    KeyStore::new()
+        .save("stall", &Secret::new("sk-stall-it-3fQ"))
+        .unwrap();
+
+    let mut child = tokenwise(data.path())
+        .args([
+            "ask",
+            "--tier",
+            "frontier",
+            "--yes",
+            "Prove that the sum of the first n odd numbers is n squared.",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let expected: String = PIECES.concat();
+    let mut printed = Vec::new();
+    let mut buffer = [0u8; 256];
+    while !text(&printed).contains(expected.trim_end()) {
+        let read = stdout.read(&mut buffer).unwrap();
+        assert!(read > 0, "the answer ended early: {}", text(&printed));
+        printed.extend_from_slice(&buffer[..read]);
+    }
+    let killed = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let _ = child.wait_with_output().unwrap();
+    server.join().unwrap();
+
+    let usage = tokenwise(data.path())
+        .args(["usage", "--json"])
+        .output()
+        .unwrap();
+    assert!(usage.status.success(), "{}", show(&usage));
+    assert!(
+        text(&usage.stderr).contains("The cloud call was charged $"),
+        "{}",
+        show(&usage)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&usage.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{json}");
+    let row = &rows[0];
+    assert_eq!(row["status"], "settled", "{json}");
+    let tokens_in = row["tokensIn"].as_i64().unwrap();
+    let tokens_out = row["tokensOut"].as_i64().unwrap();
+    assert!(tokens_in > 10 && tokens_out > 5, "{json}");
+    let expected_micros = (tokens_in * 2_500_000 + tokens_out * 10_000_000 + 999_999) / 1_000_000;
+    assert_eq!(
+        row["costMicros"].as_i64().unwrap(),
+        expected_micros,
+        "{json}"
+    );
+
+    // The answer is kept as stopped with everything that was shown (each piece came more than
+    // a draft interval after the last, so each was written before it was printed).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime
+        .block_on(tokenwise_store::Store::open(
+            &data.path().join("tokenwise.sqlite3"),
+        ))
+        .unwrap();
+    let conversation = &runtime.block_on(store.list_conversations()).unwrap()[0];
+    let messages = runtime.block_on(store.messages(&conversation.id)).unwrap();
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[1].status, tokenwise_core::MessageStatus::Stopped);
+    assert_eq!(messages[1].content, expected);
+    KeyStore::new().delete("stall").unwrap();
+}

@@ -113,9 +113,20 @@ impl Store {
         rows.iter().map(|row| self.message_from_row(row)).collect()
     }
 
-    /// Appends a message and marks its conversation as just active, in one transaction.
+    /// Appends a message and marks its conversation as just active, in one transaction. An
+    /// answer's draft with the same id (see [`Store::begin_draft`]) is deleted with it.
     pub async fn append_message(&self, message: &ChatMessage) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(e))?;
+        self.insert_message(&mut tx, message).await?;
+        tx.commit().await.map_err(|e| self.error(e))
+    }
+
+    /// The body of [`Store::append_message`], inside the caller's transaction.
+    pub(crate) async fn insert_message(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        message: &ChatMessage,
+    ) -> Result<(), StoreError> {
         let stats = message.stats.as_ref();
         let route = message.route.as_ref();
         sqlx::query(
@@ -146,7 +157,7 @@ impl Store {
         .bind(route.map(|r| r.explanation.clone()))
         .bind(route.and_then(|r| r.estimated_cost).map(|m| m.micros()))
         .bind(route.and_then(|r| r.actual_cost).map(|m| m.micros()))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|e| self.error(e))?;
         let touched = sqlx::query(
@@ -154,7 +165,7 @@ impl Store {
         )
         .bind(message.created_at_ms)
         .bind(&message.conversation_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(|e| self.error(e))?;
         if touched.rows_affected() == 0 {
@@ -162,7 +173,12 @@ impl Store {
                 message.conversation_id.clone(),
             ));
         }
-        tx.commit().await.map_err(|e| self.error(e))
+        sqlx::query("DELETE FROM answer_drafts WHERE message_id = ?")
+            .bind(&message.id)
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     fn message_from_row(&self, row: &SqliteRow) -> Result<ChatMessage, StoreError> {
@@ -200,7 +216,7 @@ impl Store {
         })
     }
 
-    fn route_from_row(&self, row: &SqliteRow) -> Result<Option<RouteBadge>, StoreError> {
+    pub(crate) fn route_from_row(&self, row: &SqliteRow) -> Result<Option<RouteBadge>, StoreError> {
         let Some(tier_id) = row.get::<Option<String>, _>("route_tier_id") else {
             return Ok(None);
         };

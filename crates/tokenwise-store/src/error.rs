@@ -28,8 +28,11 @@ pub enum StoreError {
         cause: std::io::Error,
     },
 
-    #[error("The disk is full: the chat history database {path} could not be written.")]
-    DiskFull { path: PathBuf },
+    #[error(
+        "The disk is full: the chat history database {path} could not be written ({detail}). \
+         Free some space; nothing already saved was lost."
+    )]
+    DiskFull { path: PathBuf, detail: String },
 
     #[error("No conversation with id {0}.")]
     ConversationNotFound(String),
@@ -83,25 +86,47 @@ const SQLITE_LOCKED: i64 = 6;
 const SQLITE_CORRUPT: i64 = 11;
 const SQLITE_FULL: i64 = 13;
 const SQLITE_NOTADB: i64 = 26;
+// Extended I/O error codes SQLite raises when a file cannot grow: a write or sync that came up
+// short, or the WAL index (-shm) that could not be extended. On a full disk (or a file size
+// limit) these come instead of SQLITE_FULL whenever the short write happens outside the
+// database file itself.
+const SQLITE_IOERR_WRITE: i64 = 778;
+const SQLITE_IOERR_FSYNC: i64 = 1034;
+const SQLITE_IOERR_DIR_FSYNC: i64 = 1290;
+const SQLITE_IOERR_TRUNCATE: i64 = 1546;
+const SQLITE_IOERR_SHMSIZE: i64 = 4874;
 
 impl StoreError {
     /// Classifies a sqlx error by SQLite's primary result code.
     pub(crate) fn from_sqlx(path: &std::path::Path, error: sqlx::Error) -> Self {
         let path = path.to_path_buf();
-        let primary_code = match &error {
-            sqlx::Error::Database(db) => db
-                .code()
-                .and_then(|code| code.parse::<i64>().ok())
-                .map(|code| code & 0xff),
+        let extended_code = match &error {
+            sqlx::Error::Database(db) => db.code().and_then(|code| code.parse::<i64>().ok()),
             _ => None,
         };
-        match primary_code {
+        if let Some(
+            SQLITE_IOERR_WRITE
+            | SQLITE_IOERR_FSYNC
+            | SQLITE_IOERR_DIR_FSYNC
+            | SQLITE_IOERR_TRUNCATE
+            | SQLITE_IOERR_SHMSIZE,
+        ) = extended_code
+        {
+            return StoreError::DiskFull {
+                path,
+                detail: error.to_string(),
+            };
+        }
+        match extended_code.map(|code| code & 0xff) {
             Some(SQLITE_BUSY | SQLITE_LOCKED) => StoreError::Locked { path },
             Some(SQLITE_CORRUPT | SQLITE_NOTADB) => StoreError::Corrupt {
                 path,
                 detail: error.to_string(),
             },
-            Some(SQLITE_FULL) => StoreError::DiskFull { path },
+            Some(SQLITE_FULL) => StoreError::DiskFull {
+                path,
+                detail: error.to_string(),
+            },
             _ => StoreError::Database {
                 path,
                 detail: error.to_string(),

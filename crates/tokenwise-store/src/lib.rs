@@ -13,10 +13,12 @@
 //! is named and left untouched for the user to keep or move aside.
 
 mod conversations;
+mod drafts;
 mod error;
 mod ledger;
 mod open;
 
+pub use drafts::{AnswerDraft, DraftCharge, RecoveredAnswer, STALE_DRAFT_MS};
 pub use error::StoreError;
 pub use ledger::{
     BucketSpend, ConversationSpend, LedgerRow, LedgerStatus, LocalRecord, Reservation,
