@@ -26,6 +26,9 @@ if [ "$MODE" = test ]; then
     APT_PACKAGES+=(gnome-keyring)
     # python3-venv: the virtualenv for the LiteLLM proxy (Debian ships venv separately).
     APT_PACKAGES+=(python3-venv)
+    # postgresql: a real PostgreSQL for tokenwise-server's tests (each test creates its own
+    # cluster in a temporary folder, as the unprivileged `nobody` when run as root).
+    APT_PACKAGES+=(postgresql)
 fi
 
 missing=()

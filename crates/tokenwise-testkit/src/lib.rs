@@ -5,6 +5,8 @@
 //!   test's model list; killed when dropped, also when the test panics. [`MOCK_GATEWAY_YAML`]
 //!   is the one mock gateway all tests use; the `tokenwise-test-gateway` binary starts it for
 //!   the end-to-end tests (JavaScript), so there is one launcher.
+//! - [`Postgres`]: a PostgreSQL cluster of Debian's `postgresql` in a temporary folder on a
+//!   free 127.0.0.1 port (run as `nobody` when the tests run as root).
 //! - [`start_gnome_keyring`]: gnome-keyring-daemon's Secret Service on the current (private,
 //!   `dbus-run-session`) session bus, login keyring unlocked with an empty password.
 //!
@@ -12,6 +14,8 @@
 
 mod keyring;
 mod litellm;
+mod postgres;
 
 pub use keyring::{secret_service_owned, start_gnome_keyring};
 pub use litellm::{litellm_bin, LiteLlmProxy, MOCK_GATEWAY_YAML, MOCK_TEXT};
+pub use postgres::{postgres_bin, Postgres};
