@@ -71,8 +71,11 @@ impl Tokenwise {
             }
         };
         let latest_ledger_ms = store.latest_ledger_ms().await?;
-        let (triage, catalog_problem) =
-            Triage::with_catalog_file(&paths.tiers_file(), paths.tiers_file_required())?;
+        let (triage, catalog_problem) = Triage::with_catalog_file(
+            &paths.tiers_file(),
+            paths.tiers_file_required(),
+            &paths.data_dir,
+        )?;
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });

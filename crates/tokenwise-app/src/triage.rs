@@ -60,6 +60,9 @@ pub struct Triage {
     catalog: TierCatalog,
 }
 
+/// The copy of the last tier catalog file that validated, kept in the data folder.
+pub const LAST_GOOD_CATALOG_FILE: &str = "tiers.last-good.toml";
+
 impl Triage {
     /// The classifier weights and the tier catalog compiled into the binary
     /// (`tokenwise-classifier/weights/`, `tokenwise-core/catalog/tiers.toml`).
@@ -71,31 +74,59 @@ impl Triage {
     }
 
     /// The embedded classifier with the catalog at `tiers_file` when that file exists (or is
-    /// `required`). A file that cannot be read or does not validate, or a required one that
-    /// does not exist, leaves the built-in catalog for the local model and returns the
-    /// problem: the facade then blocks every cloud answer (fail closed), so tiers the company
+    /// `required`). A file that validates is copied to [`LAST_GOOD_CATALOG_FILE`] in
+    /// `data_dir`. A file that cannot be read or does not validate, or a required one that
+    /// does not exist, leaves the last good copy (else the built-in catalog) for the local
+    /// model and the window's lists, and returns the problem: the facade then blocks every cloud answer (fail closed), so tiers the company
     /// removed do not come back and no key goes to a default endpoint instead of the
     /// company's.
     pub fn with_catalog_file(
         tiers_file: &std::path::Path,
         required: bool,
+        data_dir: &std::path::Path,
     ) -> Result<(Self, Option<String>), AppError> {
+        use tokenwise_core::config_file::{read_config_text, MAX_CONFIG_BYTES};
         let mut triage = Self::embedded()?;
         let exists = std::fs::symlink_metadata(tiers_file).is_ok();
         if !exists && !required {
             return Ok((triage, None));
         }
+        let last_good = data_dir.join(LAST_GOOD_CATALOG_FILE);
         match TierCatalog::load(tiers_file) {
             Ok(catalog) => {
                 triage.catalog = catalog;
+                // Kept for a later process that finds the file broken (best effort).
+                if let Ok(text) = read_config_text(tiers_file, MAX_CONFIG_BYTES) {
+                    if std::fs::read_to_string(&last_good).ok().as_deref() != Some(&text) {
+                        if let Err(error) = crate::paths::write_private(&last_good, &text) {
+                            eprintln!("tokenwise: could not keep the last good catalog: {error}");
+                        }
+                    }
+                }
                 Ok((triage, None))
             }
-            Err(error) => Ok((
-                triage,
-                Some(format!(
-                    "{error} Cloud answers are off until it is fixed; the local model answers."
-                )),
-            )),
+            Err(error) => {
+                // The company's last good catalog (not the built-in one) is what the window
+                // lists; the cloud stays blocked either way.
+                let name = format!("{} (last good copy)", tiers_file.display());
+                let kept = read_config_text(&last_good, MAX_CONFIG_BYTES)
+                    .ok()
+                    .and_then(|text| TierCatalog::from_toml_str(&text, &name).ok());
+                let shown = match kept {
+                    Some(catalog) => {
+                        triage.catalog = catalog;
+                        " The last good catalog is shown."
+                    }
+                    None => "",
+                };
+                Ok((
+                    triage,
+                    Some(format!(
+                        "{error} Cloud answers are off until it is fixed; the local model \
+                         answers.{shown}"
+                    )),
+                ))
+            }
         }
     }
 

@@ -381,8 +381,11 @@ async fn cloud_reservations_hold_the_maximum_in_every_window_then_settle_to_the_
 #[tokio::test]
 async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_reported() {
     let fixture = Fixture::new(None);
-    let catalog =
-        tokenwise_core::tiers::BUILTIN_CATALOG_TOML.replace("gpt-4o-mini", "company-mini");
+    // The company's catalog: "mid" through its own gateway.
+    let catalog = tokenwise_core::tiers::BUILTIN_CATALOG_TOML.replace(
+        "provider = \"openai\"\nmodel = \"gpt-4o-mini\"",
+        "provider = \"company-gw\"\nmodel = \"company-mini\"",
+    ) + "\n[[provider]]\nid = \"company-gw\"\napi = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\n";
     std::fs::write(fixture.dir.path().join("tiers.toml"), &catalog).unwrap();
     let app = fixture.app().await;
     assert!(app.status().warnings.is_empty());
@@ -404,6 +407,17 @@ async fn a_tier_catalog_file_replaces_the_built_in_one_and_a_broken_one_is_repor
     let [warning] = app.status().warnings.try_into().expect("one warning");
     assert!(warning.contains("tiers.toml"), "{warning}");
     assert!(warning.contains("Cloud answers are off"), "{warning}");
+    // The company's last good catalog is what the window lists, not the built-in one.
+    assert!(
+        warning.contains("The last good catalog is shown"),
+        "{warning}"
+    );
+    let providers = app.provider_keys().await.unwrap();
+    let gateway = providers
+        .iter()
+        .find(|p| p.provider_id == "company-gw")
+        .expect("the company's provider is still listed");
+    assert_eq!(gateway.used_by, vec!["mid".to_string()]);
     // Fail closed: the built-in cloud tiers do not come back while the file is broken.
     let plan = app
         .plan(RouteQuery {
