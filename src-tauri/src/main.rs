@@ -28,6 +28,7 @@ fn main() {
     let app = Arc::new(app);
     app.set_notifier(Arc::new(tokenwise_notify::DesktopNotifier::new()));
 
+    let closing = app.clone();
     let result = tauri::Builder::default()
         .manage(app.clone())
         .setup(move |tauri_app| {
@@ -59,9 +60,16 @@ fn main() {
             commands::ask,
             commands::stop_answer,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"));
-    if let Err(error) = result {
-        eprintln!("Tokenwise stopped: {error}");
-        std::process::exit(1);
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    match result {
+        Ok(tauri_app) => tauri_app.run(move |_, event| {
+            if let tauri::RunEvent::Exit = event {
+                tauri::async_runtime::block_on(closing.close());
+            }
+        }),
+        Err(error) => {
+            eprintln!("Tokenwise stopped: {error}");
+            std::process::exit(1);
+        }
     }
 }

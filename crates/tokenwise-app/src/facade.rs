@@ -118,6 +118,12 @@ impl Tokenwise {
         self
     }
 
+    /// Closes the history database (its write-ahead log is checkpointed into the database
+    /// file). Call once when the process is about to exit; the app is unusable afterwards.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
     /// Whether chats are saved to the history database: false when it could not be opened and
     /// the session runs on an in-memory one ([`AppStatus::warnings`] says why). A command-line
     /// `ask` then refuses rather than print IDs that will not exist.

@@ -61,11 +61,18 @@ fn read_prompt(words: Vec<String>) -> Result<String, String> {
     Ok(words.join(" "))
 }
 
-pub async fn run(args: AskArgs) -> Result<(), String> {
-    let prompt = read_prompt(args.prompt)?;
+pub async fn run(mut args: AskArgs) -> Result<(), String> {
+    let prompt = read_prompt(std::mem::take(&mut args.prompt))?;
     let app = Tokenwise::open(AppPaths::from_env(), Arc::new(SystemClock))
         .await
         .map_err(|error| error.to_string())?;
+    let result = ask(&app, prompt, args).await;
+    // A clean close checkpoints the database's write-ahead log into the database file.
+    app.close().await;
+    result
+}
+
+async fn ask(app: &Tokenwise, prompt: String, args: AskArgs) -> Result<(), String> {
     for warning in app.status().warnings {
         eprintln!("warning: {warning}");
     }
@@ -77,7 +84,7 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
         ));
     }
     // Cloud answers do not need the local model; without it routing estimates token counts.
-    if let Err(error) = crate::engine::load_default(&app).await {
+    if let Err(error) = crate::engine::load_default(app).await {
         if args.tier.as_deref().is_none_or(|tier| tier == "local") {
             return Err(error);
         }
@@ -136,7 +143,7 @@ pub async fn run(args: AskArgs) -> Result<(), String> {
             let _ = out.flush();
         }
     });
-    let (answer, interrupted) = stop_on_signal(&app, asking).await;
+    let (answer, interrupted) = stop_on_signal(app, asking).await;
     // An answer that could not be saved (a full disk) is still printed: the person paid for it
     // in time or money. The command then fails, saying so.
     let (answer, not_saved) = match answer {

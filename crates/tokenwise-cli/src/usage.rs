@@ -110,13 +110,24 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
     let app = Tokenwise::open(AppPaths::from_env(), Arc::new(SystemClock))
         .await
         .map_err(|e| e.to_string())?;
+    let result = print_usage(&app, since_ms, &filter, &args).await;
+    app.close().await;
+    result
+}
+
+async fn print_usage(
+    app: &Tokenwise,
+    since_ms: i64,
+    filter: &ScopeFilter,
+    args: &UsageArgs,
+) -> Result<(), String> {
     for warning in app.status().warnings {
         eprintln!("warning: {warning}");
     }
     let budgets = app.budget_overview().await.map_err(|e| e.to_string())?;
     let spend = app.spend_overview().await.map_err(|e| e.to_string())?;
     let rows = app
-        .ledger(since_ms, &filter)
+        .ledger(since_ms, filter)
         .await
         .map_err(|e| e.to_string())?;
     let totals = rows.iter().fold(Totals::default(), |mut t, row| {
