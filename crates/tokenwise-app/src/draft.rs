@@ -66,6 +66,26 @@ impl<'a> DraftText<'a> {
         }
     }
 
+    /// The next piece from `pieces` (`None` when the stream ends). While waiting, text that
+    /// arrived since the last write is written once [`DRAFT_FLUSH_INTERVAL`] has passed, so a
+    /// stream that stalls (a slow provider, a stuck engine) does not leave the last pieces
+    /// unwritten for as long as it stalls.
+    pub(crate) async fn next_piece(
+        &mut self,
+        pieces: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    ) -> Option<String> {
+        loop {
+            let due = match self.last_flush {
+                Some(last) if self.dirty && self.failed.is_none() => last + DRAFT_FLUSH_INTERVAL,
+                _ => return pieces.recv().await,
+            };
+            match tokio::time::timeout_at(due.into(), pieces.recv()).await {
+                Ok(piece) => return piece,
+                Err(_elapsed) => self.flush().await,
+            }
+        }
+    }
+
     /// Adds a piece of the answer; writes the draft if the last write is old enough.
     pub(crate) async fn push(&mut self, piece: &str) {
         self.text.push_str(piece);

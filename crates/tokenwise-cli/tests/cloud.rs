@@ -247,10 +247,9 @@ fn broken_files_block_the_cloud_and_send_nothing(data: &Path, proxy: &LiteLlmPro
     assert_eq!(proxy.requests_to("/v1/chat/completions"), before);
 }
 
-/// An OpenAI-compatible endpoint that streams `pieces`, 0.4 s apart (a model writing), and
-/// then keeps the call open without finishing it: a cloud answer still under way when its
-/// process is killed. Returns its base URL; the thread ends when the client's connection
-/// closes.
+/// An OpenAI-compatible endpoint that streams `pieces` and then keeps the call open without
+/// finishing it: a cloud answer still under way (a provider that stalls) when its process is
+/// killed. Returns its base URL; the thread ends when the client's connection closes.
 fn stalling_gateway(pieces: &'static [&'static str]) -> (String, std::thread::JoinHandle<()>) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -288,7 +287,6 @@ fn stalling_gateway(pieces: &'static [&'static str]) -> (String, std::thread::Jo
             });
             write!(stream, "data: {chunk}\n\n").unwrap();
             stream.flush().unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(400));
         }
         // Hold the call open until the client goes away.
         let mut rest = Vec::new();
@@ -349,6 +347,29 @@ fn a_cloud_answer_killed_mid_stream_is_charged_for_what_streamed_on_the_next_sta
         assert!(read > 0, "the answer ended early: {}", text(&printed));
         printed.extend_from_slice(&buffer[..read]);
     }
+    // Everything shown is in the draft without another piece arriving (the draft is written
+    // on a timer while the stream stalls), before the process is killed.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime
+        .block_on(tokenwise_store::Store::open(
+            &data.path().join("tokenwise.sqlite3"),
+        ))
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let drafts = runtime.block_on(store.drafts()).unwrap();
+        if drafts
+            .first()
+            .is_some_and(|draft| draft.content == expected)
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the draft never caught up with the screen: {drafts:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let killed = Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()
@@ -382,14 +403,7 @@ fn a_cloud_answer_killed_mid_stream_is_charged_for_what_streamed_on_the_next_sta
         "{json}"
     );
 
-    // The answer is kept as stopped with everything that was shown (each piece came more than
-    // a draft interval after the last, so each was written before it was printed).
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let store = runtime
-        .block_on(tokenwise_store::Store::open(
-            &data.path().join("tokenwise.sqlite3"),
-        ))
-        .unwrap();
+    // The answer is kept as stopped with everything that was shown.
     let conversation = &runtime.block_on(store.list_conversations()).unwrap()[0];
     let messages = runtime.block_on(store.messages(&conversation.id)).unwrap();
     assert_eq!(messages.len(), 2);

@@ -42,6 +42,17 @@ pub struct RecoveredAnswer {
     pub charged: Option<Money>,
 }
 
+/// A draft as it stands: what a killed process would leave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftText {
+    pub message_id: String,
+    pub conversation_id: String,
+    /// The answer's text as last written.
+    pub content: String,
+    pub owner_pid: u32,
+    pub updated_at_ms: i64,
+}
+
 /// A draft not rewritten for this long is recovered even if a process with its owner's id
 /// runs (the id was reused after a crash): a live answer rewrites its draft every fraction of a
 /// second while text arrives, and no answer waits this long for its first words.
@@ -103,6 +114,30 @@ impl Store {
         .await
         .map_err(|e| self.error(e))?;
         Ok(())
+    }
+
+    /// The answers streaming now (or left by a process that is gone), oldest first.
+    pub async fn drafts(&self) -> Result<Vec<DraftText>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT message_id, conversation_id, content, owner_pid, updated_at_ms \
+             FROM answer_drafts ORDER BY created_at_ms",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        rows.iter()
+            .map(|row| {
+                let owner_pid: i64 = row.try_get("owner_pid")?;
+                Ok(DraftText {
+                    message_id: row.try_get("message_id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    content: row.try_get("content")?,
+                    owner_pid: u32::try_from(owner_pid).unwrap_or(0),
+                    updated_at_ms: row.try_get("updated_at_ms")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| self.error(e))
     }
 
     /// Drops a draft that will not become an answer (nothing arrived before the call failed).

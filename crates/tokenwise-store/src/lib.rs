@@ -18,7 +18,7 @@ mod error;
 mod ledger;
 mod open;
 
-pub use drafts::{AnswerDraft, DraftCharge, RecoveredAnswer, STALE_DRAFT_MS};
+pub use drafts::{AnswerDraft, DraftCharge, DraftText, RecoveredAnswer, STALE_DRAFT_MS};
 pub use error::StoreError;
 pub use ledger::{
     BucketSpend, ConversationSpend, LedgerRow, LedgerStatus, LocalRecord, Reservation,

@@ -96,10 +96,24 @@ async fn a_saved_answer_leaves_no_draft_behind() {
     };
     store.begin_draft(&draft, T0 + 10).await.unwrap();
     store.update_draft("a1", "Hello", 1, T0 + 20).await.unwrap();
+    let streaming = store.drafts().await.unwrap();
+    assert_eq!(streaming.len(), 1);
+    assert_eq!(
+        (
+            streaming[0].message_id.as_str(),
+            streaming[0].content.as_str()
+        ),
+        ("a1", "Hello")
+    );
+    assert_eq!(
+        (streaming[0].owner_pid, streaming[0].updated_at_ms),
+        (GONE, T0 + 20)
+    );
     let mut done = draft.message.clone();
     done.content = "Hello, world.".into();
     store.append_message(&done).await.unwrap();
 
+    assert!(store.drafts().await.unwrap().is_empty());
     let recovered = store.recover_drafts(|_| false, T0 + 30).await.unwrap();
     assert!(recovered.is_empty(), "{recovered:?}");
     let messages = store.messages("c1").await.unwrap();
