@@ -4,13 +4,32 @@
 //! both the local and the cloud answer.
 
 use tokenwise_core::chat::title_from_prompt;
-use tokenwise_core::{ChatEvent, ChatMessage, MessageStatus, Role};
+use tokenwise_core::{ChatEvent, ChatMessage, MessageStatus, Role, RouteBadge};
 
 use crate::ask::AskInput;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 
 impl Tokenwise {
+    /// The answer about to stream: an empty assistant message with its route, stamped now.
+    pub(crate) fn empty_answer(
+        &self,
+        id: String,
+        conversation_id: String,
+        route: RouteBadge,
+    ) -> ChatMessage {
+        ChatMessage {
+            id,
+            conversation_id,
+            role: Role::Assistant,
+            content: String::new(),
+            status: MessageStatus::Complete,
+            stats: None,
+            route: Some(route),
+            created_at_ms: self.clock.now_ms(),
+        }
+    }
+
     /// Saves the question (and the conversation, when `input` starts a new one).
     pub(crate) async fn save_question(
         &self,

@@ -17,8 +17,7 @@ use std::time::Instant;
 
 use tokenwise_cloud::{cost_from_usage, count_text_tokens, CloudClient, CloudRequest, Usage};
 use tokenwise_core::{
-    CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, Role,
-    RouteBadge,
+    CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, RouteBadge,
 };
 
 use crate::ask::AskInput;
@@ -103,16 +102,7 @@ impl Tokenwise {
             route: route.clone(),
         });
 
-        let mut answer = ChatMessage {
-            id: answer_id.clone(),
-            conversation_id,
-            role: Role::Assistant,
-            content: String::new(),
-            status: MessageStatus::Complete,
-            stats: None,
-            route: Some(route),
-            created_at_ms: self.clock.now_ms(),
-        };
+        let mut answer = self.empty_answer(answer_id.clone(), conversation_id, route);
         // Written as it streams: a process killed mid-answer is charged for this on the next
         // start (see `crate::draft`), so the company is never under-charged.
         let mut draft = DraftText::begin(
@@ -146,7 +136,7 @@ impl Tokenwise {
             result
         };
         let forward = async {
-            while let Some(piece) = pieces_rx.recv().await {
+            while let Some(piece) = draft.next_piece(&mut pieces_rx).await {
                 draft.push(&piece).await;
                 events(ChatEvent::Token { text: piece });
             }

@@ -48,16 +48,8 @@ impl Tokenwise {
             route: route.clone(),
         });
 
-        let mut answer = ChatMessage {
-            id: uuid::Uuid::new_v4().to_string(),
-            conversation_id,
-            role: Role::Assistant,
-            content: String::new(),
-            status: MessageStatus::Complete,
-            stats: None,
-            route: Some(route),
-            created_at_ms: self.clock.now_ms(),
-        };
+        let mut answer =
+            self.empty_answer(uuid::Uuid::new_v4().to_string(), conversation_id, route);
         let request = GenerationRequest {
             messages: fitted.messages,
             max_new_tokens,
@@ -77,7 +69,7 @@ impl Tokenwise {
         )
         .await;
         let forward = async {
-            while let Some(piece) = tokens_rx.recv().await {
+            while let Some(piece) = draft.next_piece(&mut tokens_rx).await {
                 pieces.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 draft.push(&piece).await;
                 events(ChatEvent::Token { text: piece });

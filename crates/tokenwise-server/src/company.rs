@@ -177,6 +177,17 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Maps an insert's error: a duplicate id becomes "A {what} with id … already exists."
+fn taken<'a>(what: &'static str, id: &'a str) -> impl FnOnce(sqlx::Error) -> ServerError + 'a {
+    move |error| {
+        if is_unique_violation(&error) {
+            ServerError::Conflict(format!("A {what} with id {id:?} already exists."))
+        } else {
+            error.into()
+        }
+    }
+}
+
 async fn exists(db: &Db, sql: &str, id: &str) -> Result<bool, ServerError> {
     Ok(sqlx::query(sql)
         .bind(id)
@@ -197,13 +208,7 @@ pub async fn add_team(db: &Db, team: &NewTeam, now_ms: i64) -> Result<Team, Serv
     .bind(now_ms)
     .execute(&db.pool)
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            ServerError::Conflict(format!("A team with id {:?} already exists.", team.id))
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(taken("team", &team.id))?;
     Ok(Team {
         id: team.id.clone(),
         name,
@@ -288,16 +293,7 @@ pub async fn add_project(
         .bind(now_ms)
         .execute(&db.pool)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServerError::Conflict(format!(
-                    "A project with id {:?} already exists.",
-                    project.id
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(taken("project", &project.id))?;
     Ok(Project {
         id: project.id.clone(),
         name,
@@ -344,13 +340,7 @@ pub async fn add_user(db: &Db, user: &NewUser, now_ms: i64) -> Result<Enrollment
         .bind(now_ms)
         .execute(&mut *tx)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServerError::Conflict(format!("A user with id {:?} already exists.", user.id))
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(taken("user", &user.id))?;
     for project in &user.project_ids {
         sqlx::query(
             "INSERT INTO user_projects (user_id, project_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",

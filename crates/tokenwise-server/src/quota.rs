@@ -10,7 +10,7 @@ use crate::company::{self, Project, Team};
 use crate::db::Db;
 use crate::devices::Caller;
 use crate::error::ServerError;
-use crate::windows::{window_views, Scope, WindowView};
+use crate::windows::{scopes_of, window_views, WindowView};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
@@ -59,20 +59,7 @@ pub async fn snapshot(db: &Db, caller: &Caller, now_ms: i64) -> Result<QuotaSnap
         .await?;
     let team = company::team(db, &caller.team_id).await?;
     let projects = projects_of(db, &caller.user_id).await?;
-    let mut scopes = vec![
-        Scope {
-            kind: "user",
-            id: caller.user_id.clone(),
-        },
-        Scope {
-            kind: "team",
-            id: caller.team_id.clone(),
-        },
-    ];
-    scopes.extend(projects.iter().map(|project| Scope {
-        kind: "project",
-        id: project.id.clone(),
-    }));
+    let scopes = scopes_of(caller, projects.iter().map(|project| project.id.clone()));
     let mut connection = db.pool.acquire().await?;
     let windows = window_views(&mut connection, &scopes, now_ms).await?;
     drop(connection);

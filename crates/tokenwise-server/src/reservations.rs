@@ -21,7 +21,7 @@ use crate::company::{check_name, parsed_catalog};
 use crate::db::Db;
 use crate::devices::Caller;
 use crate::error::ServerError;
-use crate::windows::{window_views, Scope, WindowView};
+use crate::windows::{mark_expired_holds, scopes_of, window_views, Scope, WindowView};
 
 /// How long a hold lasts unless the client asks otherwise.
 pub const DEFAULT_TTL_MS: i64 = 15 * 60 * 1000;
@@ -66,23 +66,9 @@ pub struct SettleRequest {
     pub tokens_out: i64,
 }
 
-fn scopes_of(caller: &Caller, project_id: Option<&str>) -> Vec<Scope> {
-    let mut scopes = vec![
-        Scope {
-            kind: "user",
-            id: caller.user_id.clone(),
-        },
-        Scope {
-            kind: "team",
-            id: caller.team_id.clone(),
-        },
-    ];
-    if let Some(project) = project_id {
-        scopes.push(Scope {
-            kind: "project",
-            id: project.to_string(),
-        });
-    }
+/// The scopes of a charge to `project_id`, in the one order every reservation locks them.
+fn locked_scopes(caller: &Caller, project_id: Option<&str>) -> Vec<Scope> {
+    let mut scopes = scopes_of(caller, project_id.map(str::to_string));
     scopes.sort();
     scopes
 }
@@ -146,7 +132,7 @@ pub async fn reserve(
     now_ms: i64,
 ) -> Result<ReservationView, ServerError> {
     let model = validate(db, caller, request).await?;
-    let scopes = scopes_of(caller, request.project_id.as_deref());
+    let scopes = locked_scopes(caller, request.project_id.as_deref());
     let mut tx = db.pool.begin().await?;
     for scope in &scopes {
         sqlx::query(
@@ -176,12 +162,7 @@ pub async fn reserve(
         tx.commit().await?;
         return view(db, caller, &request.id, now_ms).await;
     }
-    sqlx::query(
-        "UPDATE charges SET status = 'expired' WHERE status = 'reserved' AND expires_at_ms <= $1",
-    )
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await?;
+    mark_expired_holds(&mut tx, now_ms).await?;
     let windows = window_views(&mut tx, &scopes, now_ms).await?;
     for window in &windows {
         if window.hard
@@ -275,7 +256,7 @@ pub async fn view(
     let mut connection = db.pool.acquire().await?;
     let windows = window_views(
         &mut connection,
-        &scopes_of(caller, project.as_deref()),
+        &locked_scopes(caller, project.as_deref()),
         now_ms,
     )
     .await?;

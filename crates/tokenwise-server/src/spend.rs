@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::ServerError;
+use crate::windows::mark_expired_holds;
 
 /// How to group the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,12 +127,7 @@ pub async fn report(
     since_ms: i64,
     now_ms: i64,
 ) -> Result<SpendReport, ServerError> {
-    sqlx::query(
-        "UPDATE charges SET status = 'expired' WHERE status = 'reserved' AND expires_at_ms <= $1",
-    )
-    .bind(now_ms)
-    .execute(&db.pool)
-    .await?;
+    mark_expired_holds(&mut *db.pool.acquire().await?, now_ms).await?;
     let sql = format!(
         "SELECT {key} AS key, \
          CAST(COALESCE(SUM(CASE WHEN status IN ('settled', 'recorded') THEN cost_micros ELSE 0 END), 0) AS BIGINT) AS cost, \

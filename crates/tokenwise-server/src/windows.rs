@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 use tokenwise_core::WindowKind;
 
 use crate::company::Budget;
+use crate::devices::Caller;
 use crate::error::ServerError;
 
 /// A scope a charge counts against.
@@ -30,6 +31,40 @@ impl Scope {
             _ => "project_id",
         }
     }
+}
+
+/// The scopes a caller's charges count against: the user, the team, and `project_ids`.
+pub fn scopes_of(caller: &Caller, project_ids: impl IntoIterator<Item = String>) -> Vec<Scope> {
+    let mut scopes = vec![
+        Scope {
+            kind: "user",
+            id: caller.user_id.clone(),
+        },
+        Scope {
+            kind: "team",
+            id: caller.team_id.clone(),
+        },
+    ];
+    scopes.extend(project_ids.into_iter().map(|id| Scope {
+        kind: "project",
+        id,
+    }));
+    scopes
+}
+
+/// Marks the holds that expired by `now_ms` as `expired` (they stopped counting already; this
+/// makes the report and the books say so).
+pub async fn mark_expired_holds(
+    connection: &mut AnyConnection,
+    now_ms: i64,
+) -> Result<(), ServerError> {
+    sqlx::query(
+        "UPDATE charges SET status = 'expired' WHERE status = 'reserved' AND expires_at_ms <= $1",
+    )
+    .bind(now_ms)
+    .execute(connection)
+    .await?;
+    Ok(())
 }
 
 /// One window of one budget, with its figures at an instant.
