@@ -29,6 +29,8 @@ if [ "$MODE" = test ]; then
     # postgresql: a real PostgreSQL for tokenwise-server's tests (each test creates its own
     # cluster in a temporary folder, as the unprivileged `nobody` when run as root).
     APT_PACKAGES+=(postgresql)
+    # openssl: makes the certificates of tokenwise-server's built-in HTTPS test.
+    APT_PACKAGES+=(openssl)
 fi
 
 missing=()

@@ -17,6 +17,7 @@
 //! - [`usage`]: idempotent usage batches.
 //! - [`spend`]: the administrator's spend report.
 //! - [`http`]: routes, credentials, body limits, logs; [`rate_limit`]: 429s.
+//! - [`tls`]: built-in HTTPS (rustls), for a server without a proxy in front.
 //! - [`secrets`]: tokens and codes, stored only as SHA-256.
 //! - [`error`]: [`ServerError`], the one error type, and its HTTP shape.
 //!
@@ -33,6 +34,7 @@ pub mod rate_limit;
 pub mod reservations;
 pub mod secrets;
 pub mod spend;
+pub mod tls;
 pub mod usage;
 pub mod windows;
 

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use tokenwise_core::{Clock, SystemClock};
 use tokenwise_server::company::{self, BudgetSpec, NewProject, NewTeam, NewUser};
 use tokenwise_server::spend::{self, GroupBy};
-use tokenwise_server::{router, Db, RateLimit, RateLimiter, ServerError, ServerState};
+use tokenwise_server::{router, tls, Db, RateLimit, RateLimiter, ServerError, ServerState};
 
 #[derive(Parser)]
 #[command(
@@ -42,9 +42,16 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address and port to listen on. Put TLS in front (a reverse proxy or load balancer).
+    /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first). Without it the server
+    /// speaks plain HTTP: put TLS in front (a reverse proxy or load balancer).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// A file holding the admin token (first line). Or set TOKENWISE_SERVER_ADMIN_TOKEN.
     /// Without either, the admin API is off.
     #[arg(long)]
@@ -237,6 +244,11 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), ServerError> {
         builder.init();
     }
     let admin_token = admin_token(args.admin_token_file.as_ref())?;
+    // Checked before anything else starts: a bad certificate fails the start, not a client.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load_config(cert, key)?),
+        _ => None,
+    };
     let db = Db::connect(database_url).await?;
     let state = Arc::new(ServerState {
         db,
@@ -254,14 +266,23 @@ async fn serve(database_url: &str, args: ServeArgs) -> Result<(), ServerError> {
         .local_addr()
         .map_err(|e| ServerError::Config(e.to_string()))?;
     tracing::info!(%address, admin_api = state.admin_token.is_some(), "listening");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
     // The one line a script waits for.
-    println!("listening on http://{address}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| ServerError::Config(format!("the server stopped: {e}")))
+    match tls {
+        Some(config) => {
+            println!("listening on https://{address}");
+            tls::serve(listener, config, router(state), shutdown).await
+        }
+        None => {
+            println!("listening on http://{address}");
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| ServerError::Config(format!("the server stopped: {e}")))
+        }
+    }
 }
 
 fn print(value: &impl serde::Serialize) {

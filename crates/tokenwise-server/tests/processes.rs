@@ -1,83 +1,27 @@
 //! The real `tokenwise-server` binary: the admin verbs, several instances on one PostgreSQL,
 //! one on SQLite, and `kill -9` in the middle of a stream of reservations and usage batches.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use tokenwise_testkit::Postgres;
+use tokenwise_testkit::{quota_admin, Postgres, QuotaServer};
 
 const ADMIN: &str = "admin-token-for-process-tests";
 
-/// A running `tokenwise-server serve`; killed when dropped.
-struct ServerProcess {
-    child: Child,
-    base: String,
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_tokenwise-server"))
 }
 
-impl ServerProcess {
-    fn start(database_url: &str) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tokenwise-server"))
-            .args([
-                "--database-url",
-                database_url,
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            // The tests' own clients are the load; the rate limit has its own test.
-            .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
-            .env("TOKENWISE_SERVER_ADMIN_TOKEN", ADMIN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        ServerProcess { child, base }
-    }
-
-    /// `kill -9`: no shutdown code runs.
-    fn kill_hard(&mut self) {
-        let status = Command::new("kill")
-            .args(["-KILL", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A server on `database_url`, killed when dropped.
+fn start_server(database_url: &str) -> QuotaServer {
+    QuotaServer::start(binary(), database_url, ADMIN)
 }
 
 /// `tokenwise-server admin ARGS` on `database_url`; its JSON output.
 fn admin(database_url: &str, args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_tokenwise-server"))
-        .args(["--database-url", database_url, "admin"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&stdout).unwrap_or(Value::String(stdout.into_owned()))
+    let stdout = quota_admin(binary(), database_url, args);
+    serde_json::from_str(&stdout).unwrap_or(Value::String(stdout))
 }
 
 async fn enroll(http: &Client, base: &str, code: &str) -> String {
@@ -175,8 +119,8 @@ async fn concurrent_reservations_hold_the_limit(database_url: &str, bases: Vec<S
 async fn two_instances_on_one_postgresql_never_overshoot_a_hard_limit() {
     let postgres = Postgres::start();
     let url = postgres.create_database("quota");
-    let first = ServerProcess::start(&url);
-    let second = ServerProcess::start(&url);
+    let first = start_server(&url);
+    let second = start_server(&url);
     concurrent_reservations_hold_the_limit(&url, vec![first.base.clone(), second.base.clone()])
         .await;
 }
@@ -189,7 +133,7 @@ async fn one_instance_on_sqlite_never_overshoots_a_hard_limit() {
         .join("quota.sqlite3")
         .to_string_lossy()
         .into_owned();
-    let server = ServerProcess::start(&url);
+    let server = start_server(&url);
     concurrent_reservations_hold_the_limit(&url, vec![server.base.clone()]).await;
 }
 
@@ -237,7 +181,7 @@ async fn after_kill_9_the_books_match_what_clients_were_told() {
         .join("quota.sqlite3")
         .to_string_lossy()
         .into_owned();
-    let mut server = ServerProcess::start(&url);
+    let mut server = start_server(&url);
     let tokens = company(&url, std::slice::from_ref(&server.base), 1).await;
     admin(
         &url,
@@ -306,7 +250,7 @@ async fn after_kill_9_the_books_match_what_clients_were_told() {
 
     // Restart on the same file; the client retries everything it was not told about, with
     // the same ids, in order.
-    let server = ServerProcess::start(&url);
+    let server = start_server(&url);
     for step in &unanswered {
         send(&http, &server.base, &token, step)
             .await

@@ -7,6 +7,8 @@
 //!   the end-to-end tests (JavaScript), so there is one launcher.
 //! - [`Postgres`]: a PostgreSQL cluster of Debian's `postgresql` in a temporary folder on a
 //!   free 127.0.0.1 port (run as `nobody` when the tests run as root).
+//! - [`QuotaServer`]: a real `tokenwise-server serve` on a free port; [`quota_admin`] runs its
+//!   `admin` verbs.
 //! - [`start_gnome_keyring`]: gnome-keyring-daemon's Secret Service on the current (private,
 //!   `dbus-run-session`) session bus, login keyring unlocked with an empty password.
 //!
@@ -15,7 +17,9 @@
 mod keyring;
 mod litellm;
 mod postgres;
+mod server;
 
 pub use keyring::{secret_service_owned, start_gnome_keyring};
 pub use litellm::{litellm_bin, LiteLlmProxy, MOCK_GATEWAY_YAML, MOCK_TEXT};
 pub use postgres::{postgres_bin, Postgres};
+pub use server::{quota_admin, QuotaServer};
