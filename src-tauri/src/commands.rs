@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::State;
 use tokenwise_app::{
-    AppStatus, AskInput, AskPlan, BudgetOverview, ErrorPayload, ProviderKeyStatus, RouteQuery,
-    SpendOverview, Tokenwise,
+    AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, ErrorPayload, ProviderKeyStatus,
+    RouteQuery, SpendOverview, Tokenwise,
 };
 use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary};
 
@@ -103,4 +103,31 @@ pub async fn ask(
 #[tauri::command]
 pub fn stop_answer(app: App<'_>) -> bool {
     app.stop()
+}
+
+#[tauri::command]
+pub async fn company_status(app: App<'_>) -> Result<Option<CompanyStatus>, ErrorPayload> {
+    Ok(app.company_status().await?)
+}
+
+#[tauri::command]
+pub async fn connect_company(
+    app: App<'_>,
+    server_url: String,
+    code: String,
+    device_name: String,
+) -> Result<CompanyStatus, ErrorPayload> {
+    Ok(app
+        .connect_company(&server_url, &code, &device_name)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn disconnect_company(app: App<'_>) -> Result<u64, ErrorPayload> {
+    Ok(app.disconnect_company().await?)
+}
+
+#[tauri::command]
+pub async fn sync_company(app: App<'_>) -> Result<Option<CompanyStatus>, ErrorPayload> {
+    Ok(app.sync_company().await?)
 }

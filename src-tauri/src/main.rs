@@ -40,6 +40,19 @@ fn main() {
                     eprintln!("tokenwise: budget alerts: {error}");
                 }
             });
+            // The company's quota: pulled now and every minute, outbox pushed with it.
+            let syncing = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let interval = std::time::Duration::from_millis(
+                    tokenwise_app::company::SYNC_INTERVAL_MS.unsigned_abs(),
+                );
+                loop {
+                    if let Err(error) = syncing.sync_company().await {
+                        eprintln!("tokenwise: company sync: {error}");
+                    }
+                    tokio::time::sleep(interval).await;
+                }
+            });
             if let Some(window) = tauri_app.get_webview_window("main") {
                 let _ = window.set_focus();
             }
@@ -59,6 +72,10 @@ fn main() {
             commands::spend_overview,
             commands::ask,
             commands::stop_answer,
+            commands::company_status,
+            commands::connect_company,
+            commands::disconnect_company,
+            commands::sync_company,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));
     match result {

@@ -34,6 +34,9 @@ pub struct AskInput {
     /// [`NextStep`]: crate::plan::NextStep
     #[serde(default)]
     pub approval: Option<CloudApproval>,
+    /// The company project a cloud call is charged to (one the quota server allows the user).
+    #[serde(default)]
+    pub project_id: Option<String>,
 }
 
 impl AskInput {

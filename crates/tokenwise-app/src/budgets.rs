@@ -13,8 +13,10 @@ use tokenwise_quota::{
     tightest, window_checks, BudgetConfig, BudgetStatus, Calendar, Headroom, Scopes, WindowKind,
 };
 use tokenwise_store::{LocalRecord, ScopeFilter};
+use tokenwise_sync::protocol::UsageRecord;
 use ts_rs::TS;
 
+use crate::company::CompanyStatus;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 
@@ -34,6 +36,9 @@ pub struct BudgetOverview {
     pub problem: Option<String>,
     /// The IANA time zone the windows are aligned to.
     pub time_zone: String,
+    /// The company's quota server, when connected: its windows are in `statuses`, as of
+    /// `synced_at_ms`; `offline` says why they may be out of date.
+    pub company: Option<CompanyStatus>,
 }
 
 /// One tier's spend in a bucket.
@@ -129,15 +134,23 @@ impl Tokenwise {
     pub async fn budget_overview(&self) -> Result<BudgetOverview, AppError> {
         let (config, problem) = self.budgets.config();
         let now = self.budget_now();
-        let statuses = match &config {
+        let mut statuses = match &config {
             Some(config) => self.statuses(config, now).await?,
             None => Vec::new(),
+        };
+        let company = match self.company_budget().await? {
+            Some(company) => {
+                statuses.extend(company.statuses);
+                self.company_status().await?
+            }
+            None => None,
         };
         Ok(BudgetOverview {
             statuses: tightest(&statuses).into_iter().cloned().collect(),
             file: self.budgets.file().display().to_string(),
             problem,
             time_zone: config.as_ref().map_or("UTC", |c| c.time_zone()).to_string(),
+            company,
         })
     }
 
@@ -173,11 +186,17 @@ impl Tokenwise {
     /// The budget windows that apply now and the auto-approve rule, read once for a routing
     /// decision and the cost preview that follows it.
     pub(crate) async fn budget_snapshot(&self) -> Result<BudgetSnapshot, AppError> {
-        let (config, problem) = self.budgets.config();
-        let statuses = match &config {
+        let (config, mut problem) = self.budgets.config();
+        let mut statuses = match &config {
             Some(config) => self.statuses(config, self.budget_now()).await?,
             None => Vec::new(),
         };
+        // The company's windows count like the file's; a server that cannot be reached
+        // blocks cloud answers like a broken budget file does.
+        if let Some(company) = self.company_budget().await? {
+            statuses.extend(company.statuses);
+            problem = problem.or(company.blocked);
+        }
         Ok(BudgetSnapshot {
             statuses,
             problem,
@@ -217,7 +236,19 @@ impl Tokenwise {
                 saved_micros: saved.micros(),
             })
             .await?;
-        Ok(())
+        self.report_local_answer(UsageRecord {
+            id: request_id.to_string(),
+            kind: "local".into(),
+            tier: decision.tier_id.clone(),
+            model: stats.model.clone(),
+            tokens_in: i64::from(stats.tokens_in),
+            tokens_out: i64::from(stats.tokens_out),
+            cost_micros: 0,
+            saved_micros: saved.micros(),
+            project_id: None,
+            created_at_ms: self.clock.now_ms(),
+        })
+        .await
     }
 
     /// Raises one desktop notification per window per threshold reached by settled spend,

@@ -19,8 +19,10 @@ use tokenwise_cloud::{cost_from_usage, count_text_tokens, CloudClient, CloudRequ
 use tokenwise_core::{
     CancellationToken, ChatEvent, ChatMessage, Error, GenerationStats, MessageStatus, RouteBadge,
 };
+use tokenwise_sync::SyncError;
 
 use crate::ask::AskInput;
+use crate::company::CompanyHold;
 use crate::draft::{cloud_charge, DraftText};
 use crate::error::AppError;
 use crate::facade::Tokenwise;
@@ -80,8 +82,26 @@ impl Tokenwise {
         let mut reserved = routed.decision;
         reserved.estimated_cost = preview.estimated_cost;
         reserved.max_cost = preview.max_cost;
-        self.reserve_cloud(&answer_id, Some(&conversation_id), &reserved)
-            .await?;
+        // The company's server holds it first (a shared hard limit across every laptop), then
+        // the local ledger; either refusal sends nothing.
+        let hold = self
+            .hold_on_company(
+                &answer_id,
+                &reserved.tier_id,
+                preview.max_cost.micros(),
+                input.project_id.as_deref(),
+            )
+            .await
+            .map_err(company_refusal)?;
+        if let Err(error) = self
+            .reserve_cloud(&answer_id, Some(&conversation_id), &reserved)
+            .await
+        {
+            if let Some(hold) = &hold {
+                let _ = self.release_on_company(hold).await;
+            }
+            return Err(error);
+        }
 
         let route = RouteBadge::from(&reserved);
         let saved = match pending {
@@ -91,7 +111,7 @@ impl Tokenwise {
         let user_message = match saved {
             Ok(message) => message,
             Err(error) => {
-                self.release_quietly(&answer_id).await;
+                self.release_quietly(&answer_id, hold.as_ref()).await;
                 return Err(error);
             }
         };
@@ -183,6 +203,20 @@ impl Tokenwise {
                         cost,
                     )
                     .await;
+                if let Some(hold) = &hold {
+                    // Through the outbox: a server that cannot be reached now hears it later.
+                    if let Err(error) = self
+                        .settle_on_company(
+                            hold,
+                            usage.prompt_tokens,
+                            usage.completion_tokens,
+                            cost.micros(),
+                        )
+                        .await
+                    {
+                        eprintln!("tokenwise: could not queue the cost for the company: {error}");
+                    }
+                }
                 self.save_answer(&answer, &mut events).await?;
                 if let Err(error) = settled {
                     eprintln!("tokenwise: could not record the answer's cost: {error}");
@@ -193,7 +227,7 @@ impl Tokenwise {
                 Ok(answer)
             }
             Err(cloud_error) => {
-                self.release_quietly(&answer_id).await;
+                self.release_quietly(&answer_id, hold.as_ref()).await;
                 let error = AppError::from(cloud_error);
                 answer.content = streamed;
                 let partial = self.save_partial(answer).await;
@@ -210,11 +244,29 @@ impl Tokenwise {
         }
     }
 
-    async fn release_quietly(&self, request_id: &str) {
+    async fn release_quietly(&self, request_id: &str, hold: Option<&CompanyHold>) {
         if let Err(error) = self.release_cloud(request_id).await {
             // It expires on its own after RESERVATION_TTL_MS.
             eprintln!("tokenwise: could not release a budget reservation: {error}");
         }
+        if let Some(hold) = hold {
+            if let Err(error) = self.release_on_company(hold).await {
+                eprintln!("tokenwise: could not queue the company hold's release: {error}");
+            }
+        }
+    }
+}
+
+/// The server's answer to a hold, for the person: an outage blocks the cloud (nothing was
+/// sent; local answers go on), a full window is "over budget".
+fn company_refusal(error: AppError) -> AppError {
+    match error {
+        AppError::Company(SyncError::OverBudget { message }) => AppError::OverBudget(message),
+        AppError::Company(error) if error.is_transient() => AppError::CloudBlocked(format!(
+            "{error} Nothing was sent: cloud answers wait for the company quota server, and \
+             local answers work as usual."
+        )),
+        other => other,
     }
 }
 

@@ -135,6 +135,14 @@ impl Tokenwise {
             .store
             .recover_drafts(process_is_running, self.clock.now_ms())
             .await?;
+        for answer in &recovered {
+            if let Some(cost) = answer.charged {
+                // The company's server hears the same charge (its hold would otherwise
+                // expire and count nothing).
+                self.settle_recovered_on_company(&answer.message.id, cost.micros())
+                    .await?;
+            }
+        }
         Ok(recovered
             .iter()
             .map(|answer| {

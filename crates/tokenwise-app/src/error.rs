@@ -46,6 +46,10 @@ pub enum AppError {
         cause: tokenwise_store::StoreError,
     },
 
+    /// The company quota server could not be reached, or refused.
+    #[error("{}", sentence(&.0.to_string()))]
+    Company(#[from] tokenwise_sync::SyncError),
+
     /// A cloud request without the user's approval of its cost; nothing was sent.
     #[error("Sending this to {model} needs your confirmation first ({summary}).")]
     ConfirmationRequired { model: String, summary: String },
@@ -78,6 +82,7 @@ impl AppError {
             AppError::CloudBlocked(_) => ErrorCode::CloudBlocked,
             AppError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
             AppError::NotSaved { cause, .. } => cause.code(),
+            AppError::Company(error) => company_code(error),
         }
     }
 
@@ -86,6 +91,21 @@ impl AppError {
             code: self.code(),
             message: self.to_string(),
         }
+    }
+}
+
+fn company_code(error: &tokenwise_sync::SyncError) -> ErrorCode {
+    use tokenwise_sync::SyncError;
+    match error {
+        SyncError::BadUrl { .. } => ErrorCode::InvalidInput,
+        SyncError::Unauthorized { .. } => ErrorCode::CompanyUnauthorized,
+        SyncError::OverBudget { .. } => ErrorCode::BudgetExceeded,
+        SyncError::Refused { .. } => ErrorCode::CompanyRefused,
+        SyncError::Unreachable { .. }
+        | SyncError::TimedOut { .. }
+        | SyncError::RateLimited { .. }
+        | SyncError::ServerFailed { .. }
+        | SyncError::Garbage { .. } => ErrorCode::CompanyUnreachable,
     }
 }
 

@@ -116,7 +116,7 @@ impl Tokenwise {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     call: impl FnOnce() -> Result<T, SecretsError> + Send + 'static,
 ) -> Result<T, SecretsError> {
     tokio::task::spawn_blocking(call)

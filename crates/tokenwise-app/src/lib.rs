@@ -24,6 +24,8 @@
 //! - [`budget_file`]: the budget file as last read, "now" for the ledger, the notifier.
 //! - [`budgets`]: the meter's windows, the ledger row of each local answer, threshold alerts,
 //!   and the spend view.
+//! - [`company`]: the company's quota server: connect, pull the snapshot, hold a cloud
+//!   call's money there first, and the outbox of settlements and usage records.
 //! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
 //! - [`route`]: the conversation a prompt continues and the router's decision on it.
 //! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
@@ -34,6 +36,7 @@ pub mod ask;
 pub mod budget_file;
 pub mod budgets;
 pub mod cloud_answer;
+pub mod company;
 pub mod context;
 mod draft;
 pub mod error;
@@ -50,6 +53,7 @@ pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
 pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, TierSpend};
+pub use company::{CompanyProject, CompanyStatus};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;

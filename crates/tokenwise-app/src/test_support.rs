@@ -1,7 +1,11 @@
 //! For integration tests only (feature `test-support`, never on in a shipped build): the
 //! ledger steps of a cloud answer, so a test can hold, settle and release money through the
-//! facade without a cloud call.
+//! facade without a cloud call; and [`WordsEngine`], a local model that says the same words.
 
+use tokenwise_core::{
+    CancellationToken, ChatEngine, Error, GenerationOutcome, GenerationRequest, GenerationStats,
+    PromptMessage,
+};
 use tokenwise_core::{Money, RouteDecision};
 use tokenwise_store::Reservation;
 
@@ -35,5 +39,61 @@ impl Tokenwise {
     /// See the cloud answer's release step.
     pub async fn test_release_cloud(&self, request_id: &str) -> Result<(), AppError> {
         self.release_cloud(request_id).await
+    }
+}
+
+/// A local model that answers every prompt with the same words, one token each: for tests
+/// that need an answer, not the real model.
+pub struct WordsEngine {
+    words: Vec<String>,
+}
+
+impl WordsEngine {
+    pub fn new(words: &[&str]) -> WordsEngine {
+        WordsEngine {
+            words: words.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatEngine for WordsEngine {
+    fn model_name(&self) -> String {
+        "words".into()
+    }
+
+    fn context_tokens(&self) -> u32 {
+        4096
+    }
+
+    async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
+        Ok(messages
+            .iter()
+            .map(|m| m.content.split_whitespace().count() as u32 + 3)
+            .sum())
+    }
+
+    async fn generate(
+        &self,
+        request: GenerationRequest,
+        tokens: tokio::sync::mpsc::UnboundedSender<String>,
+        _cancel: CancellationToken,
+    ) -> Result<GenerationOutcome, Error> {
+        let tokens_in = self.count_prompt_tokens(&request.messages).await?;
+        for word in &self.words {
+            let _ = tokens.send(format!("{word} "));
+        }
+        Ok(GenerationOutcome {
+            stats: GenerationStats {
+                model: "words".into(),
+                tokens_in,
+                tokens_out: self.words.len() as u32,
+                time_to_first_token_ms: 1,
+                prefill_tokens_per_second: 0.0,
+                decode_tokens_per_second: 0.0,
+                total_ms: 1,
+            },
+            stopped: false,
+        })
     }
 }

@@ -101,6 +101,7 @@ fn ask(prompt: &str, conversation: Option<&str>) -> AskInput {
         greedy: true,
         choice: UserChoice::Auto,
         approval: None,
+        project_id: None,
     }
 }
 

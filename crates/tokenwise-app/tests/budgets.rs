@@ -161,6 +161,7 @@ fn ask(prompt: &str) -> AskInput {
         greedy: true,
         choice: UserChoice::Auto,
         approval: None,
+        project_id: None,
     }
 }
 

@@ -124,6 +124,7 @@ fn approved(approval: CloudApproval) -> AskInput {
             id: "frontier".into(),
         },
         approval: Some(approval),
+        project_id: None,
     }
 }
 

@@ -37,6 +37,9 @@ pub struct AskArgs {
     /// Accept the cloud cost shown without asking (needed without a terminal).
     #[arg(long, short = 'y')]
     yes: bool,
+    /// Charge a cloud call to this company project (see `tokenwise sync` for yours).
+    #[arg(long, value_name = "ID")]
+    project: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -134,6 +137,7 @@ async fn ask(app: &Tokenwise, prompt: String, args: AskArgs) -> Result<(), Strin
         greedy: !args.sample,
         choice,
         approval,
+        project_id: args.project.clone(),
     };
     let streaming = !args.json;
     let asking = app.ask(input, |event| {

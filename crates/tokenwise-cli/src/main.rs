@@ -6,12 +6,15 @@
 //!   `--jsonl FILE` classifies a JSON-lines file (one verdict per line, in order).
 //! - `tokenwise usage` prints the budget windows and the ledger (`--json`, `--since`,
 //!   `--scope`).
+//! - `tokenwise connect URL --code CODE`, `disconnect`, `sync`: the company's quota server
+//!   (its budgets join the budget file's everywhere; cloud calls are held there first).
 //! - `tokenwise bench local` prints load time, time to first token, prefill and decode speed and
 //!   peak memory of the default model.
 
 mod ask;
 mod bench;
 mod classify;
+mod company;
 mod engine;
 mod output;
 mod signals;
@@ -40,6 +43,12 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Budgets (tightest first) and spend: what the window's meter and spend view show.
     Usage(usage::UsageArgs),
+    /// Connect this device to your company's quota server with a one-time code.
+    Connect(company::ConnectArgs),
+    /// Forget the company's quota server and this device's token.
+    Disconnect,
+    /// Pull the company's quota now and send what the server has not heard yet.
+    Sync,
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -63,6 +72,9 @@ fn main() -> ExitCode {
             Command::Ask(args) => ask::run(args).await,
             Command::Classify(args) => classify::run(args),
             Command::Usage(args) => usage::run(args).await,
+            Command::Connect(args) => company::connect(args).await,
+            Command::Disconnect => company::disconnect().await,
+            Command::Sync => company::sync().await,
             Command::Bench { target } => bench::run(target).await,
         }
     });

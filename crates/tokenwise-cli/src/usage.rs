@@ -89,6 +89,18 @@ fn parse_scope(text: &str) -> Result<ScopeFilter, String> {
     })
 }
 
+/// `ms` as this machine's local time of day ("14:02"), with the date when not today.
+pub fn clock_time(ms: i64) -> String {
+    let Some(time) = chrono::Local.timestamp_millis_opt(ms).single() else {
+        return ms.to_string();
+    };
+    if time.date_naive() == chrono::Local::now().date_naive() {
+        time.format("%H:%M").to_string()
+    } else {
+        time.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 fn local_time(ms: i64, zone: &str) -> String {
     let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     match tz.timestamp_millis_opt(ms).single() {
@@ -190,6 +202,9 @@ fn json_row(row: &LedgerRow) -> JsonRow<'_> {
 }
 
 fn print_budgets(budgets: &BudgetOverview) {
+    if let Some(company) = &budgets.company {
+        crate::company::print_status(company);
+    }
     if budgets.statuses.is_empty() {
         out!("No budgets configured ({}).", budgets.file);
         return;

@@ -81,6 +81,13 @@ error_codes! {
     ConfirmationRequired => "confirmation_required",
     /// Cloud answers are off until a broken tier catalog or budget file is fixed.
     CloudBlocked => "cloud_blocked",
+    // The company quota server.
+    /// The company quota server cannot be reached or failed; cloud answers wait for it.
+    CompanyUnreachable => "company_unreachable",
+    /// The server refused this device (a wrong, used or expired code; a revoked token).
+    CompanyUnauthorized => "company_unauthorized",
+    /// The server refused the request (a tier the team may not use, a project not the user's).
+    CompanyRefused => "company_refused",
 }
 
 impl ErrorCode {

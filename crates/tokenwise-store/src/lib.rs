@@ -4,6 +4,9 @@
 //! [`Store::release`]), window totals, threshold alerts already raised, and the aggregates of the
 //! spend view.
 //!
+//! The link to the company's quota server, its last snapshot and the outbox of what the
+//! server has yet to hear live here too ([`Store::company_link`], [`Store::enqueue_outbox`]).
+//!
 //! All SQL lives here; chats are spoken in `tokenwise_core` types, the ledger in plain structs
 //! with amounts as integer micro-dollars (`i64`, named `*_micros`) that the app layer converts
 //! to its `Money`. A hard budget limit is never overshot, also by concurrent requests: see
@@ -12,12 +15,14 @@
 //! a database locked by another process waits [`BUSY_TIMEOUT`] and then says so; a damaged file
 //! is named and left untouched for the user to keep or move aside.
 
+mod company;
 mod conversations;
 mod drafts;
 mod error;
 mod ledger;
 mod open;
 
+pub use company::{CompanyLink, OutboxCounts, OutboxItem, OutboxKind};
 pub use drafts::{AnswerDraft, DraftCharge, DraftText, RecoveredAnswer, STALE_DRAFT_MS};
 pub use error::StoreError;
 pub use ledger::{

@@ -22,4 +22,4 @@ mod server;
 pub use keyring::{secret_service_owned, start_gnome_keyring};
 pub use litellm::{litellm_bin, LiteLlmProxy, MOCK_GATEWAY_YAML, MOCK_TEXT};
 pub use postgres::{postgres_bin, Postgres};
-pub use server::{quota_admin, QuotaServer};
+pub use server::{assert_no_file_contains, quota_admin, quota_server_binary, QuotaServer};

@@ -27,9 +27,20 @@ impl QuotaServer {
         admin_token: &str,
         options: &[&str],
     ) -> QuotaServer {
+        Self::start_at(binary, database_url, admin_token, "127.0.0.1:0", options)
+    }
+
+    /// [`QuotaServer::start_with`] on a given address (a restart on the port clients know).
+    pub fn start_at(
+        binary: &Path,
+        database_url: &str,
+        admin_token: &str,
+        listen: &str,
+        options: &[&str],
+    ) -> QuotaServer {
         let mut child = Command::new(binary)
             .args(["--database-url", database_url, "serve"])
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(options)
             .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
             .env("TOKENWISE_SERVER_ADMIN_TOKEN", admin_token)
@@ -82,4 +93,42 @@ pub fn quota_admin(binary: &Path, database_url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The `tokenwise-server` binary of this build (next to the running test's folder), built
+/// first when it is not there yet (a test of another crate run on its own).
+pub fn quota_server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let binary = profile_dir.join(format!("tokenwise-server{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--release", "-p", "tokenwise-server"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p tokenwise-server failed");
+    }
+    binary
+}
+
+/// Panics when any file under `dir` (recursively) contains `needle`: a secret that must live
+/// in the keyring only.
+pub fn assert_no_file_contains(dir: &Path, needle: &str) {
+    for entry in std::fs::read_dir(dir).expect("a readable folder") {
+        let path = entry.expect("a folder entry").path();
+        if path.is_dir() {
+            assert_no_file_contains(&path, needle);
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{needle:?} was written to {}",
+            path.display()
+        );
+    }
 }

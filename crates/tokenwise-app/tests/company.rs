@@ -1,0 +1,415 @@
+//! The app against its company's quota server: a real `tokenwise-server` process on a SQLite
+//! file, the real keyring (gnome-keyring-daemon on the test's D-Bus session), the real LiteLLM
+//! proxy answering cloud calls, and two data folders standing for two laptops of one team.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokenwise_app::test_support::WordsEngine;
+use tokenwise_app::{
+    AppPaths, AskInput, CloudApproval, RouteQuery, ScopeFilter, Timeouts, Tokenwise,
+};
+use tokenwise_core::{ChatMessage, Money, ScopeKind, SystemClock, UserChoice};
+use tokenwise_testkit::{
+    quota_admin, quota_server_binary, start_gnome_keyring, LiteLlmProxy, QuotaServer,
+};
+
+const ADMIN: &str = "admin-token-for-the-company-tests";
+const MASTER_KEY: &str = "sk-tokenwise-company-it-8Hq2xv";
+const PROMPT: &str = "Design a fault-tolerant job scheduler and explain the trade-offs.";
+
+/// A company on its own quota server: team eng (Engineering) with a hard daily budget.
+struct Company {
+    dir: tempfile::TempDir,
+    server: Option<QuotaServer>,
+}
+
+impl Company {
+    fn start(team_day_usd: &str) -> Company {
+        let dir = tempfile::tempdir().unwrap();
+        let company = Company { dir, server: None };
+        company.admin(&["team", "add", "eng", "--name", "Engineering"]);
+        company.admin(&[
+            "budget",
+            "set",
+            "--scope",
+            "team:eng",
+            "--window",
+            "day",
+            "--limit-usd",
+            team_day_usd,
+        ]);
+        Company {
+            server: Some(company.serve()),
+            ..company
+        }
+    }
+
+    fn database(&self) -> String {
+        self.dir
+            .path()
+            .join("quota.sqlite3")
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn serve(&self) -> QuotaServer {
+        QuotaServer::start(&quota_server_binary(), &self.database(), ADMIN)
+    }
+
+    fn admin(&self, args: &[&str]) -> Value {
+        let out = quota_admin(&quota_server_binary(), &self.database(), args);
+        serde_json::from_str(&out).unwrap_or(Value::String(out))
+    }
+
+    /// After a crash: a new process on the same database and the same address.
+    fn restart(&mut self) {
+        let url = self.url();
+        let address = url.trim_start_matches("http://").to_string();
+        self.server = None;
+        self.server = Some(QuotaServer::start_at(
+            &quota_server_binary(),
+            &self.database(),
+            ADMIN,
+            &address,
+            &[],
+        ));
+    }
+
+    fn url(&self) -> String {
+        self.server.as_ref().expect("the server runs").base.clone()
+    }
+
+    /// A new user of team eng; their one-time enrollment code.
+    fn code_for(&self, user: &str) -> String {
+        self.admin(&["user", "add", user, "--team", "eng"])["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The server's own books: the spend report by team.
+    fn books(&self) -> Value {
+        self.admin(&["spend", "--group-by", "team"])
+    }
+}
+
+fn catalog(base_url: &str) -> String {
+    format!(
+        r#"
+[[provider]]
+id = "gateway"
+api = "openai"
+base_url = "{base_url}"
+
+[[tier]]
+id = "local"
+tier = "simple"
+kind = "local"
+provider = "local"
+model = "m"
+display_name = "Local"
+input_per_mtok_micros = 0
+output_per_mtok_micros = 0
+max_output_tokens = 1024
+context_tokens = 8192
+
+[[tier]]
+id = "frontier"
+tier = "complex"
+kind = "cloud"
+provider = "gateway"
+model = "gpt-4o"
+display_name = "gpt-4o"
+input_per_mtok_micros = 2500000
+output_per_mtok_micros = 10000000
+max_output_tokens = 4096
+context_tokens = 128000
+"#
+    )
+}
+
+/// A laptop: its own data folder, the company's tier catalog, a scripted local model.
+async fn laptop(dir: &Path, gateway: &str) -> Tokenwise {
+    std::fs::write(dir.join("tiers.toml"), catalog(gateway)).unwrap();
+    let paths = AppPaths {
+        data_dir: dir.to_path_buf(),
+        models_dir: dir.join("models"),
+    };
+    let app = Tokenwise::open(paths, Arc::new(SystemClock))
+        .await
+        .unwrap()
+        .with_cloud_timeouts(Timeouts {
+            connect: Duration::from_secs(2),
+            idle: Duration::from_secs(30),
+        });
+    app.engine_ready(Arc::new(WordsEngine::new(&["Local", "answer."])));
+    app.save_provider_key("gateway", MASTER_KEY).await.unwrap();
+    app
+}
+
+fn frontier() -> UserChoice {
+    UserChoice::Entry {
+        id: "frontier".into(),
+    }
+}
+
+/// Plans the cloud question and asks it with the preview's approval.
+async fn ask_cloud(app: &Tokenwise) -> Result<ChatMessage, tokenwise_app::AppError> {
+    let plan = app
+        .plan(RouteQuery {
+            conversation_id: None,
+            prompt: PROMPT.into(),
+            choice: frontier(),
+        })
+        .await?;
+    // The router steps down when the budget cannot cover the call's maximum.
+    let Some(preview) = plan.preview else {
+        return Err(tokenwise_app::AppError::CloudNotAffordable(
+            plan.decision.explanation,
+        ));
+    };
+    app.ask(
+        AskInput {
+            conversation_id: None,
+            prompt: PROMPT.into(),
+            greedy: true,
+            choice: frontier(),
+            approval: Some(CloudApproval::from(&preview)),
+            project_id: None,
+        },
+        |_| {},
+    )
+    .await
+}
+
+async fn ask_local(app: &Tokenwise) -> ChatMessage {
+    app.ask(
+        AskInput {
+            conversation_id: None,
+            prompt: "What is a haiku?".into(),
+            greedy: true,
+            choice: UserChoice::ForceLocal,
+            approval: None,
+            project_id: None,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap()
+}
+
+/// The team's day window as this laptop's meter shows it: (limit, spent, reserved) in µ$.
+async fn team_window(app: &Tokenwise) -> (i64, i64, i64) {
+    let overview = app.budget_overview().await.unwrap();
+    let team = overview
+        .statuses
+        .iter()
+        .find(|s| s.scope_kind == ScopeKind::Team && s.scope_id == "eng")
+        .unwrap_or_else(|| panic!("no team window: {overview:?}"));
+    (
+        team.limit.micros(),
+        team.spent.micros(),
+        team.reserved.micros(),
+    )
+}
+
+fn cost_of(answer: &ChatMessage) -> i64 {
+    answer
+        .route
+        .as_ref()
+        .and_then(|route| route.actual_cost)
+        .expect("a settled cloud answer has its cost")
+        .micros()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_laptops_of_one_team_share_its_window_and_never_overshoot_it() {
+    start_gnome_keyring();
+    let proxy = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
+    let company = Company::start("0.05");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = laptop(dir_a.path(), &proxy.base_url()).await;
+    let b = laptop(dir_b.path(), &proxy.base_url()).await;
+
+    // A wrong code links nothing and says so.
+    let wrong = a
+        .connect_company(&company.url(), "WRONG-CODE", "laptop A")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), "company_unauthorized", "{wrong}");
+    assert!(a.company_status().await.unwrap().is_none());
+
+    let status = a
+        .connect_company(&company.url(), &company.code_for("ada"), "laptop A")
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            status.user_id.as_str(),
+            status.team_id.as_str(),
+            status.team_name.as_str()
+        ),
+        ("ada", "eng", "Engineering")
+    );
+    assert!(status.synced_at_ms.is_some());
+    assert_eq!(status.offline, None);
+    b.connect_company(&company.url(), &company.code_for("bob"), "laptop B")
+        .await
+        .unwrap();
+    // The device token is in the keyring only: not in any file of the data folder.
+    assert_eq!(team_window(&a).await, (50_000, 0, 0));
+    assert_eq!(team_window(&b).await, (50_000, 0, 0));
+
+    // A spends; the server holds the maximum first and is told the actual cost after.
+    let first = ask_cloud(&a).await.unwrap();
+    let first_cost = cost_of(&first);
+    assert!(first_cost > 0);
+    assert_eq!(team_window(&a).await, (50_000, first_cost, 0));
+    // B sees it after a sync.
+    b.sync_company().await.unwrap();
+    assert_eq!(team_window(&b).await, (50_000, first_cost, 0));
+
+    // Both at once, twice: a call may hold up to ~$0.041, so the $0.05 window has room for one
+    // hold at a time. Whatever interleaving happens, none goes over and each refusal is a
+    // budget refusal.
+    let mut spent = first_cost;
+    for _ in 0..2 {
+        let (from_a, from_b) = tokio::join!(ask_cloud(&a), ask_cloud(&b));
+        for result in [from_a, from_b] {
+            match result {
+                Ok(answer) => spent += cost_of(&answer),
+                Err(error) => assert!(
+                    ["budget_exceeded", "budget_too_low"].contains(&error.code().as_str()),
+                    "{error}"
+                ),
+            }
+        }
+    }
+    let books = company.books();
+    assert_eq!(books["total_cost_micros"], spent, "{books}");
+    assert_eq!(books["open_holds"], 0, "{books}");
+    assert!(spent <= 50_000);
+    b.sync_company().await.unwrap();
+    assert_eq!(team_window(&b).await, (50_000, spent, 0));
+    assert_eq!(
+        a.company_status().await.unwrap().unwrap().pending_records,
+        0
+    );
+
+    // A tighter personal budget on the server reaches the laptop's cost preview: nothing is
+    // sent that cannot be held.
+    company.admin(&[
+        "budget",
+        "set",
+        "--scope",
+        "user:bob",
+        "--window",
+        "day",
+        "--limit-usd",
+        "0.01",
+    ]);
+    b.sync_company().await.unwrap();
+    let before = proxy.requests_to("/v1/chat/completions");
+    let refused = ask_cloud(&b).await.unwrap_err();
+    assert_eq!(refused.code(), "budget_too_low", "{refused}");
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), before);
+
+    for dir in [dir_a.path(), dir_b.path()] {
+        tokenwise_testkit::assert_no_file_contains(dir, "twd_");
+    }
+    a.disconnect_company().await.unwrap();
+    assert!(a.company_status().await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_the_cloud_waits_local_answers_go_on_and_the_outbox_catches_up() {
+    start_gnome_keyring();
+    let proxy = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
+    let mut company = Company::start("5.00");
+    let dir = tempfile::tempdir().unwrap();
+    let app = laptop(dir.path(), &proxy.base_url()).await;
+    app.connect_company(&company.url(), &company.code_for("ada"), "laptop")
+        .await
+        .unwrap();
+
+    // A local answer's usage reaches the server (free, with what it saved).
+    ask_local(&app).await;
+    let books = company.books();
+    assert_eq!(books["rows"][0]["local_answers"], 1, "{books}");
+
+    // The server goes away (kill -9).
+    company.server.as_mut().unwrap().kill_hard();
+    let status = app.sync_company().await.unwrap().unwrap();
+    let offline = status.offline.expect("offline");
+    assert!(offline.contains("cannot be reached"), "{offline}");
+
+    // Local answers go on; their records wait in the outbox.
+    ask_local(&app).await;
+    ask_local(&app).await;
+    assert_eq!(
+        app.company_status().await.unwrap().unwrap().pending_records,
+        2
+    );
+    // The cloud waits for the server, saying why; nothing is sent.
+    let plan = app
+        .plan(RouteQuery {
+            conversation_id: None,
+            prompt: PROMPT.into(),
+            choice: frontier(),
+        })
+        .await
+        .unwrap();
+    let blocked = plan.cloud_blocked.expect("cloud blocked while offline");
+    assert!(blocked.contains("Cloud answers wait for it"), "{blocked}");
+    // Even with an approval in hand (a dialog opened before the server went away).
+    let before = proxy.requests_to("/v1/chat/completions");
+    let sent = app
+        .ask(
+            AskInput {
+                conversation_id: None,
+                prompt: PROMPT.into(),
+                greedy: true,
+                choice: frontier(),
+                approval: Some(CloudApproval {
+                    tier_id: "frontier".into(),
+                    max_cost: Money::from_dollars(1),
+                }),
+                project_id: None,
+            },
+            |_| {},
+        )
+        .await;
+    if let Ok(answer) = &sent {
+        let route = answer.route.as_ref().unwrap();
+        assert_eq!(
+            route.tier_id, "local",
+            "answered locally, not sent: {route:?}"
+        );
+    }
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), before);
+
+    // Back on the same address: one sync delivers the outbox, and again changes nothing.
+    company.restart();
+    let status = app.sync_company().await.unwrap().unwrap();
+    assert_eq!(status.offline, None);
+    assert_eq!(status.pending_records, 0);
+    let books = company.books();
+    assert_eq!(books["rows"][0]["local_answers"], 4, "{books}");
+    app.sync_company().await.unwrap();
+    let again = company.books();
+    assert_eq!(
+        again["rows"][0]["local_answers"], 4,
+        "counted once: {again}"
+    );
+    let saved: i64 = app
+        .ledger(0, &ScopeFilter::All)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.saved_micros)
+        .sum();
+    assert_eq!(books["total_saved_micros"], saved, "{books}");
+}
