@@ -25,7 +25,7 @@ pub enum Fetched {
     /// `304`: the snapshot with the ETag sent is still current.
     Unchanged,
     Changed {
-        snapshot: QuotaSnapshot,
+        snapshot: Box<QuotaSnapshot>,
         /// To send as `If-None-Match` next time.
         etag: Option<String>,
     },
@@ -109,7 +109,7 @@ impl QuotaClient {
             .and_then(|value| value.to_str().ok())
             .map(str::to_string);
         Ok(Fetched::Changed {
-            snapshot: self.parse(&Some(bytes))?,
+            snapshot: Box::new(self.parse(&Some(bytes))?),
             etag,
         })
     }
