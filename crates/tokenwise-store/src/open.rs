@@ -125,8 +125,20 @@ impl Store {
         StoreError::from_sqlx(&self.path, error)
     }
 
-    /// Closes every connection (checkpointing the WAL).
+    /// Moves everything written into the database file (the write-ahead log is emptied),
+    /// then closes every connection. The checkpoint is explicit because a connection's own
+    /// close, which would do the same, runs on sqlx's worker thread and may still be under
+    /// way when the process exits.
     pub async fn close(&self) {
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+        {
+            eprintln!(
+                "tokenwise: the history's write-ahead log could not be checkpointed: {}",
+                self.error(error)
+            );
+        }
         self.pool.close().await;
     }
 }
