@@ -11,7 +11,15 @@ use std::time::{Duration, Instant};
 ///
 /// Run inside `dbus-run-session` (as `scripts/test.sh` does): it never touches a desktop's own
 /// keyring unless the caller puts it on that bus on purpose.
+///
+/// Once per test process: the tests of one binary run at once, and a second `--replace`
+/// would take the keyring away from a test using it (its calls then fail as "locked").
 pub fn start_gnome_keyring() -> PathBuf {
+    static STARTED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    STARTED.get_or_init(start_daemon).clone()
+}
+
+fn start_daemon() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tokenwise-keyring-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     assert!(

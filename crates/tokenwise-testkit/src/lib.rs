@@ -9,16 +9,21 @@
 //!   free 127.0.0.1 port (run as `nobody` when the tests run as root).
 //! - [`QuotaServer`]: a real `tokenwise-server serve` on a free port; [`quota_admin`] runs its
 //!   `admin` verbs.
+//! - [`FaultProxy`]: an HTTP proxy in front of a real server that injects network faults
+//!   ([`Fault`]) on the test's command: 500s, garbage, no answer, a lost or cut-off answer
+//!   after the server acted, a duplicated delivery.
 //! - [`start_gnome_keyring`]: gnome-keyring-daemon's Secret Service on the current (private,
 //!   `dbus-run-session`) session bus, login keyring unlocked with an empty password.
 //!
 //! A missing tool fails the test with what to install: these tests are never skipped.
 
+mod fault_proxy;
 mod keyring;
 mod litellm;
 mod postgres;
 mod server;
 
+pub use fault_proxy::{Fault, FaultProxy};
 pub use keyring::{secret_service_owned, start_gnome_keyring};
 pub use litellm::{litellm_bin, LiteLlmProxy, MOCK_GATEWAY_YAML, MOCK_TEXT};
 pub use postgres::{postgres_bin, Postgres};
