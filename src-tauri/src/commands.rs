@@ -93,11 +93,18 @@ pub async fn ask(
     input: AskInput,
     on_event: Channel<ChatEvent>,
 ) -> Result<ChatMessage, ErrorPayload> {
-    Ok(app
+    let answer = app
         .ask(input, |event| {
             let _ = on_event.send(event);
         })
-        .await?)
+        .await;
+    // The answer's usage goes to the company's server in the background (never delaying the
+    // answer); whatever cannot go now waits in the outbox for the sync loop.
+    let pushing = app.inner().clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = pushing.push_outbox().await;
+    });
+    Ok(answer?)
 }
 
 #[tauri::command]

@@ -19,7 +19,7 @@ use tokenwise_core::Secret;
 use tokenwise_quota::BudgetStatus;
 use tokenwise_store::{CompanyLink, OutboxItem, OutboxKind};
 use tokenwise_sync::protocol::{QuotaSnapshot, ReserveBody, SettleBody, UsageRecord};
-use tokenwise_sync::{Fetched, QuotaClient, SyncError, DEFAULT_TIMEOUT};
+use tokenwise_sync::{Fetched, QuotaClient, SyncError};
 use ts_rs::TS;
 
 use crate::error::AppError;
@@ -104,7 +104,7 @@ impl Tokenwise {
                 "Enter the enrollment code your administrator gave you.".into(),
             ));
         }
-        let client = QuotaClient::new(server_url, DEFAULT_TIMEOUT)?;
+        let client = QuotaClient::new(server_url, self.company_timeout)?;
         let device_name = match device_name.trim() {
             "" => "Tokenwise",
             name => name,
@@ -266,6 +266,11 @@ impl Tokenwise {
                         .store
                         .note_company_failure(&error.to_string(), self.clock.now_ms())
                         .await;
+                    // The server may have made the hold and lost the answer: it is given back
+                    // when the server answers again (an unknown id is nothing to give back).
+                    let _ = self
+                        .enqueue(OutboxKind::Release, reservation_id, &serde_json::json!({}))
+                        .await;
                 }
                 Err(error.into())
             }
@@ -323,15 +328,16 @@ impl Tokenwise {
             .await
     }
 
-    /// A local answer's usage record for the server (free; what it saved), if connected.
+    /// A local answer's usage record for the server (free; what it saved), if connected:
+    /// written to the outbox, sent later.
     pub(crate) async fn report_local_answer(&self, record: UsageRecord) -> Result<(), AppError> {
         if self.store.company_link().await?.is_none() {
             return Ok(());
         }
+        // Only written here: the answer is not held up by a slow server. The window's sync
+        // loop, the next cloud call or `tokenwise sync` delivers it.
         let id = record.id.clone();
-        self.enqueue(OutboxKind::Usage, &id, &record).await?;
-        let _ = self.push_outbox().await;
-        Ok(())
+        self.enqueue(OutboxKind::Usage, &id, &record).await
     }
 
     async fn enqueue(
@@ -407,7 +413,11 @@ impl Tokenwise {
                     detail: e.to_string(),
                 }),
             },
-            OutboxKind::Release => client.release(token, &item.id).await.map(drop),
+            OutboxKind::Release => match client.release(token, &item.id).await {
+                // No such hold: the reservation never reached the server.
+                Err(SyncError::Refused { status: 404, .. }) => Ok(()),
+                other => other.map(drop),
+            },
             OutboxKind::Usage => Ok(()),
         };
         self.settle_outbox_entries(item.kind, std::slice::from_ref(item), &sent)
@@ -522,7 +532,7 @@ impl Tokenwise {
     }
 
     async fn company_client(&self, link: &CompanyLink) -> Result<(QuotaClient, Secret), AppError> {
-        let client = QuotaClient::new(&link.server_url, DEFAULT_TIMEOUT)?;
+        let client = QuotaClient::new(&link.server_url, self.company_timeout)?;
         let vault = self.keys.clone();
         let account = token_account(&link.device_id);
         let token = blocking(move || vault.load(&account))

@@ -47,6 +47,8 @@ pub struct Tokenwise {
     /// Where provider keys are read from: the OS keyring.
     pub(crate) keys: KeyStore,
     pub(crate) cloud_timeouts: Timeouts,
+    /// How long a call to the company quota server may take.
+    pub(crate) company_timeout: std::time::Duration,
     paths: AppPaths,
 }
 
@@ -99,6 +101,7 @@ impl Tokenwise {
             ),
             keys: KeyStore::new(),
             cloud_timeouts: Timeouts::default(),
+            company_timeout: tokenwise_sync::DEFAULT_TIMEOUT,
             paths,
         };
         // Answers a killed process left half-written: saved as stopped, cloud calls charged.
@@ -115,6 +118,12 @@ impl Tokenwise {
     /// need longer ones; tests use short ones).
     pub fn with_cloud_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.cloud_timeouts = timeouts;
+        self
+    }
+
+    /// Replaces the time limit of calls to the company quota server (default 10 s).
+    pub fn with_company_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.company_timeout = timeout;
         self
     }
 

@@ -1,6 +1,7 @@
 //! The app against its company's quota server: a real `tokenwise-server` process on a SQLite
 //! file, the real keyring (gnome-keyring-daemon on the test's D-Bus session), the real LiteLLM
-//! proxy answering cloud calls, and two data folders standing for two laptops of one team.
+//! proxy answering cloud calls, two data folders standing for two laptops of one team, and the
+//! testkit's fault proxy between a laptop and the server.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use tokenwise_app::{
 };
 use tokenwise_core::{ChatMessage, Money, ScopeKind, SystemClock, UserChoice};
 use tokenwise_testkit::{
-    quota_admin, quota_server_binary, start_gnome_keyring, LiteLlmProxy, QuotaServer,
+    quota_admin, quota_server_binary, start_gnome_keyring, Fault, FaultProxy, LiteLlmProxy,
+    QuotaServer,
 };
 
 const ADMIN: &str = "admin-token-for-the-company-tests";
@@ -335,8 +337,14 @@ async fn offline_the_cloud_waits_local_answers_go_on_and_the_outbox_catches_up()
         .await
         .unwrap();
 
-    // A local answer's usage reaches the server (free, with what it saved).
+    // A local answer's usage reaches the server with the next sync (free, with what it
+    // saved); the answer itself never waits for the server.
     ask_local(&app).await;
+    assert_eq!(
+        app.company_status().await.unwrap().unwrap().pending_records,
+        1
+    );
+    app.sync_company().await.unwrap();
     let books = company.books();
     assert_eq!(books["rows"][0]["local_answers"], 1, "{books}");
 
@@ -412,4 +420,120 @@ async fn offline_the_cloud_waits_local_answers_go_on_and_the_outbox_catches_up()
         .map(|row| row.saved_micros)
         .sum();
     assert_eq!(books["total_saved_micros"], saved, "{books}");
+}
+
+/// Every fault the network between laptop and server can make, through the testkit's fault
+/// proxy: a 500, a captive portal's page, no answer, an answer that never comes back after
+/// the server acted, one cut off, one dropped, a request delivered twice. Cloud answers are
+/// refused before anything is sent, local answers go on, and afterwards the server's books
+/// equal what the laptop settled, exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn network_faults_send_nothing_lose_nothing_and_count_nothing_twice() {
+    start_gnome_keyring();
+    let gateway = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
+    let company = Company::start("5.00");
+    let network = FaultProxy::start(&company.url());
+    let dir = tempfile::tempdir().unwrap();
+    let app = laptop(dir.path(), &gateway.base_url())
+        .await
+        .with_company_timeout(Duration::from_secs(1));
+    app.connect_company(&network.base_url(), &company.code_for("ada"), "laptop")
+        .await
+        .unwrap();
+    let faults = [
+        Fault::ServerError,
+        Fault::Garbage,
+        Fault::Hang,
+        Fault::HangAfterServer,
+        Fault::TruncateAnswer,
+        Fault::DropAnswer,
+    ];
+    let exact = |spent: i64, local_answers: usize, context: &str| {
+        let books = company.books();
+        let row = &books["rows"][0];
+        assert_eq!(books["total_cost_micros"], spent, "{context}: {books}");
+        assert_eq!(row["local_answers"], local_answers, "{context}: {books}");
+        assert_eq!(books["open_holds"], 0, "{context}: {books}");
+    };
+    let (mut spent, mut local_answers) = (0_i64, 0_usize);
+
+    // The hold on the server fails: nothing is sent, and a hold the server made anyway (its
+    // answer lost) is given back once the server answers again.
+    for fault in faults {
+        network.set_for("/v1/reservations", fault);
+        let sent = gateway.requests_to("/v1/chat/completions");
+        let error = ask_cloud(&app).await.unwrap_err();
+        assert_eq!(error.code(), "cloud_blocked", "{fault:?}: {error}");
+        assert!(error.to_string().contains("Nothing was sent"), "{error}");
+        assert_eq!(
+            gateway.requests_to("/v1/chat/completions"),
+            sent,
+            "{fault:?}"
+        );
+        // Local answers go on.
+        ask_local(&app).await;
+        local_answers += 1;
+        network.clear();
+        let status = app.sync_company().await.unwrap().unwrap();
+        assert_eq!(status.offline, None, "{fault:?}");
+        assert_eq!(status.pending_records, 0, "{fault:?}");
+        exact(spent, local_answers, &format!("hold through {fault:?}"));
+    }
+
+    // The call is made; telling the server what it cost fails. The settlement waits in the
+    // outbox and is counted once, whether or not the server had it already.
+    for fault in faults.into_iter().chain([Fault::Duplicate]) {
+        network.set_for("/settle", fault);
+        let answer = ask_cloud(&app).await.unwrap();
+        spent += cost_of(&answer);
+        network.clear();
+        let status = app.sync_company().await.unwrap().unwrap();
+        assert_eq!(
+            (status.pending_records, status.refused_records),
+            (0, 0),
+            "{fault:?}"
+        );
+        exact(spent, local_answers, &format!("settle through {fault:?}"));
+    }
+
+    // Usage batches through every fault, each pushed while it lasts; then one sync.
+    for fault in faults.into_iter().chain([Fault::Duplicate]) {
+        network.set(fault);
+        ask_local(&app).await;
+        local_answers += 1;
+        let _ = app.push_outbox().await;
+    }
+    assert!(network.forwarded("/v1/usage") > 0, "the server saw batches");
+    network.clear();
+    let status = app.sync_company().await.unwrap().unwrap();
+    assert_eq!((status.pending_records, status.refused_records), (0, 0));
+    exact(spent, local_answers, "usage through every fault");
+
+    // The laptop is killed mid-push (the request reached the server, the answer never came
+    // back): a new start delivers the same records again, counted once.
+    network.set_for("/v1/usage", Fault::HangAfterServer);
+    ask_local(&app).await;
+    local_answers += 1;
+    let forwarded = network.forwarded("/v1/usage");
+    let interrupted = tokio::time::timeout(Duration::from_millis(300), app.push_outbox()).await;
+    assert!(interrupted.is_err(), "the push was cut off");
+    assert!(
+        network.forwarded("/v1/usage") > forwarded,
+        "the server had the batch"
+    );
+    app.close().await;
+    drop(app);
+    network.clear();
+    let restarted = laptop(dir.path(), &gateway.base_url()).await;
+    let status = restarted.sync_company().await.unwrap().unwrap();
+    assert_eq!(status.pending_records, 0);
+    exact(spent, local_answers, "after a restart mid-push");
+    let saved: i64 = restarted
+        .ledger(0, &ScopeFilter::All)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.saved_micros)
+        .sum();
+    assert_eq!(company.books()["total_saved_micros"], saved);
 }

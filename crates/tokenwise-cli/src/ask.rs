@@ -3,6 +3,7 @@
 use crate::output::out;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use tokenwise_app::{
@@ -70,6 +71,10 @@ pub async fn run(mut args: AskArgs) -> Result<(), String> {
         .await
         .map_err(|error| error.to_string())?;
     let result = ask(&app, prompt, args).await;
+    // What the company's quota server has not heard yet (this answer's usage) goes now if it
+    // can: a slow server delays the exit by at most this much, and what is left waits in the
+    // outbox for the next command.
+    let _ = tokio::time::timeout(Duration::from_secs(2), app.push_outbox()).await;
     // A clean close checkpoints the database's write-ahead log into the database file.
     app.close().await;
     result
