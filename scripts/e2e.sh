@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
 export TOKENWISE_APP_BINARY="$(realpath "$TARGET/release/tokenwise-desktop")"
 export TOKENWISE_CLI_BINARY="$(realpath "$TARGET/release/tokenwise")"
+# The company quota server of the company test.
+export TOKENWISE_SERVER_BINARY="$(realpath "$TARGET/release/tokenwise-server")"
 # The app charges requests to $USER when no budget file names the user.
 export USER="${USER:-$(id -un)}"
 export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"

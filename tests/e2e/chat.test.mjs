@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
@@ -318,4 +319,114 @@ test("a cloud answer shows its cost first, is sent only on confirm, and the key 
   const usage = JSON.parse(cli(["usage", "--json"]));
   // The ledger now holds the seeded $1.20 plus what the gateway charged for the answer.
   assert.ok(usage.totals.costMicros > 1_200_000, JSON.stringify(usage.totals));
+});
+
+const ADMIN_TOKEN = "e2e-admin-token-of-the-company-server";
+
+/** A real tokenwise-server on a SQLite file in its own folder, on a free port: team eng with
+ *  a hard $5.00 day. `admin(args)` runs its admin verbs; `stop()` kills it (kill -9). */
+async function startQuotaServer() {
+  const binary = process.env.TOKENWISE_SERVER_BINARY;
+  assert.ok(binary, "scripts/e2e.sh exports TOKENWISE_SERVER_BINARY");
+  const dir = mkdtempSync(join(tmpdir(), "tokenwise-e2e-quota-"));
+  const database = join(dir, "quota.sqlite3");
+  const admin = (args) => execFileSync(binary, ["--database-url", database, "admin", ...args], { encoding: "utf8" });
+  admin(["team", "add", "eng", "--name", "Engineering"]);
+  admin(["budget", "set", "--scope", "team:eng", "--window", "day", "--limit-usd", "5.00"]);
+  const child = spawn(binary, ["--database-url", database, "serve", "--listen", "127.0.0.1:0"], {
+    env: { ...process.env, TOKENWISE_SERVER_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const base = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const newline = out.indexOf("\n");
+      if (newline >= 0) resolve(out.slice(0, newline).replace("listening on ", "").trim());
+    });
+    child.on("exit", (code) => reject(new Error(`tokenwise-server exited (${code}) before it listened`)));
+  });
+  return {
+    base,
+    admin,
+    /** A new user of team eng; their one-time enrollment code. */
+    codeFor: (user) => JSON.parse(admin(["user", "add", user, "--team", "eng"])).code,
+    stop: () => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Another laptop of the team, speaking the protocol itself: enrolls with its code, holds a
+ *  cloud call's maximum, then settles what it cost. */
+async function spendFromAnotherLaptop(server, code, costMicros) {
+  const call = async (path, body, token) => {
+    const response = await fetch(`${server.base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+  const { token } = await call("/v1/enroll", { code, device_name: "the other laptop" });
+  await call("/v1/reservations", { id: "other-laptop-1", tier: "frontier", max_cost_micros: 2_000_000 }, token);
+  await call("/v1/reservations/other-laptop-1/settle", { cost_micros: costMicros, tokens_in: 1000, tokens_out: 500 }, token);
+}
+
+test("connected to the company: its window in the meter, another laptop's spend after a sync, offline refuses the cloud", async () => {
+  freshDataDir();
+  const server = await startQuotaServer();
+  const driver = await WebDriver.start(DRIVER, APP);
+  try {
+    await waitForReadyModel(driver);
+    // Settings → Your company: the address and the one-time code from IT.
+    await driver.click(await driver.find("settings-toggle"));
+    await driver.type(await driver.waitFor("the company form", () => driver.find("company-url")), server.base);
+    await driver.type(await driver.find("company-code"), "not-a-code");
+    await driver.click(await driver.find("company-connect"));
+    const refused = await driver.waitFor("the refusal", () => driver.find("company-error"), 30_000);
+    assert.match(await driver.text(refused), /refused this device/);
+    await driver.clear(await driver.find("company-code"));
+    await driver.type(await driver.find("company-code"), server.codeFor("ada"));
+    await driver.click(await driver.find("company-connect"));
+    const who = await driver.waitFor("the connected status", () => driver.find("company-who"), 30_000);
+    assert.equal(await driver.text(who), "ada · team Engineering");
+    assert.match(await driver.text(await driver.find("company-freshness")), /^Figures as of \d\d:\d\d$/);
+    await driver.screenshot(`${ARTIFACTS}/company-connected.png`);
+
+    // The meter shows the server's team window.
+    const meterDay = async () => driver.text(await driver.find("meter-day"));
+    await driver.waitFor("the team's window in the meter", async () => /\$0\.00 \/ \$5\.00/.test(await meterDay()));
+    assert.match(await driver.text(await driver.find("meter-company")), /^as of \d\d:\d\d$/);
+
+    // Bob spends $1.25 on his laptop; after a sync this window shows it.
+    await spendFromAnotherLaptop(server, server.codeFor("bob"), 1_250_000);
+    await driver.click(await driver.find("company-sync"));
+    await driver.waitFor("the other laptop's spend", async () => /\$1\.25 \/ \$5\.00/.test(await meterDay()), 30_000);
+    await driver.screenshot(`${ARTIFACTS}/company-meter.png`);
+
+    // The server goes away: the figures are marked offline, and a hard task is not sent to
+    // the cloud; the window says why.
+    server.stop();
+    await driver.click(await driver.find("company-sync"));
+    const offline = await driver.waitFor("the offline marker", () => driver.find("company-offline"), 30_000);
+    assert.match(await driver.text(offline), /cannot be reached/);
+    assert.match(await driver.text(await driver.find("meter-company")), /offline$/);
+    await driver.click(await driver.find("settings-toggle"));
+    const input = await driver.find("composer-input");
+    await driver.type(input, HARD_TASK);
+    await driver.click(await driver.find("send-button"));
+    const notice = await driver.waitFor("the reason the cloud is not used", () => driver.find("chat-notice"), 60_000);
+    assert.match(await driver.text(notice), /Cloud answers wait for it/);
+    assert.equal((await driver.findAll("cloud-confirm")).length, 0, "no cost dialog while offline");
+    await driver.screenshot(`${ARTIFACTS}/company-offline.png`);
+    const stop = await driver.findAll("stop-button");
+    if (stop.length > 0) await driver.click(stop[0]);
+    await driver.waitFor("the send button to return", () => driver.find("send-button"), 60_000);
+  } finally {
+    await driver.quit();
+    server.stop();
+  }
 });

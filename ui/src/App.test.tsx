@@ -6,6 +6,7 @@ import { App } from "./App";
 import { tauriApi } from "./api";
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
+import type { CompanyStatus } from "./bindings/CompanyStatus";
 import type { CostPreview } from "./bindings/CostPreview";
 import type { NextStep } from "./bindings/NextStep";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
@@ -135,7 +136,29 @@ const budgetOverview = {
   file: "/tmp/budgets.toml",
   problem: null,
   timeZone: "Europe/Berlin",
+  company: null as CompanyStatus | null,
 };
+
+/** The mocked link to the company's quota server (null: not connected). */
+function companyStatus(overrides: Partial<CompanyStatus> = {}): CompanyStatus {
+  return {
+    serverUrl: "https://quota.example.com",
+    userId: "ada",
+    userName: "Ada Lovelace",
+    teamId: "eng",
+    teamName: "Engineering",
+    projects: [
+      { id: "apollo", name: "Apollo" },
+      { id: "hermes", name: "Hermes" },
+    ],
+    syncedAtMs: new Date(2026, 11, 5, 14, 2).getTime(),
+    offline: null,
+    pendingRecords: 0,
+    refusedRecords: 0,
+    lastRefusal: null,
+    ...overrides,
+  };
+}
 
 const spendOverview = {
   days: Array.from({ length: 30 }, (_, i) => ({
@@ -195,6 +218,7 @@ function providerKeys(): ProviderKeyStatus[] {
   ];
 }
 let statusWarnings: string[] = [];
+let company: CompanyStatus | null;
 let pendingAsk: { send(event: ChatEvent): void; resolve(m: ChatMessage): void; reject(e: unknown): void } | null;
 
 beforeEach(() => {
@@ -204,6 +228,8 @@ beforeEach(() => {
   cloudPreview = preview();
   cloudBlocked = null;
   savedKeys = {};
+  company = null;
+  localStorage.clear();
   mockIPC(
     (cmd, args: any) => {
       calls.push({ cmd, args });
@@ -220,7 +246,22 @@ beforeEach(() => {
         case "stop_answer":
           return true;
         case "budget_overview":
-          return budgetOverview;
+          return { ...budgetOverview, company };
+        case "company_status":
+        case "sync_company":
+          return company;
+        case "connect_company":
+          if (args.code !== "K7Q2-M9XD") {
+            return Promise.reject({
+              code: "company_unauthorized",
+              message: "The company quota server refused this device: this code is not valid.",
+            });
+          }
+          company = companyStatus();
+          return company;
+        case "disconnect_company":
+          company = null;
+          return 0;
         case "spend_overview":
           return spendOverview;
         case "plan_prompt": {
@@ -284,6 +325,7 @@ describe("chat view", () => {
       greedy: false,
       choice: { kind: "auto" },
       approval: null,
+      projectId: null,
     });
     expect(calls.find((c) => c.cmd === "plan_prompt")!.args.query).toEqual({
       conversationId: null,
@@ -437,6 +479,7 @@ describe("cloud confirmation", () => {
         greedy: false,
         choice: { kind: "auto" },
         approval: { tierId: "frontier", maxCost: 44_000 },
+        projectId: null,
       },
     ]);
     expect(screen.queryByTestId("cloud-confirm")).toBeNull();
@@ -502,7 +545,7 @@ describe("cloud confirmation", () => {
     fireEvent.click(await screen.findByTestId("answer-locally"));
     await waitFor(() => expect(pendingAsk).not.toBeNull());
     expect(asks()).toEqual([
-      { conversationId: null, prompt: cloudPrompt, greedy: false, choice: { kind: "forceLocal" }, approval: null },
+      { conversationId: null, prompt: cloudPrompt, greedy: false, choice: { kind: "forceLocal" }, approval: null, projectId: null },
     ]);
     expect(screen.queryByTestId("cloud-confirm")).toBeNull();
     pendingAsk!.send({
@@ -540,6 +583,7 @@ describe("cloud confirmation", () => {
         greedy: false,
         choice: { kind: "auto" },
         approval: { tierId: "frontier", maxCost: 44_000 },
+        projectId: null,
       },
     ]);
     pendingAsk!.send({
@@ -582,6 +626,7 @@ describe("cloud confirmation", () => {
       greedy: false,
       choice: { kind: "forceLocal" },
       approval: null,
+      projectId: null,
     });
     await waitFor(() => expect(screen.queryByTestId("failed-answer-locally")).toBeNull());
   });
@@ -691,5 +736,102 @@ describe("settings", () => {
     expect((await screen.findByTestId("key-error-anthropic")).textContent).toBe("The keyring is locked.");
     expect(screen.getByTestId("key-status-anthropic").textContent).toBe("No key");
     expect(document.body.innerHTML).not.toContain("sk-ant-xyz");
+  });
+});
+
+describe("company", () => {
+  it("connects with the address and code, shows who and how current, and disconnects", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    const url = (await screen.findByTestId("company-url")) as HTMLInputElement;
+    const code = screen.getByTestId("company-code") as HTMLInputElement;
+    expect((screen.getByTestId("company-connect") as HTMLButtonElement).disabled).toBe(true);
+
+    // A wrong code: the reason, and what was typed stays.
+    fireEvent.input(url, { target: { value: "https://quota.example.com" } });
+    fireEvent.input(code, { target: { value: "WRONG" } });
+    fireEvent.click(screen.getByTestId("company-connect"));
+    expect((await screen.findByTestId("company-error")).textContent).toContain("this code is not valid");
+    expect(url.value).toBe("https://quota.example.com");
+    expect(code.value).toBe("WRONG");
+
+    fireEvent.input(code, { target: { value: "K7Q2-M9XD" } });
+    fireEvent.click(screen.getByTestId("company-connect"));
+    expect((await screen.findByTestId("company-who")).textContent).toBe("Ada Lovelace · team Engineering");
+    expect(calls.filter((c) => c.cmd === "connect_company").slice(-1)[0].args).toEqual({
+      serverUrl: "https://quota.example.com",
+      code: "K7Q2-M9XD",
+      deviceName: "Tokenwise desktop",
+    });
+    expect(screen.getByTestId("company-projects").textContent).toContain("Apollo, Hermes");
+    expect(screen.getByTestId("company-freshness").textContent).toBe("Figures as of 14:02");
+    expect(screen.queryByTestId("company-error")).toBeNull();
+    // The meter is refreshed with the company's figures.
+    await waitFor(() => expect(screen.getByTestId("meter-company").textContent).toBe("as of 14:02"));
+
+    fireEvent.click(screen.getByTestId("company-disconnect"));
+    expect((await screen.findByTestId("company-note")).textContent).toContain("Disconnected");
+    expect(screen.getByTestId("company-url")).toBeTruthy();
+  });
+
+  it("marks the company's figures offline in the meter and in settings", async () => {
+    company = companyStatus({
+      offline: "The company quota server https://quota.example.com cannot be reached: Connection refused.",
+      pendingRecords: 3,
+      refusedRecords: 1,
+      lastRefusal: "project_forbidden",
+    });
+    render(<App api={tauriApi} />);
+    const marker = await screen.findByTestId("meter-company");
+    expect(marker.textContent).toBe("as of 14:02 · offline");
+    expect(marker.getAttribute("title")).toContain("cannot be reached");
+    fireEvent.click(screen.getByTestId("settings-toggle"));
+    expect((await screen.findByTestId("company-offline")).textContent).toContain("Cloud answers wait");
+    expect(screen.getByTestId("company-pending").textContent).toContain("3 records wait");
+    expect(screen.getByTestId("company-refused").textContent).toContain("project_forbidden");
+  });
+
+  it("pulls the company's figures when the window gains focus", async () => {
+    company = companyStatus();
+    render(<App api={tauriApi} />);
+    await screen.findByTestId("meter-company");
+    const before = calls.filter((c) => c.cmd === "sync_company").length;
+    fireEvent.focus(window);
+    await waitFor(() => expect(calls.filter((c) => c.cmd === "sync_company").length).toBe(before + 1));
+  });
+
+  it("charges the picked project, remembered per conversation", async () => {
+    company = companyStatus();
+    render(<App api={tauriApi} />);
+    const picker = (await screen.findByTestId("project-picker")) as HTMLSelectElement;
+    expect(picker.value).toBe("");
+    expect([...picker.options].map((o) => o.textContent)).toEqual(["No project", "Apollo", "Hermes"]);
+    fireEvent.change(picker, { target: { value: "hermes" } });
+    await waitFor(() => expect((screen.getByTestId("project-picker") as HTMLSelectElement).value).toBe("hermes"));
+
+    fireEvent.input(screen.getByTestId("composer-input"), { target: { value: "What is 2+2?" } });
+    fireEvent.click(screen.getByTestId("send-button"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    expect(calls.find((c) => c.cmd === "ask")!.args.input.projectId).toBe("hermes");
+    const question = message("user", "What is 2+2?");
+    pendingAsk!.send({ kind: "started", conversationId: "c9", userMessage: question, droppedHistoryMessages: 0, route: localRoute });
+    pendingAsk!.resolve(message("assistant", "4"));
+
+    // A new chat starts with no project; the conversation keeps its own.
+    fireEvent.click(await screen.findByTestId("new-chat"));
+    await waitFor(() => expect((screen.getByTestId("project-picker") as HTMLSelectElement).value).toBe(""));
+    expect(JSON.parse(localStorage.getItem("tokenwise.projectByConversation")!)).toEqual({ c9: "hermes" });
+  });
+
+  it("shows no picker without projects, and never sends a project the server no longer allows", async () => {
+    localStorage.setItem("tokenwise.projectByConversation", JSON.stringify({ "": "gone" }));
+    company = companyStatus({ projects: [] });
+    render(<App api={tauriApi} />);
+    await screen.findByTestId("meter-company");
+    expect(screen.queryByTestId("project-picker")).toBeNull();
+    fireEvent.input(screen.getByTestId("composer-input"), { target: { value: "What is 2+2?" } });
+    fireEvent.click(screen.getByTestId("send-button"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    expect(calls.find((c) => c.cmd === "ask")!.args.input.projectId).toBeNull();
   });
 });

@@ -15,7 +15,9 @@ import { Composer } from "./components/Composer";
 import { MessageView, StreamingView } from "./components/MessageView";
 import { BudgetMeter } from "./components/BudgetMeter";
 import { CloudConfirmDialog } from "./components/CloudConfirmDialog";
+import { ProjectPicker } from "./components/ProjectPicker";
 import { SettingsView } from "./components/SettingsView";
+import { adoptNewChatProject, rememberProject, rememberedProject } from "./projectMemory";
 import { SpendView } from "./components/SpendView";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
@@ -41,7 +43,12 @@ export function App({ api }: { api: Api }) {
   const [spend, setSpend] = useState<SpendOverview | null>(null);
   const [showSpend, setShowSpend] = useState(false);
   const [showSettings, setShowSettings] = useState(false);
+  /** Bumped when the remembered project changes, so the picker re-reads it. */
+  const [, setProjectPicks] = useState(0);
   const bottom = useRef<HTMLDivElement>(null);
+  /** The company projects the quota server allows (none when not connected). */
+  const projects = budgets?.company?.projects ?? [];
+  const pickedProject = rememberedProject(chat.conversationId, projects);
 
   /** Budgets change with every answer and at window boundaries. */
   const refreshBudgets = useCallback(async () => {
@@ -84,11 +91,20 @@ export function App({ api }: { api: Api }) {
     void refreshConversations();
     void refreshBudgets();
     const timer = setInterval(() => void refreshBudgets(), 60_000);
+    // Back at the window: the company's figures are pulled (unchanged ones cost a 304).
+    const onFocus = () => {
+      api.syncCompany().then(
+        () => void refreshBudgets(),
+        () => void refreshBudgets(),
+      );
+    };
+    window.addEventListener("focus", onFocus);
     const unlisten = api.onEngineStatus((engine) =>
       setStatus((s) => (s ? { ...s, engine } : s)),
     );
     return () => {
       clearInterval(timer);
+      window.removeEventListener("focus", onFocus);
       void unlisten.then((stop) => stop());
     };
   }, [api, refreshConversations, refreshBudgets]);
@@ -121,10 +137,18 @@ export function App({ api }: { api: Api }) {
     setChat((c) => ({ ...c, error: null, notice: null }));
     let started = false;
     try {
-      const input = { conversationId: chat.conversationId, prompt, greedy: false, choice, approval };
+      const input = {
+        conversationId: chat.conversationId,
+        prompt,
+        greedy: false,
+        choice,
+        approval,
+        projectId: pickedProject,
+      };
       await api.ask(input, (event) => {
         if (event.kind === "started") {
           started = true;
+          if (chat.conversationId === null) adoptNewChatProject(event.conversationId);
           accepted();
           void refreshConversations();
         }
@@ -226,6 +250,11 @@ export function App({ api }: { api: Api }) {
     void refreshConversations();
   };
 
+  const pickProject = (projectId: string | null) => {
+    rememberProject(chat.conversationId, projectId);
+    setProjectPicks((n) => n + 1);
+  };
+
   const engine = status?.engine;
   const notReady = engine && engine.state !== "ready" ? engineLine(engine) : null;
   const title = conversations.find((c) => c.id === chat.conversationId)?.title ?? "New chat";
@@ -267,7 +296,7 @@ export function App({ api }: { api: Api }) {
           </button>
         </header>
         {showSpend && spend && <SpendView overview={spend} />}
-        {showSettings && <SettingsView api={api} />}
+        {showSettings && <SettingsView api={api} onCompanyChanged={() => void refreshBudgets()} />}
         {status?.warnings.map((warning) => (
           <div class="banner warning" data-testid="app-warning" key={warning}>
             {warning}
@@ -305,6 +334,11 @@ export function App({ api }: { api: Api }) {
           )}
           <div ref={bottom} />
         </section>
+        <ProjectPicker
+          projects={projects}
+          value={pickedProject}
+          onChange={pickProject}
+        />
         <Composer
           busy={busy}
           disabledReason={notReady}

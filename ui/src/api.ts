@@ -9,6 +9,7 @@ import type { BudgetOverview } from "./bindings/BudgetOverview";
 import type { SpendOverview } from "./bindings/SpendOverview";
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
+import type { CompanyStatus } from "./bindings/CompanyStatus";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
@@ -33,6 +34,14 @@ export interface Api {
   /** Stores a provider's API key in the OS keyring; the key is never returned. */
   saveProviderKey(providerId: string, key: string): Promise<void>;
   deleteProviderKey(providerId: string): Promise<void>;
+  /** The link to the company's quota server; null when not connected. */
+  companyStatus(): Promise<CompanyStatus | null>;
+  /** Enrolls this device with a one-time code; the token goes to the OS keyring. */
+  connectCompany(serverUrl: string, code: string, deviceName: string): Promise<CompanyStatus>;
+  /** Forgets the server; returns how many undelivered records were dropped. */
+  disconnectCompany(): Promise<number>;
+  /** Pulls the quota now and pushes what waits; null when not connected. */
+  syncCompany(): Promise<CompanyStatus | null>;
 }
 
 export const tauriApi: Api = {
@@ -54,6 +63,11 @@ export const tauriApi: Api = {
   providerKeys: () => invoke<ProviderKeyStatus[]>("provider_keys"),
   saveProviderKey: (providerId, key) => invoke<void>("save_provider_key", { providerId, key }),
   deleteProviderKey: (providerId) => invoke<void>("delete_provider_key", { providerId }),
+  companyStatus: () => invoke<CompanyStatus | null>("company_status"),
+  connectCompany: (serverUrl, code, deviceName) =>
+    invoke<CompanyStatus>("connect_company", { serverUrl, code, deviceName }),
+  disconnectCompany: () => invoke<number>("disconnect_company"),
+  syncCompany: () => invoke<CompanyStatus | null>("sync_company"),
 };
 
 /** The message of a failed command: an ErrorPayload from Rust, or anything else. */

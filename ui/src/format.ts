@@ -43,3 +43,15 @@ export function money(micros: Money): string {
   while (fraction.length > 2 && fraction.endsWith("0")) fraction = fraction.slice(0, -1);
   return `${sign}$${rounded / scale}.${fraction}`;
 }
+
+/** "14:02": when the company's figures were last confirmed, in the laptop's time. */
+export function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+/** "as of 14:02", "as of 14:02 · offline", "never synced · offline" */
+export function companyFreshness(syncedAtMs: number | null, offline: string | null): string {
+  const asOf = syncedAtMs === null ? "never synced" : `as of ${clockTime(syncedAtMs)}`;
+  return offline === null ? asOf : `${asOf} · offline`;
+}

@@ -25,4 +25,8 @@ choice: UserChoice,
  *
  * [`NextStep`]: crate::plan::NextStep
  */
-approval: CloudApproval | null, };
+approval: CloudApproval | null, 
+/**
+ * The company project a cloud call is charged to (one the quota server allows the user).
+ */
+projectId: string | null, };

@@ -1,7 +1,7 @@
 import type { BudgetOverview } from "../bindings/BudgetOverview";
 import type { BudgetStatus } from "../bindings/BudgetStatus";
 import type { WindowKind } from "../bindings/WindowKind";
-import { money } from "../format";
+import { companyFreshness, money } from "../format";
 
 const WINDOWS: { kind: WindowKind; label: string }[] = [
   { kind: "day", label: "Today" },
@@ -23,6 +23,12 @@ export function BudgetMeter({ overview }: { overview: BudgetOverview | null }) {
     return (
       <div class="meter empty" data-testid="budget-meter" title={`Budgets are read from ${overview.file}`}>
         No budget set{overview.problem ? ` · ${overview.problem}` : ""}
+        {overview.company && (
+          <span data-testid="meter-company" title={overview.company.offline ?? ""}>
+            {" · company "}
+            {companyFreshness(overview.company.syncedAtMs, overview.company.offline)}
+          </span>
+        )}
       </div>
     );
   }
@@ -48,6 +54,15 @@ export function BudgetMeter({ overview }: { overview: BudgetOverview | null }) {
           </div>
         );
       })}
+      {overview.company && (
+        <span
+          class={`meter-company ${overview.company.offline ? "offline" : ""}`}
+          data-testid="meter-company"
+          title={overview.company.offline ?? `The company's figures from ${overview.company.serverUrl}`}
+        >
+          {companyFreshness(overview.company.syncedAtMs, overview.company.offline)}
+        </span>
+      )}
       {overview.problem && (
         <span class="meter-problem" data-testid="meter-problem" title={overview.problem}>
           ⚠

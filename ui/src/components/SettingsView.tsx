@@ -2,11 +2,13 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import type { Api } from "../api";
 import { errorMessage } from "../api";
 import type { ProviderKeyStatus } from "../bindings/ProviderKeyStatus";
+import { CompanySettings } from "./CompanySettings";
 
-/** The settings screen: one card per cloud provider of the catalog, where its API key is
- *  entered, replaced or removed. Keys go straight to the OS keyring through the Rust side and
- *  are never read back: the screen only knows whether one is saved. */
-export function SettingsView({ api }: { api: Api }) {
+/** The settings screen: the link to the company's quota server, then one card per cloud
+ *  provider of the catalog, where its API key is entered, replaced or removed. Keys go
+ *  straight to the OS keyring through the Rust side and are never read back: the screen only
+ *  knows whether one is saved. `onCompanyChanged` refreshes what shows the company's figures. */
+export function SettingsView({ api, onCompanyChanged }: { api: Api; onCompanyChanged(): void }) {
   const [providers, setProviders] = useState<ProviderKeyStatus[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
 
@@ -23,6 +25,7 @@ export function SettingsView({ api }: { api: Api }) {
 
   return (
     <section class="settings" data-testid="settings-view">
+      <CompanySettings api={api} onChanged={onCompanyChanged} />
       <h2>Cloud providers</h2>
       <p class="settings-note">
         API keys are kept only in your operating system's keyring (Secret Service on Linux,
