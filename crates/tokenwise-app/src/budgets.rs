@@ -96,6 +96,10 @@ pub(crate) struct BudgetSnapshot {
     pub problem: Option<String>,
     /// The budget file's `auto_approve_below_usd`.
     pub auto_approve_below: Option<Money>,
+    /// The catalog entries the company allows the user's team (`None`: every entry).
+    pub allowed_tiers: Option<Vec<String>>,
+    /// The company's server cannot be reached and an offline allowance is left: this much.
+    pub offline_allowance_left: Option<Money>,
 }
 
 impl BudgetSnapshot {
@@ -193,14 +197,19 @@ impl Tokenwise {
         };
         // The company's windows count like the file's; a server that cannot be reached
         // blocks cloud answers like a broken budget file does.
+        let (mut allowed_tiers, mut offline_allowance_left) = (None, None);
         if let Some(company) = self.company_budget().await? {
             statuses.extend(company.statuses);
             problem = problem.or(company.blocked);
+            allowed_tiers = company.allowed_tiers;
+            offline_allowance_left = company.offline_allowance_left;
         }
         Ok(BudgetSnapshot {
             statuses,
             problem,
             auto_approve_below: config.and_then(|c| c.auto_approve_below()),
+            allowed_tiers,
+            offline_allowance_left,
         })
     }
 

@@ -208,6 +208,7 @@ impl Tokenwise {
                     if let Err(error) = self
                         .settle_on_company(
                             hold,
+                            &entry.model,
                             usage.prompt_tokens,
                             usage.completion_tokens,
                             cost.micros(),

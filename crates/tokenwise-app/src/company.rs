@@ -15,7 +15,7 @@
 //!   crash or a lost answer never loses or double-counts anything.
 
 use serde::{Deserialize, Serialize};
-use tokenwise_core::Secret;
+use tokenwise_core::{Money, Secret};
 use tokenwise_quota::BudgetStatus;
 use tokenwise_store::{CompanyLink, OutboxItem, OutboxKind};
 use tokenwise_sync::protocol::{QuotaSnapshot, ReserveBody, SettleBody, UsageRecord};
@@ -83,11 +83,19 @@ pub(crate) struct CompanyBudget {
     pub statuses: Vec<BudgetStatus>,
     /// Why cloud answers must wait for the server, if they must.
     pub blocked: Option<String>,
+    /// The catalog entries the user's team may use (`None`: every entry).
+    pub allowed_tiers: Option<Vec<String>>,
+    /// Offline with an allowance: what is left of it (cloud calls are capped by it).
+    pub offline_allowance_left: Option<Money>,
 }
 
-/// The server's hold on a cloud call's maximum cost.
-pub(crate) struct CompanyHold {
-    pub reservation_id: String,
+/// How a cloud call is covered on the company's side.
+pub(crate) enum CompanyHold {
+    /// The server holds its maximum under this id.
+    Held { reservation_id: String },
+    /// The server cannot be reached: the call is paid from the offline allowance and
+    /// reported as a usage record (`record`, cost and tokens filled in when it settles).
+    Offline { record: UsageRecord },
 }
 
 impl Tokenwise {
@@ -226,19 +234,40 @@ impl Tokenwise {
             }
         }
         let snapshot = parse_snapshot(&link);
+        let (blocked, offline_allowance_left) = match offline_reason(&link, snapshot.is_some()) {
+            None => (None, None),
+            Some(reason) => match self.offline_allowance_left().await? {
+                Some(left) if left > Money::ZERO => (None, Some(left)),
+                Some(_) => (
+                    Some(format!(
+                        "{reason} Your offline allowance is used up until the server hears of \
+                         it; cloud answers wait for it, local answers work as usual."
+                    )),
+                    None,
+                ),
+                None => (
+                    Some(format!(
+                        "{reason} Cloud answers wait for it; local answers work as usual."
+                    )),
+                    None,
+                ),
+            },
+        };
         Ok(Some(CompanyBudget {
             statuses: snapshot
                 .as_ref()
                 .map(|s| tokenwise_sync::meter::statuses(&s.windows))
                 .unwrap_or_default(),
-            blocked: offline_reason(&link, snapshot.is_some()).map(|reason| {
-                format!("{reason} Cloud answers wait for it; local answers work as usual.")
-            }),
+            blocked,
+            allowed_tiers: snapshot.and_then(|s| s.allowed_tiers),
+            offline_allowance_left,
         }))
     }
 
     /// Holds `max_cost_micros` for the cloud call `reservation_id` on the server, before the
-    /// local ledger and before anything is sent. `None` when not connected.
+    /// local ledger and before anything is sent; when the server cannot be reached, the
+    /// offline allowance may cover the call instead (`crate::offline_allowance`). `None` when
+    /// not connected.
     pub(crate) async fn hold_on_company(
         &self,
         reservation_id: &str,
@@ -257,9 +286,34 @@ impl Tokenwise {
             project_id: project_id.map(str::to_string),
         };
         match client.reserve(token.expose(), &body).await {
-            Ok(_) => Ok(Some(CompanyHold {
+            Ok(_) => Ok(Some(CompanyHold::Held {
                 reservation_id: reservation_id.to_string(),
             })),
+            Err(error) if error.is_transient() && self.allowance_covers(max_cost_micros).await => {
+                let _ = self
+                    .store
+                    .note_company_failure(&error.to_string(), self.clock.now_ms())
+                    .await;
+                let _ = self
+                    .enqueue(OutboxKind::Release, reservation_id, &serde_json::json!({}))
+                    .await;
+                Ok(Some(CompanyHold::Offline {
+                    record: UsageRecord {
+                        // Not the reservation's id: the server may hold (and then release)
+                        // that one, and it deduplicates usage on the id.
+                        id: format!("{reservation_id}-offline"),
+                        kind: "cloud".into(),
+                        tier: tier_id.to_string(),
+                        model: String::new(),
+                        tokens_in: 0,
+                        tokens_out: 0,
+                        cost_micros: 0,
+                        saved_micros: 0,
+                        project_id: project_id.map(str::to_string),
+                        created_at_ms: self.clock.now_ms(),
+                    },
+                }))
+            }
             Err(error) => {
                 if error.is_transient() {
                     let _ = self
@@ -277,34 +331,57 @@ impl Tokenwise {
         }
     }
 
-    /// The call cost `cost_micros`: told to the server through the outbox, then a pull so
-    /// the meter shows it.
+    /// Whether the offline allowance has room for a call of at most `max_cost_micros`.
+    async fn allowance_covers(&self, max_cost_micros: i64) -> bool {
+        matches!(
+            self.offline_allowance_left().await,
+            Ok(Some(left)) if left.micros() >= max_cost_micros
+        )
+    }
+
+    /// The call cost `cost_micros`: told to the server through the outbox (a settlement, or
+    /// the usage record of an offline call), then a pull so the meter shows it.
     pub(crate) async fn settle_on_company(
         &self,
         hold: &CompanyHold,
+        model: &str,
         tokens_in: u32,
         tokens_out: u32,
         cost_micros: i64,
     ) -> Result<(), AppError> {
-        let body = SettleBody {
-            cost_micros,
-            tokens_in: i64::from(tokens_in),
-            tokens_out: i64::from(tokens_out),
-        };
-        self.enqueue(OutboxKind::Settle, &hold.reservation_id, &body)
-            .await?;
+        match hold {
+            CompanyHold::Held { reservation_id } => {
+                let body = SettleBody {
+                    cost_micros,
+                    tokens_in: i64::from(tokens_in),
+                    tokens_out: i64::from(tokens_out),
+                };
+                self.enqueue(OutboxKind::Settle, reservation_id, &body)
+                    .await?;
+            }
+            CompanyHold::Offline { record } => {
+                let record = UsageRecord {
+                    model: model.to_string(),
+                    tokens_in: i64::from(tokens_in),
+                    tokens_out: i64::from(tokens_out),
+                    cost_micros,
+                    ..record.clone()
+                };
+                self.enqueue(OutboxKind::Usage, &record.id, &record).await?;
+            }
+        }
         self.sync_company().await?;
         Ok(())
     }
 
-    /// The call failed or was refused locally: the server's hold is given back.
+    /// The call failed or was refused locally: the server's hold is given back (an offline
+    /// call had none, and costs nothing).
     pub(crate) async fn release_on_company(&self, hold: &CompanyHold) -> Result<(), AppError> {
-        self.enqueue(
-            OutboxKind::Release,
-            &hold.reservation_id,
-            &serde_json::json!({}),
-        )
-        .await?;
+        let CompanyHold::Held { reservation_id } = hold else {
+            return Ok(());
+        };
+        self.enqueue(OutboxKind::Release, reservation_id, &serde_json::json!({}))
+            .await?;
         let _ = self.push_outbox().await;
         Ok(())
     }

@@ -26,6 +26,8 @@
 //!   and the spend view.
 //! - [`company`]: the company's quota server: connect, pull the snapshot, hold a cloud
 //!   call's money there first, and the outbox of settlements and usage records.
+//! - `offline_allowance`: cloud spend allowed while the company's server cannot be reached
+//!   (`offline_allowance_usd`), and the cost preview of such a call.
 //! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
 //! - [`route`]: the conversation a prompt continues and the router's decision on it.
 //! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
@@ -44,6 +46,7 @@ pub mod facade;
 pub mod keys;
 pub mod ledger;
 pub mod local_answer;
+mod offline_allowance;
 pub mod paths;
 pub mod plan;
 pub mod route;

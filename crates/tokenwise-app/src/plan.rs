@@ -140,7 +140,11 @@ impl Tokenwise {
         };
         let tokens = count_prompt_tokens(provider.api, &entry.model, messages);
         let budget = &routed.budget;
-        let preview = CostPreview::new(entry, tokens, &budget.statuses, budget.auto_approve_below);
+        let mut preview =
+            CostPreview::new(entry, tokens, &budget.statuses, budget.auto_approve_below);
+        if let Some(left) = budget.offline_allowance_left {
+            crate::offline_allowance::limit_to_allowance(&mut preview, left);
+        }
         Ok((preview, entry.clone(), provider.clone()))
     }
 }

@@ -87,10 +87,11 @@ impl Tokenwise {
         let prompt_tokens = self.prompt_tokens(history, prompt).await?;
         let budget = self.budget_snapshot().await?;
         let cloud_blocked = self.catalog_problem.clone().or(budget.problem.clone());
-        let allowed = match cloud_blocked {
-            Some(_) => AllowedTiers::cloud_forbidden(),
-            // Until managed policy lands: every tier allowed.
-            None => AllowedTiers::all(),
+        let allowed = match (&cloud_blocked, &budget.allowed_tiers) {
+            (Some(_), _) => AllowedTiers::cloud_forbidden(),
+            // The company's list for the user's team (its server refuses other tiers' holds).
+            (None, Some(ids)) => AllowedTiers::only(ids.iter().cloned()),
+            (None, None) => AllowedTiers::all(),
         };
         let decision = self.triage.route(
             prompt,

@@ -319,6 +319,25 @@ async fn two_laptops_of_one_team_share_its_window_and_never_overshoot_it() {
     assert_eq!(refused.code(), "budget_too_low", "{refused}");
     assert_eq!(proxy.requests_to("/v1/chat/completions"), before);
 
+    // The company takes the cloud tiers away from the team: the router stops offering them.
+    company.admin(&["team", "allow-tiers", "eng", "local"]);
+    a.sync_company().await.unwrap();
+    let plan = a
+        .plan(RouteQuery {
+            conversation_id: None,
+            prompt: PROMPT.into(),
+            choice: frontier(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(plan.decision.tier_id, "local", "{:?}", plan.decision);
+    assert!(plan.preview.is_none());
+    assert!(
+        plan.decision.explanation.contains("not allowed"),
+        "{}",
+        plan.decision.explanation
+    );
+
     for dir in [dir_a.path(), dir_b.path()] {
         tokenwise_testkit::assert_no_file_contains(dir, "twd_");
     }
@@ -536,4 +555,95 @@ async fn network_faults_send_nothing_lose_nothing_and_count_nothing_twice() {
         .map(|row| row.saved_micros)
         .sum();
     assert_eq!(company.books()["total_saved_micros"], saved);
+}
+
+/// `offline_allowance_usd`: while the server cannot be reached the laptop may spend this much
+/// in the cloud, each call confirmed with a dialog that says so; the server hears of it,
+/// once, when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_allowance_pays_for_cloud_calls_reported_when_the_server_is_back() {
+    start_gnome_keyring();
+    let proxy = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
+    let mut company = Company::start("5.00");
+    let dir = tempfile::tempdir().unwrap();
+    let budget_file = dir.path().join("budgets.toml");
+    let allow = |usd: &str, bump_s: u64| {
+        std::fs::write(
+            &budget_file,
+            format!(
+                "time_zone = \"UTC\"\noffline_allowance_usd = \"{usd}\"\n\n\
+                 [identity]\nuser_id = \"ada\"\nteam_id = \"eng\"\n"
+            ),
+        )
+        .unwrap();
+        // A new modification time even within the file system's clock tick.
+        std::fs::File::options()
+            .write(true)
+            .open(&budget_file)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() + Duration::from_secs(bump_s))
+            .unwrap();
+    };
+    allow("0.01", 0);
+    let app = laptop(dir.path(), &proxy.base_url()).await;
+    app.connect_company(&company.url(), &company.code_for("ada"), "laptop")
+        .await
+        .unwrap();
+    company.server.as_mut().unwrap().kill_hard();
+    assert!(app.sync_company().await.unwrap().unwrap().offline.is_some());
+
+    // $0.01 does not cover the call's maximum (about $0.041): refused, nothing sent.
+    let sent = proxy.requests_to("/v1/chat/completions");
+    let refused = ask_cloud(&app).await.unwrap_err();
+    assert_eq!(refused.code(), "budget_too_low", "{refused}");
+    assert!(
+        refused.to_string().contains("offline allowance"),
+        "{refused}"
+    );
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), sent);
+
+    // $0.50 does: the dialog says the call is offline, it goes out, its usage waits.
+    allow("0.50", 5);
+    let plan = app
+        .plan(RouteQuery {
+            conversation_id: None,
+            prompt: PROMPT.into(),
+            choice: frontier(),
+        })
+        .await
+        .unwrap();
+    let preview = plan.preview.expect("a cloud preview while offline");
+    assert!(
+        preview
+            .warnings
+            .iter()
+            .any(|w| w.contains("offline allowance")),
+        "{:?}",
+        preview.warnings
+    );
+    assert!(!preview.auto_approved);
+    let answer = ask_cloud(&app).await.unwrap();
+    let cost = cost_of(&answer);
+    assert!(cost > 0);
+    assert_eq!(proxy.requests_to("/v1/chat/completions"), sent + 1);
+    assert!(app.company_status().await.unwrap().unwrap().pending_records >= 1);
+
+    // Back: the server has the call once, at exactly its cost; nothing is held or refused.
+    company.restart();
+    let status = app.sync_company().await.unwrap().unwrap();
+    assert_eq!(
+        (
+            status.offline,
+            status.pending_records,
+            status.refused_records
+        ),
+        (None, 0, 0),
+        "{:?}",
+        status.last_refusal
+    );
+    let books = company.books();
+    assert_eq!(books["total_cost_micros"], cost, "{books}");
+    assert_eq!(books["open_holds"], 0, "{books}");
+    app.sync_company().await.unwrap();
+    assert_eq!(company.books()["total_cost_micros"], cost, "counted once");
 }

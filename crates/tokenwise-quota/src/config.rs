@@ -10,6 +10,8 @@
 //! alert_thresholds = [50, 80, 100]   # percent of a limit; default [50, 80, 100]
 //! auto_approve_below_usd = "0.01"    # optional: cloud requests whose maximum cost is below
 //!                                    # this are sent without a confirmation click
+//! offline_allowance_usd = "0.50"     # optional: cloud spend allowed while the company's
+//!                                    # quota server cannot be reached (default 0: none)
 //!
 //! [identity]                         # whose budgets these are; required
 //! user_id = "alice"                  # required
@@ -119,6 +121,7 @@ pub struct BudgetConfig {
     identity: Identity,
     budgets: Vec<Budget>,
     auto_approve_below: Option<Money>,
+    offline_allowance: Option<Money>,
 }
 
 impl BudgetConfig {
@@ -208,6 +211,12 @@ impl BudgetConfig {
                 )
             })?),
         };
+        let offline_allowance = match &raw.offline_allowance_usd {
+            None => None,
+            Some(text) => Some(parse_usd(text.get_ref()).map_err(|error| {
+                fail(Some(text.span()), format!("offline_allowance_usd: {error}"))
+            })?),
+        };
         let mut config = BudgetConfig::validate(
             file_name,
             calendar,
@@ -217,7 +226,14 @@ impl BudgetConfig {
             &lines,
         )?;
         config.auto_approve_below = auto_approve_below;
+        config.offline_allowance = offline_allowance;
         Ok(config)
+    }
+
+    /// How much cloud spend is allowed while the company's quota server cannot be reached,
+    /// until it has heard of it (`offline_allowance_usd`); `None` (the default): none.
+    pub fn offline_allowance(&self) -> Option<Money> {
+        self.offline_allowance
     }
 
     /// Cloud requests whose maximum cost is strictly below this are sent without asking
@@ -401,6 +417,7 @@ impl BudgetConfig {
             identity,
             budgets,
             auto_approve_below: None,
+            offline_allowance: None,
         })
     }
 }
@@ -493,6 +510,7 @@ struct RawConfig {
     week_start: Option<WeekStart>,
     alert_thresholds: Option<Spanned<Vec<u32>>>,
     auto_approve_below_usd: Option<Spanned<String>>,
+    offline_allowance_usd: Option<Spanned<String>>,
     identity: Spanned<RawIdentity>,
     #[serde(default, rename = "budget")]
     budgets: Vec<Spanned<RawBudget>>,

@@ -203,6 +203,19 @@ impl Store {
         Ok(())
     }
 
+    /// What cloud calls made while the server could not be reached cost, in µ$, as long as
+    /// their usage records wait in the outbox (refused ones too: that money was spent).
+    pub async fn unreported_offline_cost(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(json_extract(body, '$.cost_micros')), 0) AS cost \
+             FROM sync_outbox WHERE kind = 'usage' AND json_extract(body, '$.kind') = 'cloud'",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        row.try_get("cost").map_err(|e| self.error(e))
+    }
+
     /// Entries due at `now_ms` (not refused), oldest first, at most `limit`.
     pub async fn due_outbox(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
         let rows = sqlx::query(

@@ -96,7 +96,8 @@ pub struct ReservationView {
     pub windows: Vec<WindowView>,
 }
 
-/// One usage record of `POST /v1/usage` (a local answer; cloud calls are settled instead).
+/// One usage record of `POST /v1/usage`: a local answer, or a cloud call made while the
+/// server could not be reached (calls it held are settled instead).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageRecord {
     /// The client's id: a record sent twice is counted once.

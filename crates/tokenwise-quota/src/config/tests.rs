@@ -420,3 +420,33 @@ fn auto_approve_is_optional_and_checked() {
     assert!(message.contains("line 3"), "{message}");
     assert!(message.contains("auto_approve_below_usd"), "{message}");
 }
+
+#[test]
+fn offline_allowance_is_optional_and_checked() {
+    assert_eq!(parse(MINIMAL).unwrap().offline_allowance(), None);
+    let text = MINIMAL.replacen(
+        "[identity]",
+        "offline_allowance_usd = \"0.50\"\n\n[identity]",
+        1,
+    );
+    assert_eq!(
+        parse(&text).unwrap().offline_allowance(),
+        Some(Money::from_micros(500_000))
+    );
+    for bad in ["\"lots\"", "\"-0.10\""] {
+        let message = error(&MINIMAL.replacen(
+            "[identity]",
+            &format!("offline_allowance_usd = {bad}\n\n[identity]"),
+            1,
+        ));
+        assert!(message.contains("line 3"), "{bad}: {message}");
+        assert!(
+            message.contains("offline_allowance_usd"),
+            "{bad}: {message}"
+        );
+    }
+    // A number instead of a decimal string is refused too (no float money).
+    let message =
+        error(&MINIMAL.replacen("[identity]", "offline_allowance_usd = 0.5\n\n[identity]", 1));
+    assert!(message.contains("line 3"), "{message}");
+}
