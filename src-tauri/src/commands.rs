@@ -130,6 +130,15 @@ pub async fn connect_company(
 }
 
 #[tauri::command]
+pub async fn connect_litellm(
+    app: App<'_>,
+    proxy_url: String,
+    virtual_key: String,
+) -> Result<CompanyStatus, ErrorPayload> {
+    Ok(app.connect_litellm(&proxy_url, &virtual_key).await?)
+}
+
+#[tauri::command]
 pub async fn disconnect_company(app: App<'_>) -> Result<u64, ErrorPayload> {
     Ok(app.disconnect_company().await?)
 }

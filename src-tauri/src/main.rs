@@ -76,6 +76,7 @@ fn main() {
             commands::connect_company,
             commands::disconnect_company,
             commands::sync_company,
+            commands::connect_litellm,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));
     match result {

@@ -143,6 +143,7 @@ const budgetOverview = {
 function companyStatus(overrides: Partial<CompanyStatus> = {}): CompanyStatus {
   return {
     serverUrl: "https://quota.example.com",
+    serverKind: "tokenwise",
     userId: "ada",
     userName: "Ada Lovelace",
     teamId: "eng",
@@ -258,6 +259,12 @@ beforeEach(() => {
             });
           }
           company = companyStatus();
+          return company;
+        case "connect_litellm":
+          if (args.virtualKey !== "sk-virtual-ada") {
+            return Promise.reject({ code: "company_unauthorized", message: "The LiteLLM proxy refused this key." });
+          }
+          company = companyStatus({ serverKind: "litellm", userId: "ada@example.com", userName: "ada@example.com", teamName: "", projects: [] });
           return company;
         case "disconnect_company":
           company = null;
@@ -772,6 +779,24 @@ describe("company", () => {
     fireEvent.click(screen.getByTestId("company-disconnect"));
     expect((await screen.findByTestId("company-note")).textContent).toContain("Disconnected");
     expect(screen.getByTestId("company-url")).toBeTruthy();
+  });
+
+  it("connects to a LiteLLM proxy with a virtual key, typed like a password", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    fireEvent.click(await screen.findByTestId("company-litellm"));
+    const key = screen.getByTestId("company-code") as HTMLInputElement;
+    expect(key.type).toBe("password");
+    fireEvent.input(screen.getByTestId("company-url"), { target: { value: "https://llm.example.com" } });
+    fireEvent.input(key, { target: { value: "sk-virtual-ada" } });
+    fireEvent.click(screen.getByTestId("company-connect"));
+    expect((await screen.findByTestId("company-status")).textContent).toContain("LiteLLM proxy");
+    expect(calls.find((c) => c.cmd === "connect_litellm")!.args).toEqual({
+      proxyUrl: "https://llm.example.com",
+      virtualKey: "sk-virtual-ada",
+    });
+    expect(calls.some((c) => c.cmd === "connect_company")).toBe(false);
+    expect(document.body.innerHTML).not.toContain("sk-virtual-ada");
   });
 
   it("marks the company's figures offline in the meter and in settings", async () => {

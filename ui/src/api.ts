@@ -38,6 +38,8 @@ export interface Api {
   companyStatus(): Promise<CompanyStatus | null>;
   /** Enrolls this device with a one-time code; the token goes to the OS keyring. */
   connectCompany(serverUrl: string, code: string, deviceName: string): Promise<CompanyStatus>;
+  /** Links to a company's LiteLLM proxy with the employee's virtual key (kept in the OS keyring). */
+  connectLitellm(proxyUrl: string, virtualKey: string): Promise<CompanyStatus>;
   /** Forgets the server; returns how many undelivered records were dropped. */
   disconnectCompany(): Promise<number>;
   /** Pulls the quota now and pushes what waits; null when not connected. */
@@ -66,6 +68,7 @@ export const tauriApi: Api = {
   companyStatus: () => invoke<CompanyStatus | null>("company_status"),
   connectCompany: (serverUrl, code, deviceName) =>
     invoke<CompanyStatus>("connect_company", { serverUrl, code, deviceName }),
+  connectLitellm: (proxyUrl, virtualKey) => invoke<CompanyStatus>("connect_litellm", { proxyUrl, virtualKey }),
   disconnectCompany: () => invoke<number>("disconnect_company"),
   syncCompany: () => invoke<CompanyStatus | null>("sync_company"),
 };

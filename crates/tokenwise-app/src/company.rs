@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use tokenwise_core::{Money, Secret};
 use tokenwise_quota::BudgetStatus;
-use tokenwise_store::{CompanyLink, OutboxItem, OutboxKind};
+use tokenwise_store::{CompanyKind, CompanyLink, OutboxItem, OutboxKind};
 use tokenwise_sync::protocol::{QuotaSnapshot, ReserveBody, SettleBody, UsageRecord};
 use tokenwise_sync::{Fetched, QuotaClient, SyncError};
 use ts_rs::TS;
@@ -28,7 +28,7 @@ use crate::keys::blocking;
 
 /// The keyring entry holding this device's token for the quota server (one per enrolled
 /// device, so two data folders on one machine never share or overwrite a token).
-fn token_account(device_id: &str) -> String {
+pub(crate) fn token_account(device_id: &str) -> String {
     format!("tokenwise-quota-server/{device_id}")
 }
 
@@ -50,12 +50,25 @@ pub struct CompanyProject {
     pub name: String,
 }
 
+/// What kind of server the company runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum CompanyServerKind {
+    /// `tokenwise-server`: shared hard limits held before each cloud call.
+    Tokenwise,
+    /// A LiteLLM proxy: the virtual key's budget, enforced by LiteLLM.
+    Litellm,
+}
+
 /// Settings → "Your company": who this device is on the quota server, and how current the
 /// figures are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct CompanyStatus {
+    /// What the company runs: `tokenwise-server`, or a LiteLLM proxy (budget read only).
+    pub server_kind: CompanyServerKind,
     pub server_url: String,
     pub user_id: String,
     /// From the last snapshot (empty before the first).
@@ -124,6 +137,7 @@ impl Tokenwise {
         blocking(move || vault.save(&account, &token)).await?;
         self.store
             .set_company_link(
+                CompanyKind::TokenwiseServer,
                 client.server(),
                 &credentials.device_id,
                 &credentials.user_id,
@@ -158,6 +172,10 @@ impl Tokenwise {
         let snapshot = parse_snapshot(&link);
         let counts = self.store.outbox_counts().await?;
         Ok(Some(CompanyStatus {
+            server_kind: match link.kind {
+                CompanyKind::TokenwiseServer => CompanyServerKind::Tokenwise,
+                CompanyKind::LiteLlm => CompanyServerKind::Litellm,
+            },
             server_url: link.server_url.clone(),
             user_id: link.user_id.clone(),
             user_name: snapshot
@@ -278,6 +296,10 @@ impl Tokenwise {
         let Some(link) = self.store.company_link().await? else {
             return Ok(None);
         };
+        if link.kind == CompanyKind::LiteLlm {
+            // LiteLLM holds and records the call itself.
+            return Ok(None);
+        }
         let (client, token) = self.company_client(&link).await?;
         let body = ReserveBody {
             id: reservation_id.to_string(),
@@ -393,7 +415,7 @@ impl Tokenwise {
         reservation_id: &str,
         cost_micros: i64,
     ) -> Result<(), AppError> {
-        if self.store.company_link().await?.is_none() {
+        if !self.reports_to_company().await? {
             return Ok(());
         }
         let body = SettleBody {
@@ -408,13 +430,23 @@ impl Tokenwise {
     /// A local answer's usage record for the server (free; what it saved), if connected:
     /// written to the outbox, sent later.
     pub(crate) async fn report_local_answer(&self, record: UsageRecord) -> Result<(), AppError> {
-        if self.store.company_link().await?.is_none() {
+        if !self.reports_to_company().await? {
             return Ok(());
         }
         // Only written here: the answer is not held up by a slow server. The window's sync
         // loop, the next cloud call or `tokenwise sync` delivers it.
         let id = record.id.clone();
         self.enqueue(OutboxKind::Usage, &id, &record).await
+    }
+
+    /// Whether the company's server is told of settlements and usage (a `tokenwise-server`;
+    /// LiteLLM records its calls itself and has no use for local answers).
+    async fn reports_to_company(&self) -> Result<bool, AppError> {
+        Ok(self
+            .store
+            .company_link()
+            .await?
+            .is_some_and(|link| link.kind == CompanyKind::TokenwiseServer))
     }
 
     async fn enqueue(
@@ -586,6 +618,9 @@ impl Tokenwise {
                 return Ok(());
             }
         };
+        if link.kind == CompanyKind::LiteLlm {
+            return self.pull_litellm(link, &client, &token).await;
+        }
         let etag = link.snapshot_json.as_ref().and(link.etag.as_deref());
         match client.quota(token.expose(), etag).await {
             Ok(Fetched::Unchanged) => {
@@ -674,6 +709,7 @@ mod tests {
 
     fn link(failure: Option<&str>, snapshot: bool) -> CompanyLink {
         CompanyLink {
+            kind: CompanyKind::TokenwiseServer,
             server_url: "https://quota.example.com".into(),
             device_id: "d1".into(),
             user_id: "ada".into(),

@@ -25,7 +25,8 @@
 //! - [`budgets`]: the meter's windows, the ledger row of each local answer, threshold alerts,
 //!   and the spend view.
 //! - [`company`]: the company's quota server: connect, pull the snapshot, hold a cloud
-//!   call's money there first, and the outbox of settlements and usage records.
+//!   call's money there first, and the outbox of settlements and usage records;
+//!   `company_litellm`: the same link to a LiteLLM proxy (the virtual key's budget, read).
 //! - `offline_allowance`: cloud spend allowed while the company's server cannot be reached
 //!   (`offline_allowance_usd`), and the cost preview of such a call.
 //! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
@@ -39,6 +40,7 @@ pub mod budget_file;
 pub mod budgets;
 pub mod cloud_answer;
 pub mod company;
+mod company_litellm;
 pub mod context;
 mod draft;
 pub mod error;
@@ -56,7 +58,7 @@ pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
 pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, TierSpend};
-pub use company::{CompanyProject, CompanyStatus};
+pub use company::{CompanyProject, CompanyServerKind, CompanyStatus};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;

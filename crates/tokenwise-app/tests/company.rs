@@ -647,3 +647,180 @@ async fn an_offline_allowance_pays_for_cloud_calls_reported_when_the_server_is_b
     app.sync_company().await.unwrap();
     assert_eq!(company.books()["total_cost_micros"], cost, "counted once");
 }
+
+/// A LiteLLM proxy's `GET /key/info` as LiteLLM documents it, for one virtual key: the
+/// figures the test sets, `401` in LiteLLM's shape for any other key, and, on request, a
+/// captive portal's page. (LiteLLM's own budgets need its database and Prisma engines, which
+/// cannot be installed here.) Records the paths it is asked for.
+struct KeyInfoServer {
+    base: String,
+    spend: Arc<std::sync::Mutex<f64>>,
+    garbage: Arc<std::sync::atomic::AtomicBool>,
+    paths: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+const VIRTUAL_KEY: &str = "sk-litellm-virtual-ada-4Kp9";
+
+impl KeyInfoServer {
+    fn start() -> KeyInfoServer {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = KeyInfoServer {
+            base,
+            spend: Arc::new(std::sync::Mutex::new(1.234567)),
+            garbage: Arc::default(),
+            paths: Arc::default(),
+        };
+        let (spend, garbage, paths) = (
+            server.spend.clone(),
+            server.garbage.clone(),
+            server.paths.clone(),
+        );
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let path = request_line.split(' ').nth(1).unwrap_or("").to_string();
+                let mut authorized = false;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if lower.starts_with("authorization:")
+                        && line.trim_end().ends_with(&format!("Bearer {VIRTUAL_KEY}"))
+                    {
+                        authorized = true;
+                    }
+                }
+                paths.lock().unwrap().push(path.clone());
+                let (status, content_type, body) = if garbage
+                    .load(std::sync::atomic::Ordering::SeqCst)
+                {
+                    (
+                        "200 OK",
+                        "text/html",
+                        "<html>Sign in to the hotel Wi-Fi</html>".to_string(),
+                    )
+                } else if !authorized {
+                    (
+                        "401 Unauthorized",
+                        "application/json",
+                        r#"{"error": {"message": "Authentication Error, Invalid proxy server token passed.", "type": "auth_error", "param": "None", "code": "401"}}"#.to_string(),
+                    )
+                } else if path.starts_with("/key/info") {
+                    let spend = *spend.lock().unwrap();
+                    (
+                        "200 OK",
+                        "application/json",
+                        format!(
+                            r#"{{"key": "sk-...4Kp9", "info": {{"key_name": "sk-...4Kp9", "key_alias": "ada-laptop", "spend": {spend}, "max_budget": 10.0, "soft_budget": 8.0, "budget_duration": "30d", "budget_reset_at": "2099-01-01T00:00:00.000000+00:00", "user_id": "ada@example.com", "team_id": "eng", "models": [], "metadata": {{}}}}}}"#
+                        ),
+                    )
+                } else {
+                    (
+                        "404 Not Found",
+                        "application/json",
+                        r#"{"detail": "Not Found"}"#.to_string(),
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        server
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_litellm_proxy_s_virtual_key_budget_is_the_company_window() {
+    start_gnome_keyring();
+    let gateway = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
+    let proxy = KeyInfoServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = laptop(dir.path(), &gateway.base_url()).await;
+
+    // A wrong key links nothing and says so.
+    let wrong = app
+        .connect_litellm(&proxy.base, "sk-not-the-key")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), "company_unauthorized", "{wrong}");
+    assert!(app.company_status().await.unwrap().is_none());
+
+    // The OpenAI base URL of the proxy is accepted too.
+    let status = app
+        .connect_litellm(&format!("{}/v1/", proxy.base), VIRTUAL_KEY)
+        .await
+        .unwrap();
+    assert_eq!(
+        status.server_kind,
+        tokenwise_app::CompanyServerKind::Litellm
+    );
+    assert_eq!(status.user_id, "ada@example.com");
+    assert_eq!(status.offline, None);
+    let window = |overview: &tokenwise_app::BudgetOverview| {
+        overview
+            .statuses
+            .iter()
+            .find(|s| s.scope_id == "ada@example.com")
+            .map(|s| (s.window_kind, s.limit.micros(), s.spent.micros(), s.hard))
+    };
+    assert_eq!(
+        window(&app.budget_overview().await.unwrap()),
+        Some((
+            tokenwise_core::WindowKind::Month,
+            10_000_000,
+            1_234_567,
+            true
+        ))
+    );
+
+    // LiteLLM keeps its own books: a cloud call is not held here and nothing is queued.
+    let answer = ask_cloud(&app).await.unwrap();
+    assert!(cost_of(&answer) > 0);
+    ask_local(&app).await;
+    assert_eq!(
+        app.company_status().await.unwrap().unwrap().pending_records,
+        0
+    );
+    assert!(
+        proxy
+            .paths
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|p| p.starts_with("/key/info")),
+        "only the budget is read: {:?}",
+        proxy.paths.lock().unwrap()
+    );
+
+    // Nearly spent on LiteLLM's side: the preview no longer offers a call it cannot cover.
+    *proxy.spend.lock().unwrap() = 9.99;
+    app.sync_company().await.unwrap();
+    assert_eq!(
+        window(&app.budget_overview().await.unwrap()).map(|w| w.2),
+        Some(9_990_000)
+    );
+    let refused = ask_cloud(&app).await.unwrap_err();
+    assert_eq!(refused.code(), "budget_too_low", "{refused}");
+
+    // A captive portal instead of the proxy: offline, and the cloud waits.
+    proxy
+        .garbage
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let status = app.sync_company().await.unwrap().unwrap();
+    let offline = status.offline.expect("offline on garbage");
+    assert!(offline.contains("not its API's"), "{offline}");
+
+    tokenwise_testkit::assert_no_file_contains(dir.path(), VIRTUAL_KEY);
+    app.disconnect_company().await.unwrap();
+    assert!(app.company_status().await.unwrap().is_none());
+}

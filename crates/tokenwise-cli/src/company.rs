@@ -12,8 +12,12 @@ pub struct ConnectArgs {
     /// The quota server's address, e.g. https://quota.example.com.
     server_url: String,
     /// The one-time enrollment code from your administrator.
+    #[arg(long, required_unless_present = "litellm", conflicts_with = "litellm")]
+    code: Option<String>,
+    /// The company runs a LiteLLM proxy: SERVER_URL is its address, and your virtual key is
+    /// read from standard input (never from the command line, which shells keep).
     #[arg(long)]
-    code: String,
+    litellm: bool,
     /// How this device appears in the administrator's list (default: the host name).
     #[arg(long)]
     device_name: Option<String>,
@@ -27,12 +31,28 @@ async fn open() -> Result<Tokenwise, String> {
 
 /// Enrolls this device and prints who it is on the server.
 pub async fn connect(args: ConnectArgs) -> Result<(), String> {
+    let virtual_key = if args.litellm {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("could not read the virtual key from standard input: {e}"))?;
+        Some(line)
+    } else {
+        None
+    };
     let app = open().await?;
     let device_name = args.device_name.unwrap_or_else(host_name);
-    let result = app
-        .connect_company(&args.server_url, &args.code, &device_name)
-        .await
-        .map_err(|e| e.to_string());
+    let result = match (&virtual_key, &args.code) {
+        (Some(key), _) => app.connect_litellm(&args.server_url, key).await,
+        (None, Some(code)) => {
+            app.connect_company(&args.server_url, code, &device_name)
+                .await
+        }
+        (None, None) => Err(tokenwise_app::AppError::InvalidInput(
+            "give --code CODE, or --litellm with the virtual key on standard input".into(),
+        )),
+    }
+    .map_err(|e| e.to_string());
     app.close().await;
     let status = result?;
     out!("Connected to {} as {}.", status.server_url, who(&status));

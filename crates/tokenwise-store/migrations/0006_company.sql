@@ -4,6 +4,9 @@
 -- keyring only.
 CREATE TABLE company_link (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
+    -- 'tokenwise': a tokenwise-server (holds, outbox); 'litellm': a LiteLLM proxy whose
+    -- virtual key's budget is only read (LiteLLM keeps its own books).
+    kind            TEXT NOT NULL DEFAULT 'tokenwise' CHECK (kind IN ('tokenwise', 'litellm')),
     server_url      TEXT NOT NULL,
     device_id       TEXT NOT NULL,
     user_id         TEXT NOT NULL,

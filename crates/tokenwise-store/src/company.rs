@@ -11,9 +11,36 @@ use sqlx::Row;
 use crate::error::StoreError;
 use crate::open::Store;
 
+/// What kind of server the company runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompanyKind {
+    /// `tokenwise-server`: holds before cloud calls, an outbox of settlements and usage.
+    TokenwiseServer,
+    /// A LiteLLM proxy: the virtual key's budget is read; LiteLLM keeps its own books.
+    LiteLlm,
+}
+
+impl CompanyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompanyKind::TokenwiseServer => "tokenwise",
+            CompanyKind::LiteLlm => "litellm",
+        }
+    }
+
+    fn parse(text: &str) -> Option<CompanyKind> {
+        match text {
+            "tokenwise" => Some(CompanyKind::TokenwiseServer),
+            "litellm" => Some(CompanyKind::LiteLlm),
+            _ => None,
+        }
+    }
+}
+
 /// This device's link to a quota server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompanyLink {
+    pub kind: CompanyKind,
     pub server_url: String,
     pub device_id: String,
     pub user_id: String,
@@ -87,7 +114,11 @@ impl Store {
             .await
             .map_err(|e| self.error(e))?;
         row.map(|row| -> Result<CompanyLink, sqlx::Error> {
+            let kind: String = row.try_get("kind")?;
             Ok(CompanyLink {
+                kind: CompanyKind::parse(&kind).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("unknown company kind {kind:?}").into())
+                })?,
                 server_url: row.try_get("server_url")?,
                 device_id: row.try_get("device_id")?,
                 user_id: row.try_get("user_id")?,
@@ -106,15 +137,17 @@ impl Store {
     /// Links this device to a server (replacing any earlier link and its snapshot).
     pub async fn set_company_link(
         &self,
+        kind: CompanyKind,
         server_url: &str,
         device_id: &str,
         user_id: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT OR REPLACE INTO company_link (id, server_url, device_id, user_id, \
-             connected_at_ms) VALUES (1, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO company_link (id, kind, server_url, device_id, user_id, \
+             connected_at_ms) VALUES (1, ?, ?, ?, ?, ?)",
         )
+        .bind(kind.as_str())
         .bind(server_url)
         .bind(device_id)
         .bind(user_id)

@@ -22,7 +22,7 @@ mod error;
 mod ledger;
 mod open;
 
-pub use company::{CompanyLink, OutboxCounts, OutboxItem, OutboxKind};
+pub use company::{CompanyKind, CompanyLink, OutboxCounts, OutboxItem, OutboxKind};
 pub use drafts::{AnswerDraft, DraftCharge, DraftText, RecoveredAnswer, STALE_DRAFT_MS};
 pub use error::StoreError;
 pub use ledger::{

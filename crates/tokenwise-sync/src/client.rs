@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::SyncError;
+use crate::litellm::{KeyInfo, KeyInfoAnswer};
 use crate::protocol::{
     DeviceCredentials, ErrorBody, QuotaSnapshot, ReservationView, ReserveBody, SettleBody,
     UsageReceipt, UsageRecord,
@@ -173,6 +174,15 @@ impl QuotaClient {
             .call(Method::POST, "v1/usage", Some(token), Some(&body), None)
             .await?;
         self.parse(&bytes)
+    }
+
+    /// A LiteLLM proxy's `GET /key/info` for the virtual key `key` ([`crate::litellm`]).
+    pub async fn litellm_key_info(&self, key: &str) -> Result<KeyInfo, SyncError> {
+        let (_, bytes) = self
+            .call::<()>(Method::GET, "key/info", Some(key), None, None)
+            .await?;
+        self.parse::<KeyInfoAnswer>(&bytes)
+            .map(|answer| answer.info)
     }
 
     /// One call: the answer's headers and body (`None` for `304`), or the error it means.

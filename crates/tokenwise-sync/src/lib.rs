@@ -4,6 +4,8 @@
 //!   snapshot (with `If-None-Match`, so an unchanged snapshot costs no body), reserve / settle
 //!   / release a cloud call's money, push usage batches.
 //! - [`protocol`]: the JSON the server speaks, as plain types.
+//! - [`litellm`]: a company on a LiteLLM proxy instead: the virtual key's budget from
+//!   `GET /key/info`, as a snapshot of one window.
 //! - [`meter`]: the snapshot's windows as the app's [`tokenwise_quota::BudgetStatus`], so the
 //!   meter, the cost preview and the router treat company budgets like any other.
 //! - [`SyncError`]: one error type; [`SyncError::is_transient`] says whether trying again
@@ -14,6 +16,7 @@
 
 mod client;
 mod error;
+pub mod litellm;
 pub mod meter;
 pub mod protocol;
 

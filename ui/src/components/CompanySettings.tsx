@@ -12,6 +12,8 @@ export function CompanySettings({ api, onChanged }: { api: Api; onChanged(): voi
   const [status, setStatus] = useState<CompanyStatus | null | undefined>(undefined);
   const [serverUrl, setServerUrl] = useState("");
   const [code, setCode] = useState("");
+  /** The company runs a LiteLLM proxy: the second field is the virtual key. */
+  const [litellm, setLitellm] = useState(false);
   const [working, setWorking] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -43,7 +45,11 @@ export function CompanySettings({ api, onChanged }: { api: Api; onChanged(): voi
 
   const connect = () =>
     run(async () => {
-      setStatus(await api.connectCompany(serverUrl.trim(), code, "Tokenwise desktop"));
+      setStatus(
+        litellm
+          ? await api.connectLitellm(serverUrl.trim(), code)
+          : await api.connectCompany(serverUrl.trim(), code, "Tokenwise desktop"),
+      );
       setCode("");
       setNote("Connected. The company's budgets now show in the meter and the cost dialog.");
     });
@@ -88,10 +94,19 @@ export function CompanySettings({ api, onChanged }: { api: Api; onChanged(): voi
             value={serverUrl}
             onInput={(e) => setServerUrl((e.target as HTMLInputElement).value)}
           />
+          <label class="company-kind">
+            <input
+              type="checkbox"
+              data-testid="company-litellm"
+              checked={litellm}
+              onChange={(e) => setLitellm((e.target as HTMLInputElement).checked)}
+            />{" "}
+            My company uses a LiteLLM proxy (connect with my virtual key)
+          </label>
           <input
-            type="text"
-            aria-label="Enrollment code"
-            placeholder="Enrollment code"
+            type={litellm ? "password" : "text"}
+            aria-label={litellm ? "LiteLLM virtual key" : "Enrollment code"}
+            placeholder={litellm ? "LiteLLM virtual key" : "Enrollment code"}
             autocomplete="off"
             spellcheck={false}
             data-testid="company-code"
@@ -115,6 +130,7 @@ export function CompanySettings({ api, onChanged }: { api: Api; onChanged(): voi
               {status.teamName ? ` · team ${status.teamName}` : ""}
             </strong>{" "}
             at <code>{status.serverUrl}</code>
+            {status.serverKind === "litellm" && " (LiteLLM proxy: your virtual key's budget)"}
           </div>
           {status.projects.length > 0 && (
             <div data-testid="company-projects">
