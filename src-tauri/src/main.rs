@@ -50,6 +50,10 @@ fn main() {
                     if let Err(error) = syncing.sync_company().await {
                         eprintln!("tokenwise: company sync: {error}");
                     }
+                    // Another laptop's spend can cross a shared window's threshold.
+                    if let Err(error) = syncing.check_budget_alerts().await {
+                        eprintln!("tokenwise: budget alerts: {error}");
+                    }
                     tokio::time::sleep(interval).await;
                 }
             });

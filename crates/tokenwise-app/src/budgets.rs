@@ -264,13 +264,18 @@ impl Tokenwise {
     /// remembered in the database so a restart does not repeat it. Returns the alerts raised.
     pub async fn check_budget_alerts(&self) -> Result<Vec<String>, AppError> {
         let (config, _) = self.budgets.config();
-        let Some(config) = config else {
-            return Ok(Vec::new());
-        };
         let now = self.budget_now();
+        let mut statuses = match &config {
+            Some(config) => self.statuses(config, now).await?,
+            None => Vec::new(),
+        };
+        // The company's windows alert the same way, from the figures last synced.
+        if let Some(company) = self.company_budget().await? {
+            statuses.extend(company.statuses);
+        }
         let notifier = self.budgets.notifier();
         let mut raised = Vec::new();
-        for status in self.statuses(&config, now).await? {
+        for status in statuses {
             for &threshold in &status.thresholds {
                 if !tokenwise_quota::thresholds::reached(status.limit, status.spent, threshold) {
                     continue;

@@ -622,7 +622,7 @@ impl Tokenwise {
             return self.pull_litellm(link, &client, &token).await;
         }
         let etag = link.snapshot_json.as_ref().and(link.etag.as_deref());
-        match client.quota(token.expose(), etag).await {
+        match client.quota(token.expose(), etag, now).await {
             Ok(Fetched::Unchanged) => {
                 self.store.save_company_snapshot(None, None, now).await?;
             }

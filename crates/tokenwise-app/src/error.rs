@@ -105,7 +105,8 @@ fn company_code(error: &tokenwise_sync::SyncError) -> ErrorCode {
         | SyncError::TimedOut { .. }
         | SyncError::RateLimited { .. }
         | SyncError::ServerFailed { .. }
-        | SyncError::Garbage { .. } => ErrorCode::CompanyUnreachable,
+        | SyncError::Garbage { .. }
+        | SyncError::ClockOff { .. } => ErrorCode::CompanyUnreachable,
     }
 }
 

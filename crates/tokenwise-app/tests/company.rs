@@ -811,6 +811,14 @@ async fn a_litellm_proxy_s_virtual_key_budget_is_the_company_window() {
     );
     let refused = ask_cloud(&app).await.unwrap_err();
     assert_eq!(refused.code(), "budget_too_low", "{refused}");
+    // The synced figures alert like a budget file's: LiteLLM's soft budget (80 %) and the
+    // limit's 100 % are not reached yet at 99.9 %, 80 % is; once only.
+    let notifier = Arc::new(tokenwise_notify::RecordingNotifier::new());
+    app.set_notifier(notifier.clone());
+    let raised = app.check_budget_alerts().await.unwrap();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(notifier.take()[0].title.contains("80 %"));
+    assert!(app.check_budget_alerts().await.unwrap().is_empty(), "once");
 
     // A captive portal instead of the proxy: offline, and the cloud waits.
     proxy
@@ -823,4 +831,31 @@ async fn a_litellm_proxy_s_virtual_key_budget_is_the_company_window() {
     tokenwise_testkit::assert_no_file_contains(dir.path(), VIRTUAL_KEY);
     app.disconnect_company().await.unwrap();
     assert!(app.company_status().await.unwrap().is_none());
+}
+
+/// A laptop clock an hour fast: the server's figures would be read against the wrong day, so
+/// they are marked unusable with the reason, and the cloud waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_far_off_the_server_s_marks_the_figures_unusable() {
+    struct HourFast;
+    impl tokenwise_core::Clock for HourFast {
+        fn now_ms(&self) -> i64 {
+            SystemClock.now_ms() + 3_600_000
+        }
+    }
+    start_gnome_keyring();
+    let company = Company::start("5.00");
+    let dir = tempfile::tempdir().unwrap();
+    let paths = AppPaths {
+        data_dir: dir.path().to_path_buf(),
+        models_dir: dir.path().join("models"),
+    };
+    let app = Tokenwise::open(paths, Arc::new(HourFast)).await.unwrap();
+    let status = app
+        .connect_company(&company.url(), &company.code_for("ada"), "laptop")
+        .await
+        .unwrap();
+    let offline = status.offline.expect("the figures are not used");
+    assert!(offline.contains("60 minutes ahead of"), "{offline}");
+    assert!(offline.contains("set it to the right time"), "{offline}");
 }

@@ -590,3 +590,59 @@ fn the_engine_writes_nothing_outside_the_apps_own_folders() {
         "written outside the data folder: {outside:?}"
     );
 }
+
+/// `kill -9` of `tokenwise sync` while its usage batch is at the server (the server has it,
+/// the answer never came back): the next `tokenwise sync` sends the same records again, and
+/// the server counts each local answer once. Real processes throughout: the CLI, a
+/// `tokenwise-server`, the keyring, and the testkit's fault proxy between them.
+#[test]
+fn a_sync_killed_mid_push_loses_nothing_and_counts_nothing_twice() {
+    use tokenwise_testkit::{quota_admin, quota_server_binary, Fault, FaultProxy, QuotaServer};
+    tokenwise_testkit::start_gnome_keyring();
+    let company = tempfile::tempdir().unwrap();
+    let database = company.path().join("quota.sqlite3");
+    let database = database.to_str().unwrap();
+    let admin = |args: &[&str]| quota_admin(&quota_server_binary(), database, args);
+    admin(&["team", "add", "eng"]);
+    let code: serde_json::Value =
+        serde_json::from_str(&admin(&["user", "add", "ada", "--team", "eng"])).unwrap();
+    let server = QuotaServer::start(&quota_server_binary(), database, "admin-token-cli-test");
+    let network = FaultProxy::start(&server.base);
+    let data = tempfile::tempdir().unwrap();
+    succeeds(tokenwise(data.path()).args([
+        "connect",
+        &network.base_url(),
+        "--code",
+        code["code"].as_str().unwrap(),
+    ]));
+
+    // Two local answers while the server fails: their usage waits in the outbox.
+    network.set_for("/v1/usage", Fault::ServerError);
+    for _ in 0..2 {
+        succeeds(tokenwise(data.path()).args(["ask", "--local", "--json", "Hi"]));
+    }
+    // The push reaches the server, whose answer is held back; the command is killed.
+    network.set_for("/v1/usage", Fault::HangAfterServer);
+    let forwarded = network.forwarded("/v1/usage");
+    let mut sync = tokenwise(data.path()).arg("sync").spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while network.forwarded("/v1/usage") == forwarded {
+        assert!(std::time::Instant::now() < deadline, "the push never came");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    sync.kill().unwrap();
+    sync.wait().unwrap();
+    let books = |label: &str| {
+        let spend: serde_json::Value =
+            serde_json::from_str(&admin(&["spend", "--group-by", "team"])).unwrap();
+        (spend["rows"][0]["local_answers"].clone(), label.to_string())
+    };
+    assert_eq!(books("server had the batch").0, 2);
+
+    // Next time through: delivered again, counted once, nothing left waiting.
+    network.clear();
+    let output = succeeds(tokenwise(data.path()).arg("sync"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("wait to be sent"), "{stdout}");
+    assert_eq!(books("after the retry").0, 2);
+}

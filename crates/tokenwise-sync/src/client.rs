@@ -20,6 +20,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest answer read from the server (a snapshot is a few kilobytes).
 const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
+/// How far this laptop's clock may be from the server's before its figures are not used.
+pub const MAX_CLOCK_OFF_MS: i64 = 5 * 60_000;
+
 /// The result of a snapshot poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
@@ -97,11 +100,19 @@ impl QuotaClient {
         self.parse(&bytes)
     }
 
-    /// The user's quota snapshot; `Unchanged` when `etag` still matches.
-    pub async fn quota(&self, token: &str, etag: Option<&str>) -> Result<Fetched, SyncError> {
+    /// The user's quota snapshot; `Unchanged` when `etag` still matches. Refused
+    /// ([`SyncError::ClockOff`]) when the server's `Date` is more than [`MAX_CLOCK_OFF_MS`]
+    /// from `now_ms`, this laptop's time.
+    pub async fn quota(
+        &self,
+        token: &str,
+        etag: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Fetched, SyncError> {
         let (headers, bytes) = self
             .call::<()>(Method::GET, "v1/quota", Some(token), None, etag)
             .await?;
+        self.check_clock(&headers, now_ms)?;
         let Some(bytes) = bytes else {
             return Ok(Fetched::Unchanged);
         };
@@ -233,6 +244,28 @@ impl QuotaClient {
             return Ok((headers, Some(bytes)));
         }
         Err(self.refusal(status, &headers, &bytes))
+    }
+
+    /// The server's `Date` against this laptop's time (a missing or unreadable one is let
+    /// pass: a proxy may strip it).
+    fn check_clock(&self, headers: &header::HeaderMap, now_ms: i64) -> Result<(), SyncError> {
+        let Some(server_ms) = headers
+            .get(header::DATE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| chrono::DateTime::parse_from_rfc2822(text).ok())
+            .map(|time| time.timestamp_millis())
+        else {
+            return Ok(());
+        };
+        let off_ms = now_ms.saturating_sub(server_ms);
+        if off_ms.abs() <= MAX_CLOCK_OFF_MS {
+            return Ok(());
+        }
+        Err(SyncError::ClockOff {
+            server: self.server().to_string(),
+            minutes: off_ms.abs() / 60_000,
+            direction: if off_ms > 0 { "ahead of" } else { "behind" },
+        })
     }
 
     fn parse<T: DeserializeOwned>(&self, bytes: &Option<Vec<u8>>) -> Result<T, SyncError> {

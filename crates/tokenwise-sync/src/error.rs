@@ -45,6 +45,18 @@ pub enum SyncError {
         message: String,
     },
 
+    /// This laptop's clock is far from the server's (its `Date`): budget windows would be
+    /// read against the wrong day, so the figures are not used until the clock is right.
+    #[error(
+        "This computer's clock is {minutes} minutes {direction} the company quota server \
+         {server}'s; set it to the right time (automatic time) and sync again"
+    )]
+    ClockOff {
+        server: String,
+        minutes: i64,
+        direction: &'static str,
+    },
+
     /// An answer that is not what the API sends (a captive portal, a proxy's error page, a
     /// truncated body).
     #[error("The company quota server {server} sent an answer that is not its API's: {detail}")]
@@ -63,6 +75,7 @@ impl SyncError {
                 | SyncError::RateLimited { .. }
                 | SyncError::ServerFailed { .. }
                 | SyncError::Garbage { .. }
+                | SyncError::ClockOff { .. }
         )
     }
 }
