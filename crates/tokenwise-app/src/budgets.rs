@@ -207,7 +207,11 @@ impl Tokenwise {
         Ok(BudgetSnapshot {
             statuses,
             problem,
-            auto_approve_below: config.and_then(|c| c.auto_approve_below()),
+            // The policy's value is a ceiling over the budget file's.
+            auto_approve_below: self.policy().cost_setting(
+                "auto_approve_below_usd",
+                config.and_then(|c| c.auto_approve_below()),
+            ),
             allowed_tiers,
             offline_allowance_left,
         })

@@ -49,6 +49,8 @@ pub struct Tokenwise {
     pub(crate) cloud_timeouts: Timeouts,
     /// How long a call to the company quota server may take.
     pub(crate) company_timeout: std::time::Duration,
+    /// Where the organization's policy files are read from.
+    pub(crate) policy_dirs: tokenwise_policy::PolicyDirs,
     paths: AppPaths,
 }
 
@@ -102,6 +104,7 @@ impl Tokenwise {
             keys: KeyStore::new(),
             cloud_timeouts: Timeouts::default(),
             company_timeout: tokenwise_sync::DEFAULT_TIMEOUT,
+            policy_dirs: tokenwise_policy::PolicyDirs::from_env(),
             paths,
         };
         // Answers a killed process left half-written: saved as stopped, cloud calls charged.
@@ -148,7 +151,18 @@ impl Tokenwise {
     pub fn status(&self) -> AppStatus {
         AppStatus {
             engine: self.engine_status.borrow().clone(),
-            warnings: self.warnings.clone(),
+            // Policy problems are read now: a fixed file stops warning without a restart.
+            warnings: self
+                .warnings
+                .iter()
+                .cloned()
+                .chain(
+                    self.policy()
+                        .problems
+                        .iter()
+                        .map(|problem| format!("The organization's policy: {problem}")),
+                )
+                .collect(),
             database_path: self.store.path().display().to_string(),
             models_dir: self.paths.models_dir.display().to_string(),
         }

@@ -29,6 +29,7 @@
 //!   `company_litellm`: the same link to a LiteLLM proxy (the virtual key's budget, read).
 //! - `offline_allowance`: cloud spend allowed while the company's server cannot be reached
 //!   (`offline_allowance_usd`), and the cost preview of such a call.
+//! - [`policy`]: the organization's managed policy, applied to routing and previews.
 //! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
 //! - [`route`]: the conversation a prompt continues and the router's decision on it.
 //! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
@@ -51,6 +52,7 @@ pub mod local_answer;
 mod offline_allowance;
 pub mod paths;
 pub mod plan;
+pub mod policy;
 pub mod route;
 #[cfg(feature = "test-support")]
 pub mod test_support;

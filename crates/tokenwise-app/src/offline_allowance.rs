@@ -19,7 +19,9 @@ impl Tokenwise {
     /// What is left of the budget file's `offline_allowance_usd`; `None` when it sets none.
     pub(crate) async fn offline_allowance_left(&self) -> Result<Option<Money>, AppError> {
         let (config, _) = self.budgets.config();
-        let Some(allowance) = config.and_then(|c| c.offline_allowance()) else {
+        let own = config.and_then(|c| c.offline_allowance());
+        // The policy's value is a ceiling over the budget file's.
+        let Some(allowance) = self.policy().cost_setting("offline_allowance_usd", own) else {
             return Ok(None);
         };
         let unreported = self.store.unreported_offline_cost().await?;

@@ -86,12 +86,23 @@ impl Tokenwise {
     ) -> Result<Routed, AppError> {
         let prompt_tokens = self.prompt_tokens(history, prompt).await?;
         let budget = self.budget_snapshot().await?;
-        let cloud_blocked = self.catalog_problem.clone().or(budget.problem.clone());
-        let allowed = match (&cloud_blocked, &budget.allowed_tiers) {
-            (Some(_), _) => AllowedTiers::cloud_forbidden(),
-            // The company's list for the user's team (its server refuses other tiers' holds).
-            (None, Some(ids)) => AllowedTiers::only(ids.iter().cloned()),
-            (None, None) => AllowedTiers::all(),
+        let policy = self.policy();
+        let cloud_blocked = self
+            .catalog_problem
+            .clone()
+            .or_else(|| policy.cloud_blocked())
+            .or(budget.problem.clone());
+        // The policy's tiers and the company's list for the user's team (its server refuses
+        // other tiers' holds), both.
+        let by_policy = crate::policy::allowed_tiers(&policy, self.triage.catalog());
+        let allowed = match (&cloud_blocked, by_policy, &budget.allowed_tiers) {
+            (Some(_), _, _) => AllowedTiers::cloud_forbidden(),
+            (None, Some(ours), Some(company)) => {
+                AllowedTiers::only(ours.into_iter().filter(|id| company.contains(id)))
+            }
+            (None, Some(ids), None) => AllowedTiers::only(ids),
+            (None, None, Some(ids)) => AllowedTiers::only(ids.iter().cloned()),
+            (None, None, None) => AllowedTiers::all(),
         };
         let decision = self.triage.route(
             prompt,

@@ -17,6 +17,7 @@ mod classify;
 mod company;
 mod engine;
 mod output;
+mod policy;
 mod signals;
 mod usage;
 
@@ -49,6 +50,11 @@ enum Command {
     Disconnect,
     /// Pull the company's quota now and send what the server has not heard yet.
     Sync,
+    /// The organization's policy: what is in force and from where, check files, the schema.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+    },
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
             Command::Connect(args) => company::connect(args).await,
             Command::Disconnect => company::disconnect().await,
             Command::Sync => company::sync().await,
+            Command::Policy { command } => policy::run(command),
             Command::Bench { target } => bench::run(target).await,
         }
     });

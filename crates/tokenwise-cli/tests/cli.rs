@@ -646,3 +646,58 @@ fn a_sync_killed_mid_push_loses_nothing_and_counts_nothing_twice() {
     assert!(!stdout.contains("wait to be sent"), "{stdout}");
     assert_eq!(books("after the retry").0, 2);
 }
+
+/// IT's policy from the CLI: `policy validate` names file, line and column and fails;
+/// `policy show --json` says what is in force and from where; `ask --tier frontier` is
+/// refused under a managed "no frontier" policy, and nothing is sent.
+#[test]
+fn policy_validate_show_and_a_managed_tier_limit() {
+    let data = tempfile::tempdir().unwrap();
+    let policy = tempfile::tempdir().unwrap();
+    let managed = policy.path().join("managed");
+    std::fs::create_dir_all(&managed).unwrap();
+    let good = managed.join("50-interns.json");
+    std::fs::write(&good, r#"{"allowed_tiers": ["local", "mid"]}"#).unwrap();
+    let bad = policy.path().join("draft.json");
+    std::fs::write(&bad, "{\n  \"cloud_enabled\": \"yes\"\n}").unwrap();
+
+    let output = tokenwise(data.path())
+        .args(["policy", "validate"])
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("draft.json, line 2, column"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("50-interns.json: ok"));
+
+    let shown = succeeds(
+        tokenwise(data.path())
+            .env("TOKENWISE_POLICY_DIR", policy.path())
+            .args(["policy", "show", "--json"]),
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let setting = &shown["settings"][0];
+    assert_eq!(setting["key"], "allowed_tiers");
+    assert_eq!(setting["locked"], true);
+    assert!(setting["location"]
+        .as_str()
+        .unwrap()
+        .ends_with("50-interns.json"));
+
+    let refused = tokenwise(data.path())
+        .env("TOKENWISE_POLICY_DIR", policy.path())
+        .args(["ask", "--tier", "frontier", "--yes"])
+        .arg("Design a distributed rate limiter and prove its bounds")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("not allowed by policy"), "{stderr}");
+    assert!(stderr.contains("Nothing was sent"), "{stderr}");
+
+    let schema = succeeds(tokenwise(data.path()).args(["policy", "schema"]));
+    let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+    assert_eq!(schema["title"], "Tokenwise policy");
+}

@@ -1,0 +1,161 @@
+//! The organization's policy, obeyed by the facade itself: policy files in a folder the test
+//! writes while the app is open (no restart), a real SQLite file, the built-in tier catalog.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokenwise_app::test_support::WordsEngine;
+use tokenwise_app::{AppPaths, AskPlan, RouteQuery, Tokenwise};
+use tokenwise_core::{SystemClock, UserChoice};
+use tokenwise_policy::{Level, PolicyDirs};
+
+const HARD: &str = "Design a distributed rate limiter for a multi-region API: compare token \
+                    bucket and sliding window approaches, analyse the consistency trade-offs \
+                    step by step, prove the bound on over-admission, and write the Rust \
+                    implementation with tests.";
+
+async fn app(dir: &Path, policy: &Path) -> Tokenwise {
+    let paths = AppPaths {
+        data_dir: dir.to_path_buf(),
+        models_dir: dir.join("models"),
+    };
+    let app = Tokenwise::open(paths, Arc::new(SystemClock))
+        .await
+        .unwrap()
+        .with_policy_dirs(PolicyDirs {
+            root: policy.to_path_buf(),
+        });
+    app.engine_ready(Arc::new(WordsEngine::new(&["Local", "answer."])));
+    app
+}
+
+fn write(policy: &Path, level: Level, name: &str, text: &str) {
+    let dirs = PolicyDirs {
+        root: policy.to_path_buf(),
+    };
+    std::fs::create_dir_all(dirs.dir(level)).unwrap();
+    std::fs::write(dirs.dir(level).join(name), text).unwrap();
+}
+
+async fn plan(app: &Tokenwise, choice: UserChoice) -> AskPlan {
+    app.plan(RouteQuery {
+        conversation_id: None,
+        prompt: HARD.into(),
+        choice,
+    })
+    .await
+    .unwrap()
+}
+
+fn frontier() -> UserChoice {
+    UserChoice::Entry {
+        id: "frontier".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_managed_policy_governs_routing_and_previews_as_soon_as_it_is_written() {
+    let (data, policy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let app = app(data.path(), policy.path()).await;
+    let open = plan(&app, frontier()).await;
+    assert_eq!(open.decision.tier_id, "frontier");
+    assert!(open.preview.is_some());
+
+    // No frontier for this team: the explicit pick is not allowed, the reason says so.
+    write(
+        policy.path(),
+        Level::Managed,
+        "50-interns.json",
+        r#"{"allowed_tiers": ["local", "mid"]}"#,
+    );
+    let narrowed = plan(&app, frontier()).await;
+    assert_ne!(narrowed.decision.tier_id, "frontier");
+    assert!(
+        narrowed.decision.explanation.contains("not allowed"),
+        "{}",
+        narrowed.decision.explanation
+    );
+    let auto = plan(&app, UserChoice::Auto).await;
+    assert_ne!(auto.decision.tier_id, "frontier", "{:?}", auto.decision);
+
+    // A cap on one request: mid's maximum is above a tenth of a cent, so it is refused.
+    write(
+        policy.path(),
+        Level::Managed,
+        "60-cap.json",
+        r#"{"max_request_usd": "0.001"}"#,
+    );
+    let mid = plan(&app, UserChoice::Entry { id: "mid".into() }).await;
+    let preview = mid.preview.expect("mid is a cloud pick");
+    let reason = preview.blocked_reason.expect("over the cap");
+    assert!(
+        reason.contains("60-cap.json") && reason.contains("$0.001"),
+        "{reason}"
+    );
+
+    // Cloud off: nothing but the local model, with the file named.
+    write(
+        policy.path(),
+        Level::Managed,
+        "70-off.json",
+        r#"{"cloud_enabled": false}"#,
+    );
+    let off = plan(&app, frontier()).await;
+    assert_eq!(off.decision.tier_id, "local");
+    assert!(off.preview.is_none());
+    assert!(off.cloud_blocked.unwrap().contains("70-off.json"));
+
+    // Removed again: the cloud is back without a restart.
+    for name in ["50-interns.json", "60-cap.json", "70-off.json"] {
+        std::fs::remove_file(
+            PolicyDirs {
+                root: policy.path().to_path_buf(),
+            }
+            .dir(Level::Managed)
+            .join(name),
+        )
+        .unwrap();
+    }
+    assert_eq!(plan(&app, frontier()).await.decision.tier_id, "frontier");
+}
+
+#[tokio::test]
+async fn a_broken_managed_policy_closes_the_cloud_keeps_local_answers_and_is_shown() {
+    let (data, policy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let app = app(data.path(), policy.path()).await;
+    write(
+        policy.path(),
+        Level::Managed,
+        "10.json",
+        "{\n  \"allowed_tiers\": [\"local\",\n}",
+    );
+    let blocked = plan(&app, frontier()).await;
+    assert_eq!(blocked.decision.tier_id, "local");
+    let reason = blocked.cloud_blocked.expect("fail closed");
+    assert!(reason.contains("10.json, line 3"), "{reason}");
+    let warnings = app.status().warnings;
+    assert!(
+        warnings.iter().any(|w| w.contains("10.json, line 3")),
+        "{warnings:?}"
+    );
+    // Local chat still answers.
+    let answer = app
+        .ask(
+            tokenwise_app::AskInput {
+                conversation_id: None,
+                prompt: "What is a haiku?".into(),
+                greedy: true,
+                choice: UserChoice::ForceLocal,
+                approval: None,
+                project_id: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert!(answer.content.contains("Local"), "{}", answer.content);
+    // A broken recommended file is reported but does not close anything.
+    std::fs::remove_file(policy.path().join("managed/10.json")).unwrap();
+    write(policy.path(), Level::Recommended, "10.json", "not json");
+    assert!(plan(&app, frontier()).await.cloud_blocked.is_none());
+}

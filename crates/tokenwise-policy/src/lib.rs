@@ -1,0 +1,34 @@
+//! IT-managed configuration for Tokenwise (`docs/it-admin.md`).
+//!
+//! - [`model`]: [`Policy`], every setting a company may govern (cloud on/off, tiers and
+//!   providers, the gateway, cost ceilings, the quota server, the offline allowance, local
+//!   models, quick summarize, chat history), all optional; its JSON Schema
+//!   ([`schema_json`]) is generated from the type.
+//! - [`sources`]: where policy comes from (Linux drop-in folders of JSON files, managed and
+//!   recommended), read with problems that name file, line and column.
+//! - [`effective`]: the layers merged by precedence with the source of every value, and the
+//!   rules the app applies: managed values are locked, cost values are ceilings, and a broken
+//!   managed policy turns cloud answers off (never on).
+//!
+//! No clock and no network; the app reads the folders again before each decision, so a
+//! changed file applies to the next prompt without a restart.
+
+pub mod effective;
+pub mod model;
+pub mod sources;
+
+pub use effective::{EffectivePolicy, ShownSetting};
+pub use model::{Policy, CEILING_KEYS};
+pub use sources::{Layer, Level, PolicyDirs, PolicyProblem};
+
+/// The JSON Schema of a policy file (`docs/policy.schema.json`).
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(Policy);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// The policy in force from `dirs`, read now.
+pub fn read_effective(dirs: &PolicyDirs) -> EffectivePolicy {
+    let (layers, problems) = dirs.read();
+    EffectivePolicy::merge(&layers, problems)
+}
