@@ -14,6 +14,8 @@ export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
 export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
 export TOKENWISE_DATA_DIR="$(mktemp -d)"
 export KEYRING_DIR="$(mktemp -d)"
+# The organization's policy folder the policy test writes while the app runs.
+export TOKENWISE_POLICY_DIR="$(mktemp -d)"
 # The mock LiteLLM gateway of the cloud test: started by tokenwise-testkit's launcher, which
 # runs the LiteLLM proxy that scripts/install-deps.sh test installs.
 export TOKENWISE_TEST_GATEWAY_BIN="$(realpath "$TARGET/release/tokenwise-test-gateway")"
@@ -41,6 +43,6 @@ exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
         done
         tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
-        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\"" EXIT
+        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" \"$TOKENWISE_POLICY_DIR\"" EXIT
         node --test --test-reporter=spec tests/e2e/
     '

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 use tauri::State;
 use tokenwise_app::{
-    AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, ErrorPayload, ProviderKeyStatus,
-    RouteQuery, SpendOverview, Tokenwise,
+    AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, ErrorPayload, PolicyOverview,
+    ProviderKeyStatus, RouteQuery, SpendOverview, Tokenwise,
 };
 use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary};
 
@@ -105,6 +105,11 @@ pub async fn ask(
         let _ = pushing.push_outbox().await;
     });
     Ok(answer?)
+}
+
+#[tauri::command]
+pub fn policy_overview(app: App<'_>) -> PolicyOverview {
+    app.policy_overview()
 }
 
 #[tauri::command]

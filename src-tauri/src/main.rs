@@ -81,6 +81,7 @@ fn main() {
             commands::disconnect_company,
             commands::sync_company,
             commands::connect_litellm,
+            commands::policy_overview,
         ])
         .build(tauri::generate_context!("../tauri.conf.json"));
     match result {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -428,5 +428,70 @@ test("connected to the company: its window in the meter, another laptop's spend 
   } finally {
     await driver.quit();
     server.stop();
+  }
+});
+
+/** Writes (or, with `text` null, removes) a file of the organization's policy folder. */
+function writePolicy(level, name, text) {
+  const dir = join(process.env.TOKENWISE_POLICY_DIR, level);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  if (text === null) rmSync(path, { force: true });
+  else writeFileSync(path, text);
+}
+
+test("a managed policy written while the app runs: locked in Settings, obeyed by routing, a broken one closes the cloud", async () => {
+  assert.ok(process.env.TOKENWISE_POLICY_DIR, "scripts/e2e.sh exports TOKENWISE_POLICY_DIR");
+  freshDataDir();
+  const driver = await WebDriver.start(DRIVER, APP);
+  try {
+    await waitForReadyModel(driver);
+    await driver.click(await driver.find("settings-toggle"));
+    await driver.waitFor("the settings", () => driver.find("company-settings"));
+    assert.equal((await driver.findAll("policy-card")).length, 0, "no policy yet");
+
+    // IT drops a file: Settings shows it locked within seconds, no restart.
+    writePolicy("managed", "50-interns.json", '{"allowed_tiers": ["local", "mid"]}');
+    const row = await driver.waitFor("the managed setting", async () => {
+      const rows = await driver.findAll("policy-allowed_tiers");
+      return rows.length > 0 ? rows[0] : null;
+    }, 20_000);
+    assert.match(await driver.text(row), /Managed by your organization/);
+    assert.match(await driver.text(row), /50-interns\.json/);
+    await driver.screenshot(`${ARTIFACTS}/policy-settings.png`);
+    await driver.click(await driver.find("settings-toggle"));
+
+    // A hard task is not offered on frontier: the dialog is for mid.
+    const input = await driver.find("composer-input");
+    await driver.type(input, HARD_TASK);
+    await driver.click(await driver.find("send-button"));
+    const dialog = await driver.waitFor("the cost dialog", () => driver.find("cloud-confirm"), 30_000);
+    const text = await driver.text(dialog);
+    assert.match(text, /gpt-4o-mini/);
+    await driver.click(await driver.find("cancel-cloud"));
+    await driver.clear(input);
+
+    // A broken managed file: the banner names it, the cloud is off, local chat answers.
+    writePolicy("managed", "60-broken.json", '{\n  "cloud_enabled": tru\n}');
+    const banner = await driver.waitFor("the policy banner", async () => {
+      for (const warning of await driver.findAll("app-warning")) {
+        if ((await driver.text(warning)).includes("60-broken.json, line 2")) return warning;
+      }
+      return null;
+    }, 20_000);
+    assert.ok(banner);
+    await driver.type(input, HARD_TASK);
+    await driver.click(await driver.find("send-button"));
+    const notice = await driver.waitFor("the reason the cloud is off", () => driver.find("chat-notice"), 60_000);
+    assert.match(await driver.text(notice), /policy cannot be used/);
+    assert.equal((await driver.findAll("cloud-confirm")).length, 0, "no cost dialog, nothing to send");
+    await driver.screenshot(`${ARTIFACTS}/policy-broken.png`);
+    const stop = await driver.findAll("stop-button");
+    if (stop.length > 0) await driver.click(stop[0]);
+    await driver.waitFor("the send button to return", () => driver.find("send-button"), 60_000);
+  } finally {
+    await driver.quit();
+    writePolicy("managed", "50-interns.json", null);
+    writePolicy("managed", "60-broken.json", null);
   }
 });

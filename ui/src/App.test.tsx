@@ -220,6 +220,7 @@ function providerKeys(): ProviderKeyStatus[] {
 }
 let statusWarnings: string[] = [];
 let company: CompanyStatus | null;
+let policyOverview: { folder: string; settings: any[]; problems: string[]; cloudBlocked: string | null };
 let pendingAsk: { send(event: ChatEvent): void; resolve(m: ChatMessage): void; reject(e: unknown): void } | null;
 
 beforeEach(() => {
@@ -230,6 +231,7 @@ beforeEach(() => {
   cloudBlocked = null;
   savedKeys = {};
   company = null;
+  policyOverview = { folder: "/etc/tokenwise/policies", settings: [], problems: [], cloudBlocked: null };
   localStorage.clear();
   mockIPC(
     (cmd, args: any) => {
@@ -248,6 +250,8 @@ beforeEach(() => {
           return true;
         case "budget_overview":
           return { ...budgetOverview, company };
+        case "policy_overview":
+          return policyOverview;
         case "company_status":
         case "sync_company":
           return company;
@@ -858,5 +862,34 @@ describe("company", () => {
     fireEvent.click(screen.getByTestId("send-button"));
     await waitFor(() => expect(pendingAsk).not.toBeNull());
     expect(calls.find((c) => c.cmd === "ask")!.args.input.projectId).toBeNull();
+  });
+});
+
+describe("policy", () => {
+  it("shows what the organization manages, locked, with the file it comes from", async () => {
+    policyOverview = {
+      folder: "/etc/tokenwise/policies",
+      settings: [
+        { key: "allowed_tiers", value: '["local","mid"]', locked: true, location: "/etc/tokenwise/policies/managed/50-interns.json" },
+        { key: "history_retention_days", value: "30", locked: false, location: "/etc/tokenwise/policies/recommended/10.json" },
+      ],
+      problems: ["/etc/tokenwise/policies/managed/60.json, line 3, column 1: expected value"],
+      cloudBlocked: "Your organization's policy cannot be used (…). Cloud answers are off until it is fixed; local answers work as usual.",
+    };
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    const tiers = await screen.findByTestId("policy-allowed_tiers");
+    expect(tiers.textContent).toContain("Managed by your organization");
+    expect(tiers.textContent).toContain("50-interns.json");
+    expect(screen.getByTestId("policy-history_retention_days").textContent).toContain("Recommended");
+    expect(screen.getByTestId("policy-problem").textContent).toContain("line 3, column 1");
+    expect(screen.getByTestId("policy-cloud-blocked").textContent).toContain("Cloud answers are off");
+  });
+
+  it("shows no policy card when nothing is set", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    await screen.findByTestId("company-settings");
+    expect(screen.queryByTestId("policy-card")).toBeNull();
   });
 });

@@ -91,6 +91,13 @@ export function App({ api }: { api: Api }) {
     void refreshConversations();
     void refreshBudgets();
     const timer = setInterval(() => void refreshBudgets(), 60_000);
+    // Warnings change without a restart (a policy file fixed or broken): re-read often.
+    const statusTimer = setInterval(() => {
+      api.status().then(
+        (fresh) => setStatus((s) => (s ? { ...fresh, engine: s.engine } : fresh)),
+        () => {},
+      );
+    }, 5_000);
     // Back at the window: the company's figures are pulled (unchanged ones cost a 304).
     const onFocus = () => {
       api.syncCompany().then(
@@ -104,6 +111,7 @@ export function App({ api }: { api: Api }) {
     );
     return () => {
       clearInterval(timer);
+      clearInterval(statusTimer);
       window.removeEventListener("focus", onFocus);
       void unlisten.then((stop) => stop());
     };

@@ -13,6 +13,7 @@ import type { CompanyStatus } from "./bindings/CompanyStatus";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
+import type { PolicyOverview } from "./bindings/PolicyOverview";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteQuery } from "./bindings/RouteQuery";
 
@@ -42,6 +43,8 @@ export interface Api {
   connectLitellm(proxyUrl: string, virtualKey: string): Promise<CompanyStatus>;
   /** Forgets the server; returns how many undelivered records were dropped. */
   disconnectCompany(): Promise<number>;
+  /** What the organization's policy sets (read now), for Settings. */
+  policy(): Promise<PolicyOverview>;
   /** Pulls the quota now and pushes what waits; null when not connected. */
   syncCompany(): Promise<CompanyStatus | null>;
 }
@@ -71,6 +74,7 @@ export const tauriApi: Api = {
   connectLitellm: (proxyUrl, virtualKey) => invoke<CompanyStatus>("connect_litellm", { proxyUrl, virtualKey }),
   disconnectCompany: () => invoke<number>("disconnect_company"),
   syncCompany: () => invoke<CompanyStatus | null>("sync_company"),
+  policy: () => invoke<PolicyOverview>("policy_overview"),
 };
 
 /** The message of a failed command: an ErrorPayload from Rust, or anything else. */

@@ -66,6 +66,7 @@ pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;
 pub use paths::AppPaths;
 pub use plan::{AskPlan, CloudApproval, NextStep};
+pub use policy::{PolicyOverview, PolicySetting};
 pub use route::RouteQuery;
 pub use tokenwise_cloud::Timeouts;
 pub use tokenwise_core as core;

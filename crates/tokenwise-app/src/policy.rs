@@ -72,3 +72,53 @@ pub(crate) fn cap_request(preview: &mut CostPreview, policy: &EffectivePolicy) {
         preview.max_cost
     ));
 }
+
+/// One governed setting for Settings: its value, and whether the organization locks it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PolicySetting {
+    pub key: String,
+    /// The value as JSON text (`false`, `["local","mid"]`, `"0.05"`).
+    pub value: String,
+    /// Managed (locked) or only recommended.
+    pub locked: bool,
+    /// The file it comes from.
+    pub location: String,
+}
+
+/// Settings → "Managed by your organization".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PolicyOverview {
+    /// The folder read.
+    pub folder: String,
+    pub settings: Vec<PolicySetting>,
+    /// Files that cannot be used, each with file, line and column.
+    pub problems: Vec<String>,
+    /// Why cloud answers are off by policy, if they are.
+    pub cloud_blocked: Option<String>,
+}
+
+impl Tokenwise {
+    /// What the organization's policy sets, for Settings.
+    pub fn policy_overview(&self) -> PolicyOverview {
+        let policy = self.policy();
+        PolicyOverview {
+            folder: self.policy_dirs.root.display().to_string(),
+            settings: policy
+                .settings
+                .iter()
+                .map(|setting| PolicySetting {
+                    key: setting.key.clone(),
+                    value: setting.value.to_string(),
+                    locked: setting.locked,
+                    location: setting.location.clone(),
+                })
+                .collect(),
+            problems: policy.problems.iter().map(ToString::to_string).collect(),
+            cloud_blocked: policy.cloud_blocked(),
+        }
+    }
+}

@@ -21,10 +21,25 @@ pub use effective::{EffectivePolicy, ShownSetting};
 pub use model::{Policy, CEILING_KEYS};
 pub use sources::{Layer, Level, PolicyDirs, PolicyProblem};
 
-/// The JSON Schema of a policy file (`docs/policy.schema.json`).
+/// The JSON Schema of a policy file (`docs/policy.schema.json`), keys sorted so the text is
+/// the same whichever `serde_json` features the build has (`preserve_order` or not).
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(Policy);
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    let schema = serde_json::to_value(schemars::schema_for!(Policy)).unwrap_or_default();
+    serde_json::to_string_pretty(&sorted(schema)).unwrap_or_default()
+}
+
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
 
 /// The policy in force from `dirs`, read now.

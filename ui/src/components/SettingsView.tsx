@@ -3,6 +3,7 @@ import type { Api } from "../api";
 import { errorMessage } from "../api";
 import type { ProviderKeyStatus } from "../bindings/ProviderKeyStatus";
 import { CompanySettings } from "./CompanySettings";
+import { PolicyCard } from "./PolicyCard";
 
 /** The settings screen: the link to the company's quota server, then one card per cloud
  *  provider of the catalog, where its API key is entered, replaced or removed. Keys go
@@ -25,6 +26,7 @@ export function SettingsView({ api, onCompanyChanged }: { api: Api; onCompanyCha
 
   return (
     <section class="settings" data-testid="settings-view">
+      <PolicyCard api={api} />
       <CompanySettings api={api} onChanged={onCompanyChanged} />
       <h2>Cloud providers</h2>
       <p class="settings-note">
