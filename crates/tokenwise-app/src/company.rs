@@ -307,50 +307,43 @@ impl Tokenwise {
             max_cost_micros,
             project_id: project_id.map(str::to_string),
         };
-        match client.reserve(token.expose(), &body).await {
-            Ok(_) => Ok(Some(CompanyHold::Held {
-                reservation_id: reservation_id.to_string(),
-            })),
-            Err(error) if error.is_transient() && self.allowance_covers(max_cost_micros).await => {
-                let _ = self
-                    .store
-                    .note_company_failure(&error.to_string(), self.clock.now_ms())
-                    .await;
-                let _ = self
-                    .enqueue(OutboxKind::Release, reservation_id, &serde_json::json!({}))
-                    .await;
-                Ok(Some(CompanyHold::Offline {
-                    record: UsageRecord {
-                        // Not the reservation's id: the server may hold (and then release)
-                        // that one, and it deduplicates usage on the id.
-                        id: format!("{reservation_id}-offline"),
-                        kind: "cloud".into(),
-                        tier: tier_id.to_string(),
-                        model: String::new(),
-                        tokens_in: 0,
-                        tokens_out: 0,
-                        cost_micros: 0,
-                        saved_micros: 0,
-                        project_id: project_id.map(str::to_string),
-                        created_at_ms: self.clock.now_ms(),
-                    },
+        let error = match client.reserve(token.expose(), &body).await {
+            Ok(_) => {
+                return Ok(Some(CompanyHold::Held {
+                    reservation_id: reservation_id.to_string(),
                 }))
             }
-            Err(error) => {
-                if error.is_transient() {
-                    let _ = self
-                        .store
-                        .note_company_failure(&error.to_string(), self.clock.now_ms())
-                        .await;
-                    // The server may have made the hold and lost the answer: it is given back
-                    // when the server answers again (an unknown id is nothing to give back).
-                    let _ = self
-                        .enqueue(OutboxKind::Release, reservation_id, &serde_json::json!({}))
-                        .await;
-                }
-                Err(error.into())
-            }
+            Err(error) if !error.is_transient() => return Err(error.into()),
+            Err(error) => error,
+        };
+        // An outage, or an answer lost: the server may have made the hold. It is given back
+        // when the server answers again (an unknown id is nothing to give back).
+        let _ = self
+            .store
+            .note_company_failure(&error.to_string(), self.clock.now_ms())
+            .await;
+        let _ = self
+            .enqueue(OutboxKind::Release, reservation_id, &serde_json::json!({}))
+            .await;
+        if !self.allowance_covers(max_cost_micros).await {
+            return Err(error.into());
         }
+        Ok(Some(CompanyHold::Offline {
+            record: UsageRecord {
+                // Not the reservation's id: the server may hold (and then release) that one,
+                // and it deduplicates usage on the id.
+                id: format!("{reservation_id}-offline"),
+                kind: "cloud".into(),
+                tier: tier_id.to_string(),
+                model: String::new(),
+                tokens_in: 0,
+                tokens_out: 0,
+                cost_micros: 0,
+                saved_micros: 0,
+                project_id: project_id.map(str::to_string),
+                created_at_ms: self.clock.now_ms(),
+            },
+        }))
     }
 
     /// Whether the offline allowance has room for a call of at most `max_cost_micros`.
@@ -627,12 +620,7 @@ impl Tokenwise {
                 self.store.save_company_snapshot(None, None, now).await?;
             }
             Ok(Fetched::Changed { snapshot, etag }) => {
-                let json = serde_json::to_string(&snapshot).map_err(|e| {
-                    AppError::InvalidInput(format!("the snapshot could not be kept: {e}"))
-                })?;
-                self.store
-                    .save_company_snapshot(Some(&json), etag.as_deref(), now)
-                    .await?;
+                self.keep_snapshot(&snapshot, etag.as_deref(), now).await?;
             }
             Err(error) => {
                 self.store
@@ -640,6 +628,21 @@ impl Tokenwise {
                     .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Stores a snapshot the server confirmed at `now` (clearing the failure).
+    pub(crate) async fn keep_snapshot(
+        &self,
+        snapshot: &QuotaSnapshot,
+        etag: Option<&str>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let json = serde_json::to_string(snapshot)
+            .map_err(|e| AppError::InvalidInput(format!("the snapshot could not be kept: {e}")))?;
+        self.store
+            .save_company_snapshot(Some(&json), etag, now)
+            .await?;
         Ok(())
     }
 

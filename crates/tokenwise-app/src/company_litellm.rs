@@ -78,14 +78,7 @@ impl Tokenwise {
                 })
             });
         match snapshot {
-            Ok(snapshot) => {
-                let json = serde_json::to_string(&snapshot).map_err(|e| {
-                    AppError::InvalidInput(format!("the snapshot could not be kept: {e}"))
-                })?;
-                self.store
-                    .save_company_snapshot(Some(&json), None, now)
-                    .await?;
-            }
+            Ok(snapshot) => self.keep_snapshot(&snapshot, None, now).await?,
             Err(error) => {
                 self.store
                     .note_company_failure(&error.to_string(), now)

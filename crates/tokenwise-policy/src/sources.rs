@@ -157,8 +157,14 @@ pub fn parse(level: Level, location: &str, text: &str) -> Result<Layer, PolicyPr
         column,
         message,
     };
-    let policy: Policy = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|error| problem(error.line(), error.column(), clean(&error.to_string())))?;
+    let policy: Policy =
+        serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|error| {
+            problem(
+                error.line(),
+                error.column().max(1),
+                clean(&error.to_string()),
+            )
+        })?;
     if let Some((key, message)) = policy.value_problems().into_iter().next() {
         let (line, column) = position_of_key(text, &key);
         return Err(problem(line, column, format!("{key}: {message}")));
