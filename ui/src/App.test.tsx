@@ -886,6 +886,23 @@ describe("policy", () => {
     expect(screen.getByTestId("policy-cloud-blocked").textContent).toContain("Cloud answers are off");
   });
 
+  it("presets and locks the company's quota server when the policy manages it", async () => {
+    policyOverview = {
+      folder: "/etc/tokenwise/policies",
+      settings: [
+        { key: "quota_server_url", value: '"https://quota.example.com"', locked: true, location: "/etc/tokenwise/policies/managed/10.json" },
+      ],
+      problems: [],
+      cloudBlocked: null,
+    };
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    const url = (await screen.findByTestId("company-url")) as HTMLInputElement;
+    await waitFor(() => expect(url.value).toBe("https://quota.example.com"));
+    expect(url.readOnly).toBe(true);
+    expect(url.title).toBe("Managed by your organization");
+  });
+
   it("shows no policy card when nothing is set", async () => {
     render(<App api={tauriApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));

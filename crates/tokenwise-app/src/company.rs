@@ -125,6 +125,7 @@ impl Tokenwise {
                 "Enter the enrollment code your administrator gave you.".into(),
             ));
         }
+        self.check_quota_server(server_url)?;
         let client = QuotaClient::new(server_url, self.company_timeout)?;
         let device_name = match device_name.trim() {
             "" => "Tokenwise",

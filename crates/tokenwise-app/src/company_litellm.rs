@@ -34,6 +34,7 @@ impl Tokenwise {
         // The proxy's root: an OpenAI base URL (`…/v1`) pasted here means the same proxy.
         let root = proxy_url.trim().trim_end_matches('/');
         let root = root.strip_suffix("/v1").unwrap_or(root);
+        self.check_quota_server(root)?;
         let client = QuotaClient::new(root, self.company_timeout)?;
         let info = client.litellm_key_info(key).await?;
         info.to_snapshot(self.clock.now_ms())

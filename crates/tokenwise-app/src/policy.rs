@@ -13,12 +13,32 @@ use tokenwise_core::TierCatalog;
 use tokenwise_policy::{read_effective, EffectivePolicy, PolicyDirs};
 use tokenwise_quota::CostPreview;
 
+use crate::error::AppError;
 use crate::facade::Tokenwise;
 
 impl Tokenwise {
     /// The policy in force now, with the source of every value and its problems.
     pub fn policy(&self) -> EffectivePolicy {
         read_effective(&self.policy_dirs)
+    }
+
+    /// Refuses a company server other than the one a managed `quota_server_url` sets.
+    pub(crate) fn check_quota_server(&self, server_url: &str) -> Result<(), AppError> {
+        let policy = self.policy();
+        let Some(setting) = policy.setting("quota_server_url").filter(|s| s.locked) else {
+            return Ok(());
+        };
+        let Some(required) = setting.value.as_str() else {
+            return Ok(());
+        };
+        let same = |url: &str| url.trim().trim_end_matches('/').to_ascii_lowercase();
+        if same(required) == same(server_url) {
+            return Ok(());
+        }
+        Err(AppError::InvalidInput(format!(
+            "Your organization sets the quota server to {required} ({}); connect to that one.",
+            setting.location
+        )))
     }
 
     /// Reads policy from `dirs` instead of `TOKENWISE_POLICY_DIR` / `/etc/tokenwise/policies`.

@@ -159,3 +159,33 @@ async fn a_broken_managed_policy_closes_the_cloud_keeps_local_answers_and_is_sho
     write(policy.path(), Level::Recommended, "10.json", "not json");
     assert!(plan(&app, frontier()).await.cloud_blocked.is_none());
 }
+
+#[tokio::test]
+async fn a_managed_quota_server_is_the_only_one_this_laptop_connects_to() {
+    let (data, policy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let app = app(data.path(), policy.path()).await;
+    write(
+        policy.path(),
+        Level::Managed,
+        "10.json",
+        r#"{"quota_server_url": "https://quota.example.com"}"#,
+    );
+    let refused = app
+        .connect_company("https://elsewhere.example.net", "K7Q2-M9XD", "laptop")
+        .await
+        .unwrap_err();
+    let message = refused.to_string();
+    assert!(
+        message.contains("https://quota.example.com") && message.contains("10.json"),
+        "{message}"
+    );
+    let refused = app
+        .connect_litellm("https://llm.example.net", "sk-virtual")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("Your organization"),
+        "{refused}"
+    );
+    assert!(app.company_status().await.unwrap().is_none());
+}

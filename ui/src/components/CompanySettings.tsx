@@ -18,8 +18,18 @@ export function CompanySettings({ api, onChanged }: { api: Api; onChanged(): voi
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
 
+  /** The organization's quota server, if its policy sets one (and whether it is locked). */
+  const [preset, setPreset] = useState<{ url: string; locked: boolean } | null>(null);
+
   const load = useCallback(async () => {
     try {
+      const policy = await api.policy();
+      const setting = policy.settings.find((s) => s.key === "quota_server_url");
+      if (setting) {
+        const url = JSON.parse(setting.value) as string;
+        setPreset({ url, locked: setting.locked });
+        setServerUrl(url);
+      }
       setStatus(await api.companyStatus());
     } catch (e) {
       setError(errorMessage(e));
@@ -91,6 +101,8 @@ export function CompanySettings({ api, onChanged }: { api: Api; onChanged(): voi
             placeholder="https://quota.example.com"
             spellcheck={false}
             data-testid="company-url"
+            readOnly={preset?.locked ?? false}
+            title={preset?.locked ? "Managed by your organization" : undefined}
             value={serverUrl}
             onInput={(e) => setServerUrl((e.target as HTMLInputElement).value)}
           />
