@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokenwise_core::{Difficulty, GenerationStats, Money, RouteDecision, ScopeKind};
 use tokenwise_notify::{budget_alert, Notifier};
+use tokenwise_policy::EffectivePolicy;
 use tokenwise_quota::{
     tightest, window_checks, BudgetConfig, BudgetStatus, Calendar, Headroom, Scopes, WindowKind,
 };
@@ -142,7 +143,7 @@ impl Tokenwise {
             Some(config) => self.statuses(config, now).await?,
             None => Vec::new(),
         };
-        let company = match self.company_budget().await? {
+        let company = match self.company_budget(&self.policy()).await? {
             Some(company) => {
                 statuses.extend(company.statuses);
                 self.company_status().await?
@@ -189,7 +190,10 @@ impl Tokenwise {
 
     /// The budget windows that apply now and the auto-approve rule, read once for a routing
     /// decision and the cost preview that follows it.
-    pub(crate) async fn budget_snapshot(&self) -> Result<BudgetSnapshot, AppError> {
+    pub(crate) async fn budget_snapshot(
+        &self,
+        policy: &EffectivePolicy,
+    ) -> Result<BudgetSnapshot, AppError> {
         let (config, mut problem) = self.budgets.config();
         let mut statuses = match &config {
             Some(config) => self.statuses(config, self.budget_now()).await?,
@@ -198,7 +202,7 @@ impl Tokenwise {
         // The company's windows count like the file's; a server that cannot be reached
         // blocks cloud answers like a broken budget file does.
         let (mut allowed_tiers, mut offline_allowance_left) = (None, None);
-        if let Some(company) = self.company_budget().await? {
+        if let Some(company) = self.company_budget(policy).await? {
             statuses.extend(company.statuses);
             problem = problem.or(company.blocked);
             allowed_tiers = company.allowed_tiers;
@@ -208,7 +212,7 @@ impl Tokenwise {
             statuses,
             problem,
             // The policy's value is a ceiling over the budget file's.
-            auto_approve_below: self.policy().cost_setting(
+            auto_approve_below: policy.cost_setting(
                 "auto_approve_below_usd",
                 config.and_then(|c| c.auto_approve_below()),
             ),
@@ -274,7 +278,7 @@ impl Tokenwise {
             None => Vec::new(),
         };
         // The company's windows alert the same way, from the figures last synced.
-        if let Some(company) = self.company_budget().await? {
+        if let Some(company) = self.company_budget(&self.policy()).await? {
             statuses.extend(company.statuses);
         }
         let notifier = self.budgets.notifier();

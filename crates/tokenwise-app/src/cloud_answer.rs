@@ -225,6 +225,13 @@ impl Tokenwise {
                 events(ChatEvent::Finished {
                     message: answer.clone(),
                 });
+                if hold.is_some() {
+                    // After the answer is shown: tell the server and pull its figures, so the
+                    // meter includes this call (a slow server never delays the answer).
+                    if let Err(error) = self.sync_company().await {
+                        eprintln!("tokenwise: company sync after a cloud call: {error}");
+                    }
+                }
                 Ok(answer)
             }
             Err(cloud_error) => {

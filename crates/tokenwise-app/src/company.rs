@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 use tokenwise_core::{Money, Secret};
+use tokenwise_policy::EffectivePolicy;
 use tokenwise_quota::BudgetStatus;
 use tokenwise_store::{CompanyKind, CompanyLink, OutboxItem, OutboxKind};
 use tokenwise_sync::protocol::{QuotaSnapshot, ReserveBody, SettleBody, UsageRecord};
@@ -238,7 +239,10 @@ impl Tokenwise {
 
     /// The snapshot's windows for the budget logic, pulling first when it is older than
     /// [`SYNC_INTERVAL_MS`]. `None` when not connected.
-    pub(crate) async fn company_budget(&self) -> Result<Option<CompanyBudget>, AppError> {
+    pub(crate) async fn company_budget(
+        &self,
+        policy: &EffectivePolicy,
+    ) -> Result<Option<CompanyBudget>, AppError> {
         let Some(mut link) = self.store.company_link().await? else {
             return Ok(None);
         };
@@ -255,7 +259,7 @@ impl Tokenwise {
         let snapshot = parse_snapshot(&link);
         let (blocked, offline_allowance_left) = match offline_reason(&link, snapshot.is_some()) {
             None => (None, None),
-            Some(reason) => match self.offline_allowance_left().await? {
+            Some(reason) => match self.offline_allowance_left(policy).await? {
                 Some(left) if left > Money::ZERO => (None, Some(left)),
                 Some(_) => (
                     Some(format!(
@@ -350,13 +354,13 @@ impl Tokenwise {
     /// Whether the offline allowance has room for a call of at most `max_cost_micros`.
     async fn allowance_covers(&self, max_cost_micros: i64) -> bool {
         matches!(
-            self.offline_allowance_left().await,
+            self.offline_allowance_left(&self.policy()).await,
             Ok(Some(left)) if left.micros() >= max_cost_micros
         )
     }
 
-    /// The call cost `cost_micros`: told to the server through the outbox (a settlement, or
-    /// the usage record of an offline call), then a pull so the meter shows it.
+    /// The call cost `cost_micros`: written to the outbox for the server (a settlement, or the
+    /// usage record of an offline call); the caller syncs once the answer is shown.
     pub(crate) async fn settle_on_company(
         &self,
         hold: &CompanyHold,
@@ -386,7 +390,6 @@ impl Tokenwise {
                 self.enqueue(OutboxKind::Usage, &record.id, &record).await?;
             }
         }
-        self.sync_company().await?;
         Ok(())
     }
 

@@ -10,18 +10,23 @@
 //! the server has it. The last known company figures still limit the call like any window.
 
 use tokenwise_core::Money;
+use tokenwise_policy::EffectivePolicy;
 use tokenwise_quota::CostPreview;
 
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 
 impl Tokenwise {
-    /// What is left of the budget file's `offline_allowance_usd`; `None` when it sets none.
-    pub(crate) async fn offline_allowance_left(&self) -> Result<Option<Money>, AppError> {
+    /// What is left of the budget file's `offline_allowance_usd` under `policy`'s ceiling;
+    /// `None` when neither sets one.
+    pub(crate) async fn offline_allowance_left(
+        &self,
+        policy: &EffectivePolicy,
+    ) -> Result<Option<Money>, AppError> {
         let (config, _) = self.budgets.config();
         let own = config.and_then(|c| c.offline_allowance());
         // The policy's value is a ceiling over the budget file's.
-        let Some(allowance) = self.policy().cost_setting("offline_allowance_usd", own) else {
+        let Some(allowance) = policy.cost_setting("offline_allowance_usd", own) else {
             return Ok(None);
         };
         let unreported = self.store.unreported_offline_cost().await?;

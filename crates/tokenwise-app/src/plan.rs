@@ -142,7 +142,7 @@ impl Tokenwise {
         let budget = &routed.budget;
         let mut preview =
             CostPreview::new(entry, tokens, &budget.statuses, budget.auto_approve_below);
-        crate::policy::cap_request(&mut preview, &self.policy());
+        crate::policy::cap_request(&mut preview, &routed.policy);
         if let Some(left) = budget.offline_allowance_left {
             crate::offline_allowance::limit_to_allowance(&mut preview, left);
         }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use tokenwise_core::{
     AllowedTiers, ChatMessage, MessageStatus, PromptMessage, Role, RouteDecision, UserChoice,
 };
+use tokenwise_policy::EffectivePolicy;
 use ts_rs::TS;
 
 use crate::budgets::BudgetSnapshot;
@@ -41,6 +42,8 @@ pub(crate) struct Conversation {
 pub(crate) struct Routed {
     pub decision: RouteDecision,
     pub budget: BudgetSnapshot,
+    /// The organization's policy, read once for this decision.
+    pub policy: EffectivePolicy,
     /// Why cloud answers are blocked right now (a broken tier catalog or budget file); the
     /// decision is then local-only.
     pub cloud_blocked: Option<String>,
@@ -85,8 +88,8 @@ impl Tokenwise {
         choice: UserChoice,
     ) -> Result<Routed, AppError> {
         let prompt_tokens = self.prompt_tokens(history, prompt).await?;
-        let budget = self.budget_snapshot().await?;
         let policy = self.policy();
+        let budget = self.budget_snapshot(&policy).await?;
         let cloud_blocked = self
             .catalog_problem
             .clone()
@@ -117,6 +120,7 @@ impl Tokenwise {
         Ok(Routed {
             decision,
             budget,
+            policy,
             cloud_blocked,
         })
     }

@@ -74,26 +74,20 @@ impl FaultProxy {
             .trim_end_matches('/')
             .to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port for the proxy");
-        listener
-            .set_nonblocking(true)
-            .expect("a non-blocking listener");
         let port = listener.local_addr().expect("the proxy's address").port();
         let rules = Arc::new(Mutex::new(Rules::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let (accept_rules, accept_stop) = (rules.clone(), stop.clone());
         thread::spawn(move || {
-            while !accept_stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((client, _)) => {
-                        let (rules, stop, upstream) =
-                            (accept_rules.clone(), accept_stop.clone(), upstream.clone());
-                        thread::spawn(move || serve(client, &upstream, &rules, &stop));
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        thread::sleep(Duration::from_millis(5));
-                    }
-                    Err(_) => thread::sleep(Duration::from_millis(5)),
+            for client in listener.incoming() {
+                // Drop wakes this accept with a connection of its own after setting `stop`.
+                if accept_stop.load(Ordering::SeqCst) {
+                    return;
                 }
+                let Ok(client) = client else { continue };
+                let (rules, stop, upstream) =
+                    (accept_rules.clone(), accept_stop.clone(), upstream.clone());
+                thread::spawn(move || serve(client, &upstream, &rules, &stop));
             }
         });
         FaultProxy { port, rules, stop }
@@ -147,6 +141,7 @@ impl FaultProxy {
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
     }
 }
 
@@ -157,7 +152,6 @@ struct Request {
 }
 
 fn serve(mut client: TcpStream, upstream: &str, rules: &Mutex<Rules>, stop: &AtomicBool) {
-    let _ = client.set_nonblocking(false);
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
     let Some(request) = read_request(&mut client) else {
         return;
