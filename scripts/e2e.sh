@@ -4,18 +4,42 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
-export TOKENWISE_APP_BINARY="$(realpath "$TARGET/release/tokenwise-desktop")"
-export TOKENWISE_CLI_BINARY="$(realpath "$TARGET/release/tokenwise")"
+# TOKENWISE_E2E_INSTALLED=ROOT tests the installed package under ROOT (`/` after `dpkg -i`)
+# instead of the build: its binaries, the model it installed, the policy folder under
+# ROOT/etc; TOKENWISE_E2E_SUITE picks the test folder (scripts/test-package.sh).
+INSTALLED="${TOKENWISE_E2E_INSTALLED:-}"
+SUITE="${TOKENWISE_E2E_SUITE:-tests/e2e/}"
+if [ -n "$INSTALLED" ]; then
+    export TOKENWISE_APP_BINARY="$INSTALLED/usr/bin/tokenwise-desktop"
+    export TOKENWISE_CLI_BINARY="$INSTALLED/usr/bin/tokenwise"
+else
+    export TOKENWISE_APP_BINARY="$(realpath "$TARGET/release/tokenwise-desktop")"
+    export TOKENWISE_CLI_BINARY="$(realpath "$TARGET/release/tokenwise")"
+fi
 # The company quota server of the company test.
 export TOKENWISE_SERVER_BINARY="$(realpath "$TARGET/release/tokenwise-server")"
 # The app charges requests to $USER when no budget file names the user.
 export USER="${USER:-$(id -un)}"
-export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
+if [ -n "$INSTALLED" ]; then
+    unset TOKENWISE_MODELS_DIR
+else
+    export TOKENWISE_MODELS_DIR="${TOKENWISE_MODELS_DIR:-$PWD/models}"
+fi
 export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
 export TOKENWISE_DATA_DIR="$(mktemp -d)"
 export KEYRING_DIR="$(mktemp -d)"
-# The organization's policy folder the policy test writes while the app runs.
-export TOKENWISE_POLICY_DIR="$(mktemp -d)"
+# The organization's policy folder the policy test writes while the app runs; the installed
+# package reads its own (/etc/tokenwise/policies, or under ROOT when only unpacked).
+TEMP_POLICY_DIR=""
+if [ "$INSTALLED" = / ]; then
+    unset TOKENWISE_POLICY_DIR
+elif [ -n "$INSTALLED" ]; then
+    export TOKENWISE_POLICY_DIR="$INSTALLED/etc/tokenwise/policies"
+else
+    TEMP_POLICY_DIR="$(mktemp -d)"
+    export TOKENWISE_POLICY_DIR="$TEMP_POLICY_DIR"
+fi
+export TEMP_POLICY_DIR SUITE
 # The mock LiteLLM gateway of the cloud test: started by tokenwise-testkit's launcher, which
 # runs the LiteLLM proxy that scripts/install-deps.sh test installs.
 export TOKENWISE_TEST_GATEWAY_BIN="$(realpath "$TARGET/release/tokenwise-test-gateway")"
@@ -43,6 +67,6 @@ exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
         done
         tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
-        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" \"$TOKENWISE_POLICY_DIR\"" EXIT
-        node --test --test-reporter=spec tests/e2e/
+        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
+        node --test --test-reporter=spec "$SUITE"
     '

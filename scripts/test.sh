@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: set up everything that is missing, then run every test: formatting, lints,
 # Rust unit and integration tests (real SQLite, the real SmolLM2 model through mistral.rs),
-# the UI tests (Vitest), and the end-to-end test of the real window (Xvfb + tauri-driver).
+# the UI tests (Vitest), the end-to-end test of the real window (Xvfb + tauri-driver), and the
+# Debian package installed and used (scripts/test-package.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
@@ -47,5 +48,8 @@ step "UI tests"
 
 step "end-to-end: the real window under Xvfb"
 scripts/e2e.sh
+
+step "the .deb: build, install, use as a user with a managed policy, uninstall"
+scripts/test-package.sh
 
 step "all tests passed"

@@ -20,7 +20,8 @@ pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
         let models_dir = app.paths().models_dir.clone();
         // A failure is recorded in the engine status, which the UI shows.
         let _ = app
-            .load_engine(
+            .load_allowed_engine(
+                DEFAULT_MODEL.file_name,
                 DEFAULT_MODEL.display_name,
                 LocalEngine::load_default(&models_dir),
             )

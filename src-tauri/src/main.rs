@@ -40,13 +40,14 @@ fn main() {
                     eprintln!("tokenwise: budget alerts: {error}");
                 }
             });
-            // The company's quota: pulled now and every minute, outbox pushed with it.
+            // The company's quota: pulled now and every minute (or the policy's interval),
+            // outbox pushed with it; chats the policy says not to keep are deleted.
             let syncing = app.clone();
             tauri::async_runtime::spawn(async move {
-                let interval = std::time::Duration::from_millis(
-                    tokenwise_app::company::SYNC_INTERVAL_MS.unsigned_abs(),
-                );
                 loop {
+                    if let Err(error) = syncing.enforce_history_policy(false).await {
+                        eprintln!("tokenwise: chat history policy: {error}");
+                    }
                     if let Err(error) = syncing.sync_company().await {
                         eprintln!("tokenwise: company sync: {error}");
                     }
@@ -54,7 +55,8 @@ fn main() {
                     if let Err(error) = syncing.check_budget_alerts().await {
                         eprintln!("tokenwise: budget alerts: {error}");
                     }
-                    tokio::time::sleep(interval).await;
+                    let interval = syncing.sync_interval_ms().unsigned_abs();
+                    tokio::time::sleep(std::time::Duration::from_millis(interval)).await;
                 }
             });
             if let Some(window) = tauri_app.get_webview_window("main") {
@@ -87,7 +89,12 @@ fn main() {
     match result {
         Ok(tauri_app) => tauri_app.run(move |_, event| {
             if let tauri::RunEvent::Exit = event {
-                tauri::async_runtime::block_on(closing.close());
+                tauri::async_runtime::block_on(async {
+                    if let Err(error) = closing.enforce_history_policy(true).await {
+                        eprintln!("tokenwise: chat history policy: {error}");
+                    }
+                    closing.close().await;
+                });
             }
         }),
         Err(error) => {

@@ -203,6 +203,7 @@ function providerKeys(): ProviderKeyStatus[] {
       displayName: "OpenAI",
       api: "openai",
       baseUrl: "https://api.openai.com/v1",
+      baseUrlSetBy: null,
       usedBy: ["mid", "frontier"],
       hasKey: savedKeys.openai ?? false,
       problem: null,
@@ -211,7 +212,8 @@ function providerKeys(): ProviderKeyStatus[] {
       providerId: "anthropic",
       displayName: "Anthropic",
       api: "anthropic",
-      baseUrl: "https://api.anthropic.com/v1",
+      baseUrl: "https://llm-gateway.example.com/anthropic",
+      baseUrlSetBy: "/etc/tokenwise/policies/managed/10-company.json",
       usedBy: [],
       hasKey: savedKeys.anthropic ?? false,
       problem: "The keyring is locked: unlock it to use Anthropic.",
@@ -713,6 +715,11 @@ describe("settings", () => {
     expect(screen.getByTestId("key-status-openai").textContent).toBe("No key");
     expect(screen.queryByTestId("delete-key-openai")).toBeNull();
     expect(screen.getByTestId("provider-anthropic").textContent).toContain("The keyring is locked");
+    // An address the organization sets says so, and where; the catalog's own says nothing.
+    expect(screen.getByTestId("provider-managed-anthropic").textContent).toBe(
+      "Address set by your organization (/etc/tokenwise/policies/managed/10-company.json)",
+    );
+    expect(screen.queryByTestId("provider-managed-openai")).toBeNull();
 
     const secret = "sk-test-SECRET-0123456789";
     const field = screen.getByTestId("key-input-openai") as HTMLInputElement;

@@ -249,7 +249,7 @@ impl Tokenwise {
         let now = self.clock.now_ms();
         let stale = link
             .synced_at_ms
-            .is_none_or(|synced| now.saturating_sub(synced) >= SYNC_INTERVAL_MS);
+            .is_none_or(|synced| now.saturating_sub(synced) >= self.sync_interval_ms());
         if stale {
             self.pull_snapshot(&link).await?;
             if let Some(fresh) = self.store.company_link().await? {

@@ -50,7 +50,7 @@ pub struct Tokenwise {
     /// How long a call to the company quota server may take.
     pub(crate) company_timeout: std::time::Duration,
     /// Where the organization's policy files are read from.
-    pub(crate) policy_dirs: tokenwise_policy::PolicyDirs,
+    pub(crate) policy_sources: tokenwise_policy::PolicySources,
     paths: AppPaths,
 }
 
@@ -104,7 +104,7 @@ impl Tokenwise {
             keys: KeyStore::new(),
             cloud_timeouts: Timeouts::default(),
             company_timeout: tokenwise_sync::DEFAULT_TIMEOUT,
-            policy_dirs: tokenwise_policy::PolicyDirs::from_env(),
+            policy_sources: tokenwise_policy::PolicySources::system(),
             paths,
         };
         // Answers a killed process left half-written: saved as stopped, cloud calls charged.

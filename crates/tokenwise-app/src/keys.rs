@@ -24,7 +24,10 @@ pub struct ProviderKeyStatus {
     pub provider_id: String,
     pub display_name: String,
     pub api: ProviderApi,
+    /// The address it is called at (the organization's gateway when policy sets one).
     pub base_url: String,
+    /// Where the organization's policy sets that address (a file or registry key), if it does.
+    pub base_url_set_by: Option<String>,
     /// The catalog entries that send to this provider, e.g. `["mid", "frontier"]`.
     pub used_by: Vec<String>,
     /// Whether the keyring holds a key for it (the key itself is never shown again).
@@ -41,8 +44,15 @@ impl Tokenwise {
     /// Every cloud provider of the catalog and whether it has a key.
     pub async fn provider_keys(&self) -> Result<Vec<ProviderKeyStatus>, AppError> {
         let catalog = self.triage.catalog();
+        let policy = self.policy();
         let mut statuses = Vec::new();
         for provider in catalog.providers() {
+            let catalog_url = provider.base_url.clone();
+            let provider = &self.provider_under_policy(&policy, provider);
+            let base_url_set_by = (provider.base_url != catalog_url)
+                .then(|| policy.setting("provider_base_urls"))
+                .flatten()
+                .map(|setting| setting.location.clone());
             let (has_key, problem) = match self.load_key(&provider.id).await {
                 Ok(key) => (key.is_some(), None),
                 Err(error) => (false, Some(error.to_string())),
@@ -52,6 +62,7 @@ impl Tokenwise {
                 display_name: provider.display_name.clone(),
                 api: provider.api,
                 base_url: provider.base_url.clone(),
+                base_url_set_by,
                 used_by: catalog
                     .entries()
                     .iter()

@@ -15,7 +15,8 @@ impl AppPaths {
     /// Resolves the folders from the environment:
     /// `TOKENWISE_DATA_DIR` overrides the app-data folder; `TOKENWISE_MODELS_DIR` overrides the
     /// models folder, which otherwise is `./models` when it holds a model (a source checkout),
-    /// else `<data_dir>/models`.
+    /// else `../share/tokenwise/models` beside the executable when it holds one (the installed
+    /// package: `/usr/bin/tokenwise` → `/usr/share/tokenwise/models`), else `<data_dir>/models`.
     pub fn from_env() -> Self {
         let data_dir = std::env::var_os("TOKENWISE_DATA_DIR")
             .map(PathBuf::from)
@@ -26,25 +27,31 @@ impl AppPaths {
             .unwrap_or_else(|| PathBuf::from(".tokenwise"));
         let models_dir = std::env::var_os("TOKENWISE_MODELS_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Self::default_models_dir(&data_dir, Path::new("models")));
+            .unwrap_or_else(|| {
+                let mut candidates = vec![PathBuf::from("models")];
+                candidates.extend(installed_models_dir());
+                Self::default_models_dir(&data_dir, &candidates)
+            });
         Self {
             data_dir,
             models_dir,
         }
     }
 
-    fn default_models_dir(data_dir: &Path, checkout_models: &Path) -> PathBuf {
-        let has_gguf = std::fs::read_dir(checkout_models)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .any(|e| e.path().extension().is_some_and(|x| x == "gguf"))
-            })
-            .unwrap_or(false);
-        if has_gguf {
-            std::fs::canonicalize(checkout_models).unwrap_or_else(|_| checkout_models.into())
-        } else {
-            data_dir.join("models")
+    /// The first candidate folder holding a GGUF file, else `<data_dir>/models`.
+    fn default_models_dir(data_dir: &Path, candidates: &[PathBuf]) -> PathBuf {
+        let has_gguf = |dir: &Path| {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| e.path().extension().is_some_and(|x| x == "gguf"))
+                })
+                .unwrap_or(false)
+        };
+        match candidates.iter().find(|dir| has_gguf(dir)) {
+            Some(dir) => std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()),
+            None => data_dir.join("models"),
         }
     }
 
@@ -109,6 +116,12 @@ impl AppPaths {
     }
 }
 
+/// `<exe>/../share/tokenwise/models`, where the package installs the default model.
+fn installed_models_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.parent()?.join("share/tokenwise/models"))
+}
+
 /// Writes `text` to `path` readable by this user only (`0600` on Unix), replacing it.
 pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
@@ -130,18 +143,29 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(
-            AppPaths::default_models_dir(data.path(), empty.path()),
+            AppPaths::default_models_dir(data.path(), &[empty.path().to_path_buf()]),
             data.path().join("models")
         );
     }
 
     #[test]
-    fn a_checkout_models_folder_with_a_gguf_wins() {
+    fn the_first_models_folder_with_a_gguf_wins() {
         let data = tempfile::tempdir().unwrap();
         let checkout = tempfile::tempdir().unwrap();
+        let installed = tempfile::tempdir().unwrap();
+        std::fs::write(installed.path().join("m.gguf"), b"x").unwrap();
+        let candidates = [
+            checkout.path().to_path_buf(),
+            installed.path().to_path_buf(),
+        ];
+        assert_eq!(
+            AppPaths::default_models_dir(data.path(), &candidates),
+            std::fs::canonicalize(installed.path()).unwrap(),
+            "an empty checkout folder is skipped"
+        );
         std::fs::write(checkout.path().join("m.gguf"), b"x").unwrap();
         assert_eq!(
-            AppPaths::default_models_dir(data.path(), checkout.path()),
+            AppPaths::default_models_dir(data.path(), &candidates),
             std::fs::canonicalize(checkout.path()).unwrap()
         );
     }

@@ -146,7 +146,8 @@ impl Tokenwise {
         if let Some(left) = budget.offline_allowance_left {
             crate::offline_allowance::limit_to_allowance(&mut preview, left);
         }
-        Ok((preview, entry.clone(), provider.clone()))
+        let provider = self.provider_under_policy(&routed.policy, provider);
+        Ok((preview, entry.clone(), provider))
     }
 }
 

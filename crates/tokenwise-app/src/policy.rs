@@ -7,10 +7,14 @@
 //!   used: fail closed), with the reason;
 //! - only the managed `allowed_tiers`, and tiers of managed `allowed_providers`;
 //! - `max_request_usd`: a request whose maximum is above it is refused before it is sent;
-//! - `auto_approve_below_usd`, `offline_allowance_usd`: ceilings over the budget file's.
+//! - `auto_approve_below_usd`, `offline_allowance_usd`: ceilings over the budget file's;
+//! - `provider_base_urls`: the company gateway a provider is called at;
+//! - `sync_interval_seconds`: how often the company quota is pulled;
+//! - `local_models_allowed`: which model files the local engine may load;
+//! - `history_enabled` / `history_retention_days`: how long chats stay on the laptop.
 
-use tokenwise_core::TierCatalog;
-use tokenwise_policy::{read_effective, EffectivePolicy, PolicyDirs};
+use tokenwise_core::{Provider, TierCatalog};
+use tokenwise_policy::{read_effective, EffectivePolicy, PolicyDirs, PolicySources};
 use tokenwise_quota::CostPreview;
 
 use crate::error::AppError;
@@ -19,7 +23,7 @@ use crate::facade::Tokenwise;
 impl Tokenwise {
     /// The policy in force now, with the source of every value and its problems.
     pub fn policy(&self) -> EffectivePolicy {
-        read_effective(&self.policy_dirs)
+        read_effective(&self.policy_sources)
     }
 
     /// Refuses a company server other than the one a managed `quota_server_url` sets.
@@ -41,12 +45,120 @@ impl Tokenwise {
         )))
     }
 
-    /// Reads policy from `dirs` instead of `TOKENWISE_POLICY_DIR` / `/etc/tokenwise/policies`.
+    /// `provider` as the policy sets it: a managed `provider_base_urls` entry replaces its
+    /// address; a recommended one does too unless the user keeps a tier catalog file of
+    /// their own (their choice wins over a suggestion).
+    pub(crate) fn provider_under_policy(
+        &self,
+        policy: &EffectivePolicy,
+        provider: &Provider,
+    ) -> Provider {
+        let mut provider = provider.clone();
+        let Some(setting) = policy.setting("provider_base_urls") else {
+            return provider;
+        };
+        if !setting.locked && self.paths().tiers_file().exists() {
+            return provider;
+        }
+        let url = policy
+            .policy
+            .provider_base_urls
+            .as_ref()
+            .and_then(|urls| urls.get(&provider.id));
+        if let Some(url) = url {
+            provider.base_url = url.trim().trim_end_matches('/').to_string();
+        }
+        provider
+    }
+
+    /// How often the company quota is pulled: the policy's `sync_interval_seconds`, else
+    /// every minute.
+    pub fn sync_interval_ms(&self) -> i64 {
+        self.policy()
+            .policy
+            .sync_interval_seconds
+            .map_or(crate::company::SYNC_INTERVAL_MS, |seconds| {
+                i64::from(seconds) * 1000
+            })
+    }
+
+    /// Refuses a local model file the managed `local_models_allowed` leaves out.
+    pub fn check_local_model(&self, file_name: &str) -> Result<(), AppError> {
+        let policy = self.policy();
+        let Some(setting) = policy.setting("local_models_allowed").filter(|s| s.locked) else {
+            return Ok(());
+        };
+        let allowed = policy
+            .policy
+            .local_models_allowed
+            .clone()
+            .unwrap_or_default();
+        if allowed.iter().any(|name| name == file_name) {
+            return Ok(());
+        }
+        Err(AppError::InvalidInput(format!(
+            "Your organization does not allow the local model {file_name} ({}); it allows: {}.",
+            setting.location,
+            if allowed.is_empty() {
+                "none".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        )))
+    }
+
+    /// Loads a local model with `load` unless the policy forbids its file (then the engine
+    /// status says why and nothing is loaded).
+    pub async fn load_allowed_engine<E, F, D>(
+        &self,
+        file_name: &str,
+        model: &str,
+        load: F,
+    ) -> Result<(), String>
+    where
+        E: tokenwise_core::ChatEngine + 'static,
+        F: std::future::Future<Output = Result<E, D>>,
+        D: std::fmt::Display,
+    {
+        if let Err(refused) = self.check_local_model(file_name) {
+            let message = refused.to_string();
+            self.engine_failed(message.clone());
+            return Err(message);
+        }
+        self.load_engine(model, load).await
+    }
+
+    /// Deletes the chats the policy says not to keep: with `history_retention_days`, those
+    /// idle longer than that; with `history_enabled: false`, those idle for an hour, and every
+    /// chat when the window closes (`closing`). The spend ledger is never touched (it holds
+    /// no text). Returns how many conversations were deleted.
+    pub async fn enforce_history_policy(&self, closing: bool) -> Result<u64, AppError> {
+        let policy = self.policy();
+        let now = self.clock.now_ms();
+        let cutoff = if policy.policy.history_enabled == Some(false) {
+            if closing {
+                i64::MAX
+            } else {
+                now.saturating_sub(HISTORY_OFF_IDLE_MS)
+            }
+        } else if let Some(days) = policy.policy.history_retention_days {
+            now.saturating_sub(i64::from(days) * 86_400_000)
+        } else {
+            return Ok(0);
+        };
+        Ok(self.store.delete_conversations_idle_before(cutoff).await?)
+    }
+
+    /// Reads policy from the folders `dirs` instead of the system's place (tests).
     pub fn with_policy_dirs(mut self, dirs: PolicyDirs) -> Self {
-        self.policy_dirs = dirs;
+        self.policy_sources = PolicySources::Folders(dirs);
         self
     }
 }
+
+/// With history off, a chat idle this long is deleted (the window deletes the rest when it
+/// closes): long enough to finish a conversation, short enough to keep nothing overnight.
+pub const HISTORY_OFF_IDLE_MS: i64 = 3_600_000;
 
 /// The catalog entries the policy allows (`None`: every entry): its tier list, narrowed to
 /// the entries of its allowed providers.
@@ -112,7 +224,7 @@ pub struct PolicySetting {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct PolicyOverview {
-    /// The folder read.
+    /// Where policy is read (a folder, the managed preferences, the registry keys).
     pub folder: String,
     pub settings: Vec<PolicySetting>,
     /// Files that cannot be used, each with file, line and column.
@@ -126,7 +238,7 @@ impl Tokenwise {
     pub fn policy_overview(&self) -> PolicyOverview {
         let policy = self.policy();
         PolicyOverview {
-            folder: self.policy_dirs.root.display().to_string(),
+            folder: self.policy_sources.describe(),
             settings: policy
                 .settings
                 .iter()

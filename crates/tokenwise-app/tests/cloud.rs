@@ -473,3 +473,46 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
     drop(app);
     assert_key_absent(dir.path());
 }
+
+/// IT points a provider at the company gateway by policy: the catalog's own address (here a
+/// port nothing listens on) is not used, Settings shows the gateway, the answer comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_gateway_address_replaces_the_catalogs() {
+    start_gnome_keyring();
+    let proxy = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
+    let dir = tempfile::tempdir().unwrap();
+    let policy = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("budgets.toml"), BUDGETS).unwrap();
+    let managed = policy.path().join("managed");
+    std::fs::create_dir_all(&managed).unwrap();
+    let gateway = format!("{}/", proxy.base_url());
+    std::fs::write(
+        managed.join("10-gateway.json"),
+        format!(r#"{{"provider_base_urls": {{"gateway": "{gateway}"}}}}"#),
+    )
+    .unwrap();
+    let app = open(
+        dir.path(),
+        &catalog("openai", "http://127.0.0.1:9/v1", "gpt-4o"),
+    )
+    .await
+    .with_policy_dirs(tokenwise_policy::PolicyDirs {
+        root: policy.path().to_path_buf(),
+    });
+    app.save_provider_key("gateway", MASTER_KEY).await.unwrap();
+    let shown = app.provider_keys().await.unwrap();
+    assert_eq!(shown[0].base_url, proxy.base_url(), "no trailing slash");
+
+    let (result, _) = ask_approved(&app).await;
+    let answer = result.expect("answered through the policy's gateway");
+    assert!(answer.content.contains(MOCK_TEXT), "{}", answer.content);
+
+    // Without the policy the catalog's dead address is used again, and the call fails.
+    std::fs::remove_file(managed.join("10-gateway.json")).unwrap();
+    assert_eq!(
+        app.provider_keys().await.unwrap()[0].base_url,
+        "http://127.0.0.1:9/v1"
+    );
+    let (failed, _) = ask_approved(&app).await;
+    assert!(failed.is_err(), "the catalog's address answers nothing");
+}

@@ -189,3 +189,153 @@ async fn a_managed_quota_server_is_the_only_one_this_laptop_connects_to() {
     );
     assert!(app.company_status().await.unwrap().is_none());
 }
+
+async fn app_with_clock(
+    dir: &Path,
+    policy: &Path,
+    clock: Arc<tokenwise_core::FixedClock>,
+) -> Tokenwise {
+    let paths = AppPaths {
+        data_dir: dir.to_path_buf(),
+        models_dir: dir.join("models"),
+    };
+    let app = Tokenwise::open(paths, clock)
+        .await
+        .unwrap()
+        .with_policy_dirs(PolicyDirs {
+            root: policy.to_path_buf(),
+        });
+    app.engine_ready(Arc::new(WordsEngine::new(&["Local", "answer."])));
+    app
+}
+
+async fn chat(app: &Tokenwise, prompt: &str) -> String {
+    app.ask(
+        tokenwise_app::AskInput {
+            conversation_id: None,
+            prompt: prompt.into(),
+            greedy: true,
+            choice: UserChoice::ForceLocal,
+            approval: None,
+            project_id: None,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap()
+    .conversation_id
+}
+
+#[tokio::test]
+async fn chat_history_is_kept_only_as_long_as_the_policy_says_and_the_ledger_stays() {
+    let (data, policy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let clock = Arc::new(tokenwise_core::FixedClock::at(1_796_040_000_000));
+    let app = app_with_clock(data.path(), policy.path(), clock.clone()).await;
+    let old = chat(&app, "What is a haiku?").await;
+    clock.advance(3 * 86_400_000);
+    let recent = chat(&app, "What is a sonnet?").await;
+    let ids = |list: Vec<tokenwise_core::ConversationSummary>| {
+        list.into_iter().map(|c| c.id).collect::<Vec<_>>()
+    };
+    // No policy: nothing is deleted.
+    assert_eq!(app.enforce_history_policy(false).await.unwrap(), 0);
+
+    // Kept for two days: the three-day-old chat goes, its cost row stays.
+    write(
+        policy.path(),
+        Level::Managed,
+        "10.json",
+        r#"{"history_retention_days": 2}"#,
+    );
+    assert_eq!(app.enforce_history_policy(false).await.unwrap(), 1);
+    assert_eq!(
+        ids(app.conversations().await.unwrap()),
+        std::slice::from_ref(&recent)
+    );
+    let ledger = app
+        .ledger(0, &tokenwise_app::ScopeFilter::All)
+        .await
+        .unwrap();
+    assert_eq!(ledger.len(), 2, "the ledger keeps both answers");
+    assert!(ledger
+        .iter()
+        .any(|row| row.conversation_id.as_deref() == Some(old.as_str())));
+
+    // History off: a chat idle for an hour goes; every chat goes when the window closes.
+    write(
+        policy.path(),
+        Level::Managed,
+        "10.json",
+        r#"{"history_enabled": false}"#,
+    );
+    let current = chat(&app, "What is an ode?").await;
+    clock.advance(10 * 60_000);
+    assert_eq!(
+        app.enforce_history_policy(false).await.unwrap(),
+        1,
+        "the 3-day-old one"
+    );
+    assert_eq!(ids(app.conversations().await.unwrap()), [current]);
+    assert_eq!(app.enforce_history_policy(true).await.unwrap(), 1);
+    assert!(app.conversations().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_local_model_and_the_sync_interval_follow_the_policy() {
+    let (data, policy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let app = app(data.path(), policy.path()).await;
+    assert_eq!(
+        app.sync_interval_ms(),
+        tokenwise_app::company::SYNC_INTERVAL_MS
+    );
+    assert!(app
+        .check_local_model("SmolLM2-135M-Instruct.Q4_1.gguf")
+        .is_ok());
+    // A recommended list does not restrict.
+    write(
+        policy.path(),
+        Level::Recommended,
+        "10.json",
+        r#"{"local_models_allowed": ["other.gguf"], "sync_interval_seconds": 300}"#,
+    );
+    assert!(app
+        .check_local_model("SmolLM2-135M-Instruct.Q4_1.gguf")
+        .is_ok());
+    assert_eq!(app.sync_interval_ms(), 300_000);
+
+    write(
+        policy.path(),
+        Level::Managed,
+        "10.json",
+        r#"{"local_models_allowed": ["qwen2.5-1.5b-instruct-q4_k_m.gguf"]}"#,
+    );
+    let refused = app
+        .check_local_model("SmolLM2-135M-Instruct.Q4_1.gguf")
+        .unwrap_err();
+    assert!(refused.to_string().contains("qwen2.5-1.5b"), "{refused}");
+    // The loader is never run, and the engine status says why.
+    let loaded = std::sync::atomic::AtomicBool::new(false);
+    let result = app
+        .load_allowed_engine("SmolLM2-135M-Instruct.Q4_1.gguf", "SmolLM2", async {
+            loaded.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, String>(WordsEngine::new(&["x"]))
+        })
+        .await;
+    assert!(result.unwrap_err().contains("does not allow"));
+    assert!(!loaded.load(std::sync::atomic::Ordering::SeqCst));
+    let answer = app
+        .ask(
+            tokenwise_app::AskInput {
+                conversation_id: None,
+                prompt: "What is a haiku?".into(),
+                greedy: true,
+                choice: UserChoice::ForceLocal,
+                approval: None,
+                project_id: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(answer.to_string().contains("does not allow"), "{answer}");
+}

@@ -70,6 +70,10 @@ pub async fn run(mut args: AskArgs) -> Result<(), String> {
     let app = Tokenwise::open(AppPaths::from_env(), Arc::new(SystemClock))
         .await
         .map_err(|error| error.to_string())?;
+    // Chats the organization's policy says not to keep go before anything else is read.
+    if let Err(error) = app.enforce_history_policy(false).await {
+        eprintln!("tokenwise: chat history policy: {error}");
+    }
     let result = ask(&app, prompt, args).await;
     // What the company's quota server has not heard yet (this answer's usage) goes now if it
     // can: a slow server delays the exit by at most this much, and what is left waits in the

@@ -3,10 +3,12 @@
 use tokenwise_app::Tokenwise;
 use tokenwise_local::{LocalEngine, DEFAULT_MODEL};
 
-/// Loads the default model from the app's models folder and installs it.
+/// Loads the default model from the app's models folder and installs it, unless the
+/// organization's policy does not allow its file.
 pub async fn load_default(app: &Tokenwise) -> Result<(), String> {
     let models_dir = app.paths().models_dir.clone();
-    app.load_engine(
+    app.load_allowed_engine(
+        DEFAULT_MODEL.file_name,
         DEFAULT_MODEL.display_name,
         LocalEngine::load_default(&models_dir),
     )

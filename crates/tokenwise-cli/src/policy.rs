@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use tokenwise_policy::{read_effective, schema_json, sources, Level, PolicyDirs};
+use tokenwise_policy::{admx, read_any_file, read_effective, schema_json, PolicySources};
 
 use crate::output::out;
 
@@ -16,13 +16,18 @@ pub enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Checks policy files as the app would read them; fails naming file, line and column.
+    /// Checks policy files as the app would read them once deployed (`.json` drop-in files,
+    /// `.plist` managed preferences, `.mobileconfig` profiles, `.reg` registry exports); fails
+    /// naming file, line and column.
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Prints the JSON Schema of a policy file.
     Schema,
+    /// Writes the Windows Group Policy templates (tokenwise.admx, en-US/tokenwise.adml) to DIR
+    /// (e.g. C:\Windows\PolicyDefinitions or the domain's central store).
+    Admx { dir: PathBuf },
 }
 
 pub fn run(command: PolicyCommand) -> Result<(), String> {
@@ -33,15 +38,16 @@ pub fn run(command: PolicyCommand) -> Result<(), String> {
             out!("{}", schema_json());
             Ok(())
         }
+        PolicyCommand::Admx { dir } => write_admx(&dir),
     }
 }
 
 fn show(json: bool) -> Result<(), String> {
-    let dirs = PolicyDirs::from_env();
-    let effective = read_effective(&dirs);
+    let sources = PolicySources::system();
+    let effective = read_effective(&sources);
     if json {
         let shown = serde_json::json!({
-            "folder": dirs.root,
+            "source": sources.describe(),
             "settings": effective.settings,
             "problems": effective.problems,
             "cloud_blocked": effective.cloud_blocked(),
@@ -51,7 +57,7 @@ fn show(json: bool) -> Result<(), String> {
             serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?
         );
     } else {
-        out!("Policy folder: {}", dirs.root.display());
+        out!("Policy read from: {}", sources.describe());
         if effective.settings.is_empty() {
             out!("No policy is set.");
         }
@@ -81,18 +87,24 @@ fn show(json: bool) -> Result<(), String> {
 fn validate(files: &[PathBuf]) -> Result<(), String> {
     let mut failed = 0;
     for file in files {
-        match sources::read_file(Level::Managed, file) {
-            Ok(layer) => {
-                let keys = serde_json::to_value(&layer.policy)
-                    .ok()
-                    .and_then(|value| value.as_object().map(|map| map.len()))
-                    .unwrap_or(0);
-                out!("{}: ok ({keys} settings)", file.display());
-            }
-            Err(problem) => {
-                eprintln!("{problem}");
-                failed += 1;
-            }
+        let (layers, problems) = read_any_file(file);
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        if !problems.is_empty() {
+            failed += 1;
+            continue;
+        }
+        for layer in layers {
+            let keys = serde_json::to_value(&layer.policy)
+                .ok()
+                .and_then(|value| value.as_object().map(|map| map.len()))
+                .unwrap_or(0);
+            let level = match layer.level {
+                tokenwise_policy::Level::Managed => "managed",
+                tokenwise_policy::Level::Recommended => "recommended",
+            };
+            out!("{}: ok ({keys} {level} settings)", layer.location);
         }
     }
     match failed {
@@ -102,4 +114,18 @@ fn validate(files: &[PathBuf]) -> Result<(), String> {
             files.len()
         )),
     }
+}
+
+fn write_admx(dir: &std::path::Path) -> Result<(), String> {
+    let language = dir.join("en-US");
+    std::fs::create_dir_all(&language)
+        .map_err(|e| format!("cannot create {}: {e}", language.display()))?;
+    for (path, text) in [
+        (dir.join("tokenwise.admx"), admx::admx()),
+        (language.join("tokenwise.adml"), admx::adml()),
+    ] {
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        out!("wrote {}", path.display());
+    }
+    Ok(())
 }

@@ -700,4 +700,38 @@ fn policy_validate_show_and_a_managed_tier_limit() {
     let schema = succeeds(tokenwise(data.path()).args(["policy", "schema"]));
     let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
     assert_eq!(schema["title"], "Tokenwise policy");
+
+    // The macOS and Windows examples IT starts from validate too, each level named.
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let checked = succeeds(
+        tokenwise(data.path())
+            .args(["policy", "validate"])
+            .arg(docs.join("examples/tokenwise.reg"))
+            .arg(docs.join("examples/tokenwise.mobileconfig")),
+    );
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        stdout.contains(r"(HKLM\SOFTWARE\Policies\Tokenwise): ok (7 managed settings)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok (1 recommended settings)"), "{stdout}");
+    assert!(
+        stdout.contains("(payload 1): ok (8 managed settings)"),
+        "{stdout}"
+    );
+
+    // `policy admx` writes the templates that are checked in.
+    let templates = tempfile::tempdir().unwrap();
+    succeeds(
+        tokenwise(data.path())
+            .args(["policy", "admx"])
+            .arg(templates.path()),
+    );
+    for file in ["tokenwise.admx", "en-US/tokenwise.adml"] {
+        assert_eq!(
+            std::fs::read_to_string(templates.path().join(file)).unwrap(),
+            std::fs::read_to_string(docs.join("windows").join(file)).unwrap(),
+            "{file}"
+        );
+    }
 }

@@ -4,8 +4,12 @@
 //!   providers, the gateway, cost ceilings, the quota server, the offline allowance, local
 //!   models, quick summarize, chat history), all optional; its JSON Schema
 //!   ([`schema_json`]) is generated from the type.
-//! - [`sources`]: where policy comes from (Linux drop-in folders of JSON files, managed and
-//!   recommended), read with problems that name file, line and column.
+//! - [`sources`]: Linux drop-in folders of JSON files, managed and recommended, read with
+//!   problems that name file, line and column; [`macos`]: managed preferences plists and
+//!   configuration profiles; [`windows`]: registry values and `.reg` files; [`system`]: which
+//!   of them this machine reads, and reading any one file for `tokenwise policy validate`.
+//! - [`keys`]: the keys and their kinds, from the schema; [`admx`]: the Windows Group Policy
+//!   templates generated from them.
 //! - [`effective`]: the layers merged by precedence with the source of every value, and the
 //!   rules the app applies: managed values are locked, cost values are ceilings, and a broken
 //!   managed policy turns cloud answers off (never on).
@@ -13,13 +17,19 @@
 //! No clock and no network; the app reads the folders again before each decision, so a
 //! changed file applies to the next prompt without a restart.
 
+pub mod admx;
 pub mod effective;
+pub mod keys;
+pub mod macos;
 pub mod model;
 pub mod sources;
+pub mod system;
+pub mod windows;
 
 pub use effective::{EffectivePolicy, ShownSetting};
 pub use model::{Policy, CEILING_KEYS};
 pub use sources::{Layer, Level, PolicyDirs, PolicyProblem};
+pub use system::{read_any_file, PolicySources};
 
 /// The JSON Schema of a policy file (`docs/policy.schema.json`), keys sorted so the text is
 /// the same whichever `serde_json` features the build has (`preserve_order` or not).
@@ -42,8 +52,8 @@ fn sorted(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// The policy in force from `dirs`, read now.
-pub fn read_effective(dirs: &PolicyDirs) -> EffectivePolicy {
-    let (layers, problems) = dirs.read();
+/// The policy in force from `sources`, read now.
+pub fn read_effective(sources: &PolicySources) -> EffectivePolicy {
+    let (layers, problems) = sources.read();
     EffectivePolicy::merge(&layers, problems)
 }

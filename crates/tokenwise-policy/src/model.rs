@@ -40,6 +40,7 @@ pub struct Policy {
     pub quota_server_url: Option<String>,
     /// How often the quota is pulled, in seconds (15 to 3600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 15, max = 3600))]
     pub sync_interval_seconds: Option<u32>,
     /// Cloud spend allowed while the quota server cannot be reached (dollars as a string).
     /// A ceiling, like `auto_approve_below_usd`.
@@ -59,6 +60,7 @@ pub struct Policy {
     pub history_enabled: Option<bool>,
     /// How many days chats are kept (1 to 3650). Absent: until deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3650))]
     pub history_retention_days: Option<u32>,
 }
 

@@ -176,6 +176,42 @@ pub fn parse(level: Level, location: &str, text: &str) -> Result<Layer, PolicyPr
     })
 }
 
+/// A policy from a value tree another format was mapped to (a plist, registry values);
+/// problems have no line.
+pub(crate) fn from_value(
+    level: Level,
+    location: &str,
+    value: serde_json::Value,
+) -> Result<Layer, PolicyProblem> {
+    let problem = |message: String| PolicyProblem {
+        level,
+        location: location.to_string(),
+        line: 0,
+        column: 0,
+        message,
+    };
+    // A value tree has no lines: name the key instead, by trying each key alone.
+    if let serde_json::Value::Object(map) = &value {
+        for (key, one) in map {
+            let alone =
+                serde_json::Value::Object([(key.clone(), one.clone())].into_iter().collect());
+            if let Err(error) = serde_json::from_value::<Policy>(alone) {
+                return Err(problem(format!("{key}: {}", clean(&error.to_string()))));
+            }
+        }
+    }
+    let policy: Policy =
+        serde_json::from_value(value).map_err(|error| problem(clean(&error.to_string())))?;
+    if let Some((key, message)) = policy.value_problems().into_iter().next() {
+        return Err(problem(format!("{key}: {message}")));
+    }
+    Ok(Layer {
+        level,
+        location: location.to_string(),
+        policy,
+    })
+}
+
 /// serde_json's message without its own " at line L column C" (the problem says where).
 fn clean(message: &str) -> String {
     match message.rfind(" at line ") {

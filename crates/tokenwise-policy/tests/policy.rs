@@ -3,7 +3,13 @@
 use std::path::Path;
 
 use tokenwise_core::Money;
-use tokenwise_policy::{read_effective, schema_json, Level, Policy, PolicyDirs};
+use tokenwise_policy::{
+    read_effective, schema_json, EffectivePolicy, Level, Policy, PolicyDirs, PolicySources,
+};
+
+fn effective_of(dirs: &PolicyDirs) -> EffectivePolicy {
+    read_effective(&PolicySources::Folders(dirs.clone()))
+}
 
 fn new_dirs() -> (tempfile::TempDir, PolicyDirs) {
     let root = tempfile::tempdir().unwrap();
@@ -44,7 +50,7 @@ fn managed_beats_recommended_and_a_later_file_beats_an_earlier_one() {
     write(&dirs, Level::Managed, "README", "not policy");
     write(&dirs, Level::Managed, "60.json~", "{");
 
-    let effective = read_effective(&dirs);
+    let effective = effective_of(&dirs);
     assert!(effective.problems.is_empty(), "{:?}", effective.problems);
     let tiers = effective.setting("allowed_tiers").unwrap();
     assert!(tiers.locked);
@@ -68,7 +74,7 @@ fn a_recommended_tier_list_does_not_restrict() {
         "a.json",
         r#"{"allowed_tiers": ["local"]}"#,
     );
-    assert_eq!(read_effective(&dirs).allowed_tiers(), None);
+    assert_eq!(effective_of(&dirs).allowed_tiers(), None);
 }
 
 #[test]
@@ -87,7 +93,7 @@ fn cost_settings_are_ceilings_under_managed_and_defaults_under_recommended() {
         "a.json",
         r#"{"offline_allowance_usd": "0.50"}"#,
     );
-    let effective = read_effective(&dirs);
+    let effective = effective_of(&dirs);
     let own_higher = effective.cost_setting("auto_approve_below_usd", Some(cents(200_000)));
     assert_eq!(
         own_higher,
@@ -139,7 +145,7 @@ fn a_broken_managed_file_is_named_with_line_and_column_and_closes_the_cloud() {
             r#"{"history_enabled": true}"#,
         );
         write(&dirs, Level::Managed, "20-broken.json", text);
-        let effective = read_effective(&dirs);
+        let effective = effective_of(&dirs);
         let [problem] = effective.problems.as_slice() else {
             panic!("{what}: {:?}", effective.problems)
         };
@@ -169,13 +175,13 @@ fn files_that_are_not_policy_text_are_problems_not_crashes() {
         vec![b' '; tokenwise_policy::sources::MAX_POLICY_BYTES as usize + 1],
     )
     .unwrap();
-    let effective = read_effective(&dirs);
+    let effective = effective_of(&dirs);
     assert_eq!(effective.problems.len(), 5, "{:?}", effective.problems);
     assert!(effective.cloud_blocked().is_some());
     // A broken recommended file is reported but opens or closes nothing.
     let (_root, dirs) = new_dirs();
     write(&dirs, Level::Recommended, "x.json", "{");
-    let effective = read_effective(&dirs);
+    let effective = effective_of(&dirs);
     assert_eq!(effective.problems.len(), 1);
     assert_eq!(effective.cloud_blocked(), None);
 }
@@ -183,7 +189,7 @@ fn files_that_are_not_policy_text_are_problems_not_crashes() {
 #[test]
 fn no_folders_no_policy_and_cloud_off_says_where() {
     let (_root, dirs) = new_dirs();
-    let effective = read_effective(&dirs);
+    let effective = effective_of(&dirs);
     assert_eq!(effective.policy, Policy::default());
     assert_eq!(effective.cloud_blocked(), None);
     write(
@@ -192,7 +198,7 @@ fn no_folders_no_policy_and_cloud_off_says_where() {
         "off.json",
         r#"{"cloud_enabled": false}"#,
     );
-    let blocked = read_effective(&dirs).cloud_blocked().unwrap();
+    let blocked = effective_of(&dirs).cloud_blocked().unwrap();
     assert!(blocked.contains("off.json"), "{blocked}");
     // Recommended "off" is only a suggestion.
     let (_root2, suggested) = new_dirs();
@@ -202,7 +208,7 @@ fn no_folders_no_policy_and_cloud_off_says_where() {
         "off.json",
         r#"{"cloud_enabled": false}"#,
     );
-    assert_eq!(read_effective(&suggested).cloud_blocked(), None);
+    assert_eq!(effective_of(&suggested).cloud_blocked(), None);
 }
 
 #[test]

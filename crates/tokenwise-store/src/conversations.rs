@@ -91,6 +91,20 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes every conversation last active before `cutoff_ms`, with its messages and
+    /// drafts (the ledger keeps what they cost: it is not linked). Returns how many.
+    pub async fn delete_conversations_idle_before(
+        &self,
+        cutoff_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM conversations WHERE updated_at_ms < ?")
+            .bind(cutoff_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(done.rows_affected())
+    }
+
     /// The messages of a conversation in the order they were written.
     pub async fn messages(&self, conversation_id: &str) -> Result<Vec<ChatMessage>, StoreError> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = ?")

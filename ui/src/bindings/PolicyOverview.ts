@@ -6,7 +6,7 @@ import type { PolicySetting } from "./PolicySetting";
  */
 export type PolicyOverview = { 
 /**
- * The folder read.
+ * Where policy is read (a folder, the managed preferences, the registry keys).
  */
 folder: string, settings: Array<PolicySetting>, 
 /**

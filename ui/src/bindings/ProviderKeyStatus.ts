@@ -4,7 +4,15 @@ import type { ProviderApi } from "./ProviderApi";
 /**
  * One provider of the catalog, as the settings screen lists it.
  */
-export type ProviderKeyStatus = { providerId: string, displayName: string, api: ProviderApi, baseUrl: string, 
+export type ProviderKeyStatus = { providerId: string, displayName: string, api: ProviderApi, 
+/**
+ * The address it is called at (the organization's gateway when policy sets one).
+ */
+baseUrl: string, 
+/**
+ * Where the organization's policy sets that address (a file or registry key), if it does.
+ */
+baseUrlSetBy: string | null, 
 /**
  * The catalog entries that send to this provider, e.g. `["mid", "frontier"]`.
  */

@@ -108,6 +108,11 @@ function ProviderCard({
         <code>{provider.baseUrl}</code> · {provider.api} API · used by:{" "}
         {provider.usedBy.length > 0 ? provider.usedBy.join(", ") : "no tier"}
       </div>
+      {provider.baseUrlSetBy && (
+        <p class="provider-managed" data-testid={`provider-managed-${id}`}>
+          Address set by your organization ({provider.baseUrlSetBy})
+        </p>
+      )}
       {provider.problem && (
         <p class="provider-problem" data-testid={`key-problem-${id}`}>
           {provider.problem}
