@@ -268,12 +268,13 @@ async fn chat_history_is_kept_only_as_long_as_the_policy_says_and_the_ledger_sta
         "10.json",
         r#"{"history_enabled": false}"#,
     );
+    clock.advance(2 * 3_600_000);
     let current = chat(&app, "What is an ode?").await;
     clock.advance(10 * 60_000);
     assert_eq!(
         app.enforce_history_policy(false).await.unwrap(),
         1,
-        "the 3-day-old one"
+        "the one idle for two hours, not the one idle for ten minutes"
     );
     assert_eq!(ids(app.conversations().await.unwrap()), [current]);
     assert_eq!(app.enforce_history_policy(true).await.unwrap(), 1);
