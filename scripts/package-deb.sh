@@ -16,12 +16,17 @@ if [ ! -x "$TARGET/release/tokenwise-desktop" ] || [ ! -x "$TARGET/release/token
     scripts/build.sh >&2
 fi
 
+# The CLI goes in without its symbol table (-18 MB); the bundler copies the window's binary as is.
+STAGING="$TARGET/package-staging"
+mkdir -p "$STAGING"
+strip -o "$STAGING/tokenwise" "$TARGET/release/tokenwise"
+
 # Files beyond the app binary, as the bundler's `linux.deb.files` (package path: source
 # path). Given here rather than in tauri.conf.json because the CLI's path depends on
 # CARGO_TARGET_DIR.
 FILES=$(cat <<JSON
 {
-  "/usr/bin/tokenwise": "$TARGET/release/tokenwise",
+  "/usr/bin/tokenwise": "$STAGING/tokenwise",
   "/usr/share/tokenwise/models/$MODEL": "$PWD/models/$MODEL",
   "/etc/tokenwise/policies/README": "$PWD/packaging/policies-README.txt",
   "/etc/tokenwise/policies/managed/README": "$PWD/packaging/policies-README.txt",

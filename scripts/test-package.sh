@@ -14,12 +14,13 @@ DEB="$(scripts/package-deb.sh | tail -1)"
 
 step "contents of $(basename "$DEB")"
 CONTENTS="$(dpkg-deb -c "$DEB")"
-for path in ./usr/bin/tokenwise-desktop ./usr/bin/tokenwise \
-    ./usr/share/applications/Tokenwise.desktop \
-    ./usr/share/tokenwise/models/SmolLM2-135M-Instruct.Q4_1.gguf \
-    ./etc/tokenwise/policies/managed/README ./etc/tokenwise/policies/recommended/README \
-    ./usr/share/doc/tokenwise/it-admin.md ./usr/share/doc/tokenwise/windows/tokenwise.admx; do
-    grep -q " $path\$" <<<"$CONTENTS" || fail "$path is not in the package"
+# dpkg-deb lists paths with or without a leading "./", depending on the tool that built the tar.
+for path in usr/bin/tokenwise-desktop usr/bin/tokenwise \
+    usr/share/applications/Tokenwise.desktop \
+    usr/share/tokenwise/models/SmolLM2-135M-Instruct.Q4_1.gguf \
+    etc/tokenwise/policies/managed/README etc/tokenwise/policies/recommended/README \
+    usr/share/doc/tokenwise/it-admin.md usr/share/doc/tokenwise/windows/tokenwise.admx; do
+    grep -Eq " (\./)?$path\$" <<<"$CONTENTS" || fail "$path is not in the package"
 done
 grep -q "usr/share/icons/hicolor/.*/apps/tokenwise-desktop.png" <<<"$CONTENTS" \
     || fail "no icon in the package"
@@ -35,7 +36,7 @@ if [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ]; then
     step "install with dpkg -i"
     $SUDO dpkg -i "$DEB"
     uninstall() {
-        $SUDO dpkg -r tokenwise >/dev/null || true
+        if dpkg -s tokenwise >/dev/null 2>&1; then $SUDO dpkg -r tokenwise >/dev/null || true; fi
         $SUDO rm -f /etc/tokenwise/policies/managed/50-package-test.json
         rm -rf "$WORK"
     }

@@ -85,7 +85,7 @@ fn main() {
             commands::connect_litellm,
             commands::policy_overview,
         ])
-        .build(tauri::generate_context!("../tauri.conf.json"));
+        .build(tauri::generate_context!());
     match result {
         Ok(tauri_app) => tauri_app.run(move |_, event| {
             if let tauri::RunEvent::Exit = event {
