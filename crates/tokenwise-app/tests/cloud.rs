@@ -478,6 +478,9 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
 /// port nothing listens on) is not used, Settings shows the gateway, the answer comes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_managed_gateway_address_replaces_the_catalogs() {
+    // Its own provider id: the keyring is shared with the other test in this file, which
+    // checks that "gateway" starts without a key.
+    const PROVIDER: &str = "policy-gateway";
     start_gnome_keyring();
     let proxy = LiteLlmProxy::start_mock_gateway(MASTER_KEY);
     let dir = tempfile::tempdir().unwrap();
@@ -488,18 +491,19 @@ async fn a_managed_gateway_address_replaces_the_catalogs() {
     let gateway = format!("{}/", proxy.base_url());
     std::fs::write(
         managed.join("10-gateway.json"),
-        format!(r#"{{"provider_base_urls": {{"gateway": "{gateway}"}}}}"#),
+        format!(r#"{{"provider_base_urls": {{"{PROVIDER}": "{gateway}"}}}}"#),
     )
     .unwrap();
     let app = open(
         dir.path(),
-        &catalog("openai", "http://127.0.0.1:9/v1", "gpt-4o"),
+        &catalog("openai", "http://127.0.0.1:9/v1", "gpt-4o")
+            .replace("\"gateway\"", &format!("\"{PROVIDER}\"")),
     )
     .await
     .with_policy_dirs(tokenwise_policy::PolicyDirs {
         root: policy.path().to_path_buf(),
     });
-    app.save_provider_key("gateway", MASTER_KEY).await.unwrap();
+    app.save_provider_key(PROVIDER, MASTER_KEY).await.unwrap();
     let shown = app.provider_keys().await.unwrap();
     assert_eq!(shown[0].base_url, proxy.base_url(), "no trailing slash");
 
