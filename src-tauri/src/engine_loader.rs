@@ -18,12 +18,13 @@ pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
     });
     tauri::async_runtime::spawn(async move {
         let models_dir = app.paths().models_dir.clone();
+        let fast_weights_dir = app.paths().fast_weights_dir();
         // A failure is recorded in the engine status, which the UI shows.
         let _ = app
             .load_allowed_engine(
                 DEFAULT_MODEL.file_name,
                 DEFAULT_MODEL.display_name,
-                LocalEngine::load_default(&models_dir),
+                LocalEngine::load_default(&models_dir, &fast_weights_dir),
             )
             .await;
     });

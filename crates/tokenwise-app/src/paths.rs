@@ -61,6 +61,12 @@ impl AppPaths {
         self.data_dir.join("engine-cache")
     }
 
+    /// Faster copies of local model weights (`tokenwise_local::fast_weights`): in the data
+    /// folder because the models folder of an installed package is read-only.
+    pub fn fast_weights_dir(&self) -> PathBuf {
+        self.data_dir.join("fast-weights")
+    }
+
     /// The chat history database.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("tokenwise.sqlite3")

@@ -7,10 +7,11 @@ use tokenwise_local::{LocalEngine, DEFAULT_MODEL};
 /// organization's policy does not allow its file.
 pub async fn load_default(app: &Tokenwise) -> Result<(), String> {
     let models_dir = app.paths().models_dir.clone();
+    let fast_weights_dir = app.paths().fast_weights_dir();
     app.load_allowed_engine(
         DEFAULT_MODEL.file_name,
         DEFAULT_MODEL.display_name,
-        LocalEngine::load_default(&models_dir),
+        LocalEngine::load_default(&models_dir, &fast_weights_dir),
     )
     .await
 }

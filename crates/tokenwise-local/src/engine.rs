@@ -24,20 +24,35 @@ use tokio::sync::Semaphore;
 
 use crate::catalog::ModelSpec;
 use crate::error::LocalError;
+use crate::fast_weights::{self, Weights};
 use crate::model_file;
 
 /// Engine settings that trade memory for speed. The defaults suit one person chatting.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EngineSettings {
     /// Keep the KV cache of recent conversations so a follow-up question does not re-read the
     /// whole history. Costs memory per cached sequence.
     pub prefix_cache_sequences: Option<usize>,
+    /// Where to keep a copy of the weights in a format with SIMD kernels, for model files whose
+    /// tensors have none (see [`crate::fast_weights`]). `None` loads the file as it is.
+    pub fast_weights_dir: Option<PathBuf>,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             prefix_cache_sequences: Some(4),
+            fast_weights_dir: None,
+        }
+    }
+}
+
+impl EngineSettings {
+    /// The defaults, with fast copies of the weights kept in `dir`: what the app uses.
+    pub fn with_fast_weights_in(dir: &Path) -> Self {
+        Self {
+            fast_weights_dir: Some(dir.to_path_buf()),
+            ..Self::default()
         }
     }
 }
@@ -46,6 +61,7 @@ impl Default for EngineSettings {
 #[derive(Clone)]
 pub struct LocalEngine {
     model: Arc<Model>,
+    weights: Weights,
     display_name: String,
     context_tokens: u32,
     system_prompt: Option<String>,
@@ -64,21 +80,56 @@ impl LocalEngine {
     ) -> Result<Self, LocalError> {
         let dir = models_dir.to_path_buf();
         let spec_copy = *spec;
-        let path = tokio::task::spawn_blocking(move || model_file::verify(&dir, &spec_copy))
-            .await
-            .map_err(|join| LocalError::ModelLoad {
-                path: models_dir.join(spec.file_name),
-                detail: join.to_string(),
-            })??;
-        let mut engine = Self::load_verified(path, spec.display_name, settings).await?;
+        let fast_dir = settings.fast_weights_dir.clone();
+        let weights = tokio::task::spawn_blocking(move || {
+            let path = model_file::verify(&dir, &spec_copy)?;
+            Ok::<_, LocalError>(match fast_dir {
+                Some(fast_dir) => fast_weights::prepare(&path, spec_copy.sha256, &fast_dir),
+                None => Weights::Original(path),
+            })
+        })
+        .await
+        .map_err(|join| LocalError::ModelLoad {
+            path: models_dir.join(spec.file_name),
+            detail: join.to_string(),
+        })??;
+        let mut engine =
+            match Self::load_weights(weights.clone(), spec.display_name, &settings).await {
+                Err(error) if matches!(weights, Weights::Repacked { .. }) => {
+                    // The copy loads like its original; if it ever does not, answer from the
+                    // original (slower) rather than not at all.
+                    let Weights::Repacked { original, .. } = weights else {
+                        unreachable!()
+                    };
+                    let fallback = Weights::OriginalBecause {
+                        original,
+                        reason: error.to_string(),
+                    };
+                    Self::load_weights(fallback, spec.display_name, &settings).await?
+                }
+                loaded => loaded?,
+            };
         engine.system_prompt = spec.system_prompt.map(str::to_string);
         Ok(engine)
     }
 
     /// Loads the embedded default model ([`crate::DEFAULT_MODEL`]) from `models_dir`, as the
-    /// desktop app and the CLI do.
-    pub async fn load_default(models_dir: &Path) -> Result<Self, LocalError> {
-        Self::load(models_dir, &crate::DEFAULT_MODEL, EngineSettings::default()).await
+    /// desktop app and the CLI do, keeping its fast copy in `fast_weights_dir`.
+    pub async fn load_default(
+        models_dir: &Path,
+        fast_weights_dir: &Path,
+    ) -> Result<Self, LocalError> {
+        Self::load(
+            models_dir,
+            &crate::DEFAULT_MODEL,
+            EngineSettings::with_fast_weights_in(fast_weights_dir),
+        )
+        .await
+    }
+
+    /// The weights this engine runs on: the file as downloaded or its fast copy.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
     }
 
     /// Loads a GGUF file that is not in the catalog (no checksum to verify against).
@@ -93,14 +144,15 @@ impl LocalEngine {
                 source_name: "a file you chose",
             });
         }
-        Self::load_verified(path, display_name, settings).await
+        Self::load_weights(Weights::Original(path), display_name, &settings).await
     }
 
-    async fn load_verified(
-        path: PathBuf,
+    async fn load_weights(
+        weights: Weights,
         display_name: &str,
-        settings: EngineSettings,
+        settings: &EngineSettings,
     ) -> Result<Self, LocalError> {
+        let path = weights.path().to_path_buf();
         let load_error = |detail: String| LocalError::ModelLoad {
             path: path.clone(),
             detail,
@@ -134,6 +186,7 @@ impl LocalEngine {
             .unwrap_or(FALLBACK_CONTEXT_TOKENS);
         Ok(Self {
             model: Arc::new(model),
+            weights,
             display_name: display_name.to_string(),
             context_tokens,
             system_prompt: None,
@@ -157,6 +210,63 @@ impl LocalEngine {
             .chain(messages.iter().map(|m| (m.role, m.content.as_str())))
             .collect()
     }
+}
+
+impl LocalEngine {
+    /// The `top_n` most likely first tokens of the answer to `messages`, with their natural-log
+    /// probabilities, most likely first. For quality checks: two weight formats of one model
+    /// should agree on these within a small tolerance.
+    pub async fn first_token_candidates(
+        &self,
+        messages: &[PromptMessage],
+        top_n: usize,
+    ) -> Result<Vec<TokenCandidate>, Error> {
+        let _permit = self
+            .one_at_a_time
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::EngineBusy)?;
+        let request = self
+            .with_system_prompt(messages)
+            .into_iter()
+            .fold(RequestBuilder::new(), |b, (role, content)| {
+                b.add_message(role_of(role), content)
+            })
+            .set_deterministic_sampler()
+            .set_sampler_max_len(1)
+            .return_logprobs(true)
+            .set_sampler_topn_logprobs(top_n);
+        let response = self
+            .model
+            .send_chat_request(request)
+            .await
+            .map_err(|error| Error::Generation(error.to_string()))?;
+        let first = response
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|choice| choice.logprobs)
+            .and_then(|logprobs| logprobs.content)
+            .and_then(|content| content.into_iter().next())
+            .ok_or_else(|| Error::Generation("the engine returned no log-probabilities".into()))?;
+        Ok(first
+            .top_logprobs
+            .into_iter()
+            .map(|top| TokenCandidate {
+                token_id: top.token,
+                text: top.bytes.unwrap_or_default(),
+                logprob: top.logprob,
+            })
+            .collect())
+    }
+}
+
+/// One possible next token and its log-probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenCandidate {
+    pub token_id: u32,
+    pub text: String,
+    pub logprob: f32,
 }
 
 fn to_text_messages(messages: &[(Role, &str)]) -> TextMessages {

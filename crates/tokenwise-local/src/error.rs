@@ -28,6 +28,12 @@ pub enum LocalError {
         cause: std::io::Error,
     },
 
+    #[error("Could not write the faster copy of the model's weights to {path}: {cause}")]
+    WeightsCopy {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+
     #[error(
         "mistral.rs could not load the local model file {path}: {detail}. If the file was \
          replaced by hand, delete it and run `{FETCH_COMMAND}`."

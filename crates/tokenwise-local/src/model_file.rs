@@ -49,7 +49,7 @@ pub fn verify(dir: &Path, spec: &ModelSpec) -> Result<PathBuf, LocalError> {
     Ok(path)
 }
 
-fn sha256_hex(path: &Path) -> std::io::Result<String> {
+pub(crate) fn sha256_hex(path: &Path) -> std::io::Result<String> {
     let mut reader = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokenwise_core::{
     CancellationToken, ChatEngine, Error, GenerationRequest, PromptMessage, Role,
 };
-use tokenwise_local::{EngineSettings, LocalEngine, LocalError, DEFAULT_MODEL};
+use tokenwise_local::{EngineSettings, LocalEngine, LocalError, Weights, DEFAULT_MODEL};
 
 fn models_dir() -> PathBuf {
     std::env::var_os("TOKENWISE_MODELS_DIR")
@@ -26,9 +26,15 @@ fn question(text: &str, max_new_tokens: u32) -> GenerationRequest {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_model_answers_streams_stops_and_reports_usage() {
-    let engine = LocalEngine::load(&models_dir(), &DEFAULT_MODEL, EngineSettings::default())
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
+    // On the weights the app runs: the Q8_0 copy of the Q4_1 file.
+    let copies = tempfile::tempdir().unwrap();
+    let engine = LocalEngine::load(
+        &models_dir(),
+        &DEFAULT_MODEL,
+        EngineSettings::with_fast_weights_in(copies.path()),
+    )
+    .await
+    .unwrap_or_else(|error| panic!("{error}"));
     assert!(
         engine.context_tokens() >= 2048,
         "context {}",
@@ -161,4 +167,76 @@ async fn a_file_that_is_not_gguf_fails_with_a_message_not_a_crash() {
         .expect("garbage must not load");
     assert!(matches!(error, LocalError::ModelLoad { .. }), "{error}");
     assert!(error.to_string().contains("not-a-model.gguf"), "{error}");
+}
+
+/// The Q8_0 copy the app runs (see `fast_weights`) must answer like the file as downloaded:
+/// the same most likely first token on fixed prompts, and log-probabilities within
+/// [`LOGPROB_TOLERANCE`] of the original's.
+const LOGPROB_TOLERANCE: f32 = 0.15;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fast_copy_of_the_weights_answers_like_the_original() {
+    let copies = tempfile::tempdir().unwrap();
+    let fast = LocalEngine::load(
+        &models_dir(),
+        &DEFAULT_MODEL,
+        EngineSettings::with_fast_weights_in(copies.path()),
+    )
+    .await
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert!(
+        matches!(fast.weights(), Weights::Repacked { .. }),
+        "{:?}",
+        fast.weights()
+    );
+    let original = LocalEngine::load(&models_dir(), &DEFAULT_MODEL, EngineSettings::default())
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(matches!(original.weights(), Weights::Original(_)));
+
+    let mut worst = 0f32;
+    for prompt in [
+        "What is the capital of France?",
+        "Write a haiku about autumn.",
+        "Translate 'good morning' into Spanish.",
+        "List three uses of a paperclip.",
+        "Summarize: the meeting moved to Tuesday because the room was booked.",
+    ] {
+        let messages = [PromptMessage::new(Role::User, prompt)];
+        let expected = original.first_token_candidates(&messages, 5).await.unwrap();
+        let actual = fast.first_token_candidates(&messages, 5).await.unwrap();
+        assert_eq!(
+            actual[0].token_id, expected[0].token_id,
+            "{prompt:?}: first token {actual:?} vs {expected:?}"
+        );
+        for candidate in &expected {
+            if let Some(same) = actual.iter().find(|c| c.token_id == candidate.token_id) {
+                worst = worst.max((same.logprob - candidate.logprob).abs());
+            }
+        }
+    }
+    assert!(
+        worst <= LOGPROB_TOLERANCE,
+        "log-probabilities moved by up to {worst} (tolerance {LOGPROB_TOLERANCE})"
+    );
+    println!("largest log-probability difference, Q8_0 copy vs Q4_1 original: {worst:.4}");
+
+    // A second load reuses the copy: nothing is rewritten.
+    let Weights::Repacked { copy, .. } = fast.weights().clone() else {
+        unreachable!()
+    };
+    let written = std::fs::metadata(&copy).unwrap().modified().unwrap();
+    drop(fast);
+    let again = LocalEngine::load(
+        &models_dir(),
+        &DEFAULT_MODEL,
+        EngineSettings::with_fast_weights_in(copies.path()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.weights().path(), copy);
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().modified().unwrap(),
+        written
+    );
 }
