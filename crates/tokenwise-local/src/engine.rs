@@ -232,7 +232,12 @@ impl LocalEngine {
             .fold(RequestBuilder::new(), |b, (role, content)| {
                 b.add_message(role_of(role), content)
             })
-            .set_deterministic_sampler()
+            // Greedy sampling in mistral.rs 0.8.1 reports log10 of raw logits, not of
+            // probabilities; plain sampling at temperature 1 reports the softmax over the whole
+            // vocabulary once the builder's default top-k of 1 is lifted. The sampled token
+            // itself is not used.
+            .set_sampler_temperature(1.0)
+            .set_sampler_topk(top_n.max(1))
             .set_sampler_max_len(1)
             .return_logprobs(true)
             .set_sampler_topn_logprobs(top_n);
@@ -255,7 +260,8 @@ impl LocalEngine {
             .map(|top| TokenCandidate {
                 token_id: top.token,
                 text: top.bytes.unwrap_or_default(),
-                logprob: top.logprob,
+                // mistral.rs reports log10; natural logs are the usual unit.
+                logprob: top.logprob * std::f32::consts::LN_10,
             })
             .collect())
     }

@@ -170,9 +170,12 @@ async fn a_file_that_is_not_gguf_fails_with_a_message_not_a_crash() {
 }
 
 /// The Q8_0 copy the app runs (see `fast_weights`) must answer like the file as downloaded:
-/// the same most likely first token on fixed prompts, and log-probabilities within
-/// [`LOGPROB_TOLERANCE`] of the original's.
-const LOGPROB_TOLERANCE: f32 = 0.15;
+/// the same most likely first token on fixed prompts, and top-5 log-probabilities (natural
+/// log) within this of the original's. Measured 2026-12-06: the Q8_0 copy differs by up to
+/// 0.21; the same weights computed in f32 (`CANDLE_DEQUANTIZE_ALL=1`, no 8-bit rounding of
+/// activations at all) differ by 0.27. So 0.3 is the noise of the original's own rounding,
+/// not a loss: a real regression (a wrong kernel) moves them by whole nats.
+const LOGPROB_TOLERANCE: f32 = 0.3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fast_copy_of_the_weights_answers_like_the_original() {
@@ -238,5 +241,71 @@ async fn the_fast_copy_of_the_weights_answers_like_the_original() {
     assert_eq!(
         std::fs::metadata(&copy).unwrap().modified().unwrap(),
         written
+    );
+}
+
+/// First-token log-probabilities recorded on 2026-12-06 from the file as downloaded (Q4_1) on
+/// the unpatched engine (mistral.rs 0.8.1 from crates.io), before any speed work. Rewrite with
+/// `TOKENWISE_RECORD_REFERENCE=1` only when a change is meant to move them.
+const REFERENCE: &str = "tests/data/reference_logprobs.json";
+
+const REFERENCE_PROMPTS: [&str; 6] = [
+    "What is the capital of France?",
+    "Write a haiku about autumn.",
+    "Explain what a budget is in one sentence.",
+    "List three uses of a paperclip.",
+    "Summarize: the meeting moved to Tuesday because the room was booked.",
+    "Summarize the following notes. Quarterly revenue grew eight percent while operating costs rose three percent, driven mostly by cloud hosting and the new support team in Lisbon. The board asked for a plan to keep AI spending under the approved budget without slowing the product teams. The finance team will report monthly and the product teams will review their cloud usage every quarter.",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_app_runs_stays_within_tolerance_of_the_recorded_reference() {
+    let record = std::env::var_os("TOKENWISE_RECORD_REFERENCE").is_some();
+    let copies = tempfile::tempdir().unwrap();
+    let settings = if record {
+        EngineSettings::default()
+    } else {
+        EngineSettings::with_fast_weights_in(copies.path())
+    };
+    let engine = LocalEngine::load(&models_dir(), &DEFAULT_MODEL, settings)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+    let mut measured = Vec::new();
+    for prompt in REFERENCE_PROMPTS {
+        let candidates = engine
+            .first_token_candidates(&[PromptMessage::new(Role::User, prompt)], 5)
+            .await
+            .unwrap();
+        measured.push(
+            candidates
+                .iter()
+                .map(|c| (c.token_id, c.logprob))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(REFERENCE);
+    if record {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&measured).unwrap()).unwrap();
+        return;
+    }
+    let reference: Vec<Vec<(u32, f32)>> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut worst = 0f32;
+    for ((prompt, expected), actual) in REFERENCE_PROMPTS.iter().zip(&reference).zip(&measured) {
+        assert_eq!(
+            actual[0].0, expected[0].0,
+            "{prompt:?}: most likely first token {actual:?}, reference {expected:?}"
+        );
+        for (token, logprob) in expected {
+            if let Some((_, now)) = actual.iter().find(|(t, _)| t == token) {
+                worst = worst.max((now - logprob).abs());
+            }
+        }
+    }
+    println!("largest log-probability difference from the reference: {worst:.4}");
+    assert!(
+        worst <= LOGPROB_TOLERANCE,
+        "log-probabilities moved by up to {worst} (tolerance {LOGPROB_TOLERANCE})"
     );
 }
