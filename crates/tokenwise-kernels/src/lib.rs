@@ -1,0 +1,140 @@
+//! Small numeric loops written so the compiler turns them into SIMD code.
+//!
+//! mistral.rs 0.8.1 computes CPU attention one query row at a time with a dot product that
+//! adds into a single `f32` (`sum += a*b` four at a time): every addition waits for the one
+//! before it, so the loop runs at one scalar add per few cycles and cannot be vectorized
+//! (float addition is not associative, so the compiler may not reorder it). Profiled on a
+//! ~1,000-token prompt with the default model, that loop was 38 % of the time.
+//!
+//! The functions here keep [`LANES`] independent partial sums instead. The compiler maps them
+//! onto vector registers (two AVX2 registers of 8 lanes, or four NEON ones) with no `unsafe`
+//! and no target-specific code, and the portable build (no AVX2) still gets SSE2.
+//!
+//! They are generic over the element type with a conversion to `f32`, so one function serves
+//! the f32, f16 and bf16 attention paths. The vendored copy of mistralrs-core
+//! (`vendor/mistralrs-core`, see `vendor/README.md`) calls them.
+
+/// Independent partial sums kept by [`dot`]: enough to hide the latency of vector additions.
+pub const LANES: usize = 16;
+
+/// The dot product of `a` and `b` (up to the shorter length), each element converted to `f32`
+/// by `to_f32`. The result can differ from a left-to-right sum in the last bits: the order of
+/// the additions is different (pairwise over [`LANES`] partial sums), usually more accurate.
+#[inline]
+pub fn dot<T: Copy>(a: &[T], b: &[T], to_f32: impl Fn(T) -> f32 + Copy) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut partial = [0f32; LANES];
+    let mut a_blocks = a.chunks_exact(LANES);
+    let mut b_blocks = b.chunks_exact(LANES);
+    for (a_block, b_block) in a_blocks.by_ref().zip(b_blocks.by_ref()) {
+        for lane in 0..LANES {
+            partial[lane] += to_f32(a_block[lane]) * to_f32(b_block[lane]);
+        }
+    }
+    let mut tail = 0f32;
+    for (x, y) in a_blocks.remainder().iter().zip(b_blocks.remainder()) {
+        tail += to_f32(*x) * to_f32(*y);
+    }
+    pairwise_sum(partial) + tail
+}
+
+/// `acc[i] += to_f32(x[i]) * scale` for every `i` (up to the shorter length).
+#[inline]
+pub fn add_scaled<T: Copy>(acc: &mut [f32], x: &[T], scale: f32, to_f32: impl Fn(T) -> f32) {
+    for (sum, value) in acc.iter_mut().zip(x) {
+        *sum += to_f32(*value) * scale;
+    }
+}
+
+#[inline]
+fn pairwise_sum(mut values: [f32; LANES]) -> f32 {
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            values[i] += values[i + width];
+        }
+    }
+    values[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic pseudo-random sequence in [-1, 1) (no dependency needed).
+    fn noise(seed: u64, n: usize) -> Vec<f32> {
+        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    fn reference_dot(a: &[f32], b: &[f32]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
+    }
+
+    #[test]
+    fn dot_agrees_with_a_double_precision_sum_at_every_length() {
+        // Head sizes of real models (64, 80, 128, …) and every awkward length around LANES.
+        for n in (0..=70).chain([80, 96, 128, 256, 1000]) {
+            let (a, b) = (noise(n as u64, n), noise(n as u64 + 999, n));
+            let expected = reference_dot(&a, &b);
+            let actual = f64::from(dot(&a, &b, |x| x));
+            let scale: f64 = a.iter().zip(&b).map(|(x, y)| f64::from((x * y).abs())).sum();
+            assert!(
+                (actual - expected).abs() <= 1e-6 * scale.max(1.0),
+                "n={n}: {actual} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn dot_stops_at_the_shorter_slice_and_converts_each_element() {
+        let a = [1u8, 2, 3, 4];
+        let b = [10u8, 20, 30];
+        assert_eq!(dot(&a, &b, f32::from), 140.0);
+        assert_eq!(dot::<f32>(&[], &[], |x| x), 0.0);
+    }
+
+    #[test]
+    fn dot_matches_the_serial_loop_it_replaces_within_rounding() {
+        // mistral.rs's original: one accumulator, four products per step.
+        fn serial(a: &[f32], b: &[f32]) -> f32 {
+            let mut sum = 0f32;
+            let chunks = a.len() / 4;
+            for i in 0..chunks {
+                let j = i * 4;
+                sum += a[j] * b[j] + a[j + 1] * b[j + 1] + a[j + 2] * b[j + 2] + a[j + 3] * b[j + 3];
+            }
+            for i in chunks * 4..a.len() {
+                sum += a[i] * b[i];
+            }
+            sum
+        }
+        for seed in 0..50 {
+            let (a, b) = (noise(seed, 64), noise(seed + 100, 64));
+            let (old, new) = (serial(&a, &b), dot(&a, &b, |x| x));
+            assert!((old - new).abs() <= 1e-5, "seed {seed}: {old} vs {new}");
+        }
+    }
+
+    #[test]
+    fn add_scaled_adds_each_scaled_element() {
+        let mut acc = vec![1.0f32; 5];
+        add_scaled(&mut acc, &[1.0f32, 2.0, 3.0, 4.0], 0.5, |x| x);
+        assert_eq!(acc, [1.5, 2.0, 2.5, 3.0, 1.0]);
+    }
+
+    #[test]
+    fn pairwise_sum_adds_every_lane() {
+        let values: [f32; LANES] = std::array::from_fn(|i| i as f32);
+        assert_eq!(pairwise_sum(values), (0..LANES).sum::<usize>() as f32);
+    }
+}
