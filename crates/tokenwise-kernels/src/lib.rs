@@ -65,7 +65,9 @@ mod tests {
 
     /// A deterministic pseudo-random sequence in [-1, 1) (no dependency needed).
     fn noise(seed: u64, n: usize) -> Vec<f32> {
-        let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|_| {
                 state = state
@@ -77,7 +79,10 @@ mod tests {
     }
 
     fn reference_dot(a: &[f32], b: &[f32]) -> f64 {
-        a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| f64::from(*x) * f64::from(*y))
+            .sum()
     }
 
     #[test]
@@ -87,7 +92,11 @@ mod tests {
             let (a, b) = (noise(n as u64, n), noise(n as u64 + 999, n));
             let expected = reference_dot(&a, &b);
             let actual = f64::from(dot(&a, &b, |x| x));
-            let scale: f64 = a.iter().zip(&b).map(|(x, y)| f64::from((x * y).abs())).sum();
+            let scale: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| f64::from((x * y).abs()))
+                .sum();
             assert!(
                 (actual - expected).abs() <= 1e-6 * scale.max(1.0),
                 "n={n}: {actual} vs {expected}"
@@ -111,7 +120,8 @@ mod tests {
             let chunks = a.len() / 4;
             for i in 0..chunks {
                 let j = i * 4;
-                sum += a[j] * b[j] + a[j + 1] * b[j + 1] + a[j + 2] * b[j + 2] + a[j + 3] * b[j + 3];
+                sum +=
+                    a[j] * b[j] + a[j + 1] * b[j + 1] + a[j + 2] * b[j + 2] + a[j + 3] * b[j + 3];
             }
             for i in chunks * 4..a.len() {
                 sum += a[i] * b[i];
