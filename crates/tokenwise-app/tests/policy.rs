@@ -139,20 +139,7 @@ async fn a_broken_managed_policy_closes_the_cloud_keeps_local_answers_and_is_sho
         "{warnings:?}"
     );
     // Local chat still answers.
-    let answer = app
-        .ask(
-            tokenwise_app::AskInput {
-                conversation_id: None,
-                prompt: "What is a haiku?".into(),
-                greedy: true,
-                choice: UserChoice::ForceLocal,
-                approval: None,
-                project_id: None,
-            },
-            |_| {},
-        )
-        .await
-        .unwrap();
+    let answer = ask_local(&app, "What is a haiku?").await.unwrap();
     assert!(answer.content.contains("Local"), "{}", answer.content);
     // A broken recommended file is reported but does not close anything.
     std::fs::remove_file(policy.path().join("managed/10.json")).unwrap();
@@ -209,7 +196,11 @@ async fn app_with_clock(
     app
 }
 
-async fn chat(app: &Tokenwise, prompt: &str) -> String {
+/// A new conversation's first question, answered locally.
+async fn ask_local(
+    app: &Tokenwise,
+    prompt: &str,
+) -> Result<tokenwise_core::ChatMessage, tokenwise_app::AppError> {
     app.ask(
         tokenwise_app::AskInput {
             conversation_id: None,
@@ -222,8 +213,10 @@ async fn chat(app: &Tokenwise, prompt: &str) -> String {
         |_| {},
     )
     .await
-    .unwrap()
-    .conversation_id
+}
+
+async fn chat(app: &Tokenwise, prompt: &str) -> String {
+    ask_local(app, prompt).await.unwrap().conversation_id
 }
 
 #[tokio::test]
@@ -324,19 +317,6 @@ async fn the_local_model_and_the_sync_interval_follow_the_policy() {
         .await;
     assert!(result.unwrap_err().contains("does not allow"));
     assert!(!loaded.load(std::sync::atomic::Ordering::SeqCst));
-    let answer = app
-        .ask(
-            tokenwise_app::AskInput {
-                conversation_id: None,
-                prompt: "What is a haiku?".into(),
-                greedy: true,
-                choice: UserChoice::ForceLocal,
-                approval: None,
-                project_id: None,
-            },
-            |_| {},
-        )
-        .await
-        .unwrap_err();
+    let answer = ask_local(&app, "What is a haiku?").await.unwrap_err();
     assert!(answer.to_string().contains("does not allow"), "{answer}");
 }

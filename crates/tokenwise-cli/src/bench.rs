@@ -90,7 +90,7 @@ pub fn prompt(case: Case) -> String {
         ),
         Case::Summarize4k => format!(
             "Summarize the following meeting notes in a few sentences.\n\n{}",
-            MEETING.repeat(36)
+            MEETING.repeat(47)
         ),
     }
 }

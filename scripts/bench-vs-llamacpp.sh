@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Side by side, in one run, on the same GGUF file, prompts, system prompt, thread count and
+# greedy settings: `tokenwise bench local` against llama.cpp (llama-cpp-python 0.3.36, compiled
+# from source once into target/llamacpp-venv: ~25 min on 2 cores). Prints a table with ratios.
+# Not part of the test command. Usage: scripts/bench-vs-llamacpp.sh [RUNS] [TOKENS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${1:-3}"
+TOKENS="${2:-64}"
+TARGET="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+VENV="$TARGET/llamacpp-venv"
+MODEL="$PWD/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+THREADS="$(nproc)"
+
+scripts/fetch-model.sh >&2
+[ -x "$TARGET/release/tokenwise" ] || cargo build --release -p tokenwise-cli >&2
+if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
+    echo "building llama-cpp-python 0.3.36 into $VENV (once; ~25 min on 2 cores)…" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet llama-cpp-python==0.3.36 >&2
+fi
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+export TOKENWISE_DATA_DIR="$WORK/data" TOKENWISE_MODELS_DIR="$PWD/models"
+TW="$TARGET/release/tokenwise"
+"$TW" bench local --prompts-json > "$WORK/cases.json"
+
+run_tokenwise() { # $1: label, rest: extra flags
+    local label="$1"; shift
+    echo "tokenwise ($label)…" >&2
+    RAYON_NUM_THREADS="$THREADS" "$TW" bench local --json --runs "$RUNS" --tokens "$TOKENS" "$@" \
+        > "$WORK/tokenwise-$label.json"
+}
+run_tokenwise fast
+run_tokenwise original --original-weights
+echo "llama.cpp…" >&2
+"$VENV/bin/python" tools/bench_llamacpp.py "$MODEL" "$WORK/cases.json" "$RUNS" "$TOKENS" "$THREADS" \
+    > "$WORK/llamacpp.json"
+
+python3 tools/bench_table.py "$WORK/llamacpp.json" "$WORK/tokenwise-fast.json" \
+    "$WORK/tokenwise-original.json"
