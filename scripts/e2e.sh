@@ -68,5 +68,5 @@ exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
         tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
         trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
-        node --test --test-reporter=spec "$SUITE"
+        node --test --test-concurrency=1 --test-reporter=spec "$SUITE"
     '

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 use tokenwise_app::{
-    AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, ErrorPayload, PolicyOverview,
-    ProviderKeyStatus, RouteQuery, SpendOverview, Tokenwise,
+    AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, CopiedText, ErrorPayload,
+    PolicyOverview, ProviderKeyStatus, QuickSummarizeStatus, RouteQuery, SpendOverview,
+    SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan, Tokenwise,
 };
+
+use crate::{shortcut, summary_window, tray, windows};
 use tokenwise_core::{ChatEvent, ChatMessage, ConversationSummary};
 
 type App<'a> = State<'a, Arc<Tokenwise>>;
@@ -89,6 +92,7 @@ pub async fn delete_provider_key(app: App<'_>, provider_id: String) -> Result<()
 /// Streams the answer's events over `on_event`; returns the saved answer.
 #[tauri::command]
 pub async fn ask(
+    handle: AppHandle,
     app: App<'_>,
     input: AskInput,
     on_event: Channel<ChatEvent>,
@@ -98,13 +102,99 @@ pub async fn ask(
             let _ = on_event.send(event);
         })
         .await;
-    // The answer's usage goes to the company's server in the background (never delaying the
-    // answer); whatever cannot go now waits in the outbox for the sync loop.
-    let pushing = app.inner().clone();
+    after_answer(&handle, app.inner());
+    Ok(answer?)
+}
+
+/// After an answer: its usage goes to the company's server in the background (never
+/// delaying the answer; what cannot go now waits in the outbox for the sync loop), and the
+/// tray's budget line is re-read.
+fn after_answer(handle: &AppHandle, app: &Arc<Tokenwise>) {
+    let pushing = app.clone();
     tauri::async_runtime::spawn(async move {
         let _ = pushing.push_outbox().await;
     });
-    Ok(answer?)
+    tray::refresh(handle);
+}
+
+/// The clipboard's text for quick summarize (read off the main thread), or why there is
+/// nothing to summarize.
+#[tauri::command]
+pub async fn read_clipboard_text(app: App<'_>) -> Result<CopiedText, ErrorPayload> {
+    let fallback = app.quick_summarize_settings().selection_fallback;
+    let content = tauri::async_runtime::spawn_blocking(move || {
+        tokenwise_clipboard::read_clipboard(fallback)
+    })
+    .await
+    .map_err(|error| tokenwise_app::AppError::InvalidInput(error.to_string()))?;
+    Ok(CopiedText::from_clipboard(content)?)
+}
+
+#[tauri::command]
+pub async fn plan_summary(
+    app: App<'_>,
+    text: String,
+    origin: SummaryOrigin,
+) -> Result<SummaryPlan, ErrorPayload> {
+    Ok(app.plan_summary(&text, &origin).await?)
+}
+
+/// Streams the summary's events over `on_event`; returns the saved summary.
+#[tauri::command]
+pub async fn summarize(
+    handle: AppHandle,
+    app: App<'_>,
+    input: SummarizeInput,
+    on_event: Channel<SummaryEvent>,
+) -> Result<ChatMessage, ErrorPayload> {
+    let summary = app
+        .summarize(input, |event| {
+            let _ = on_event.send(event);
+        })
+        .await;
+    after_answer(&handle, app.inner());
+    Ok(summary?)
+}
+
+/// Escape or the close button of the popup: stops a summary under way and hides the popup.
+#[tauri::command]
+pub fn close_summary(handle: AppHandle, app: App<'_>) {
+    app.stop();
+    summary_window::hide(&handle);
+}
+
+/// "Open in chat" / "Ask cloud" in the popup: the main window opens the conversation (and,
+/// for the cloud, asks the middle tier after its cost dialog).
+#[tauri::command]
+pub fn open_in_chat(handle: AppHandle, app: App<'_>, conversation_id: String, ask_cloud: bool) {
+    let request = app.open_in_chat(conversation_id, ask_cloud);
+    windows::show_main(&handle);
+    let _ = handle.emit_to(windows::MAIN, "open-conversation", request);
+    summary_window::hide(&handle);
+}
+
+#[tauri::command]
+pub fn quick_summarize_status(handle: AppHandle, app: App<'_>) -> QuickSummarizeStatus {
+    shortcut::status(&handle, &app)
+}
+
+/// Changes the shortcut (`null` or "" for none) and registers it at once.
+#[tauri::command]
+pub fn set_quick_summarize_shortcut(
+    handle: AppHandle,
+    app: App<'_>,
+    shortcut: Option<String>,
+) -> Result<QuickSummarizeStatus, ErrorPayload> {
+    app.set_quick_summarize_shortcut(shortcut)?;
+    shortcut::apply(&handle);
+    Ok(shortcut::status(&handle, &app))
+}
+
+/// "Pause cloud" (also in the tray menu).
+#[tauri::command]
+pub fn set_cloud_paused(handle: AppHandle, app: App<'_>, paused: bool) {
+    app.set_cloud_paused(paused);
+    tray::refresh(&handle);
 }
 
 #[tauri::command]

@@ -1,69 +1,72 @@
-//! The Tokenwise desktop shell: one window, IPC commands that delegate to
-//! [`tokenwise_app::Tokenwise`], and the background load of the local model.
+//! The Tokenwise desktop shell: the main window, the tray and its menu, the quick summary
+//! popup and its global shortcut, IPC commands that delegate to [`tokenwise_app::Tokenwise`],
+//! and the background load of the local model.
 //!
 //! No business logic lives here: each command is a line or two of delegation.
+//!
+//! One instance runs per user: starting the app again focuses the running one, and
+//! `tokenwise-desktop --summarize-clipboard` (what `tokenwise summarize --clipboard` runs
+//! while the app is up) opens its summary popup.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod engine_loader;
+mod shortcut;
+mod summary_window;
+mod tray;
+mod windows;
 
 use std::sync::Arc;
 
-use tauri::Manager;
+use tauri::{AppHandle, Manager};
 use tokenwise_app::{AppPaths, Tokenwise};
 use tokenwise_core::SystemClock;
+
+/// The argument that opens the summary popup (at start, or in the running instance).
+const SUMMARIZE_FLAG: &str = "--summarize-clipboard";
+
+/// The data folder's `desktop.lock`, held while the app runs (the CLI checks it).
+struct RunningLock {
+    _held: Option<std::fs::File>,
+}
 
 fn main() {
     // Before any thread exists (it sets an environment variable).
     tokenwise_local::confine_engine_cache(&AppPaths::from_env().engine_cache_dir());
-    let app = tauri::async_runtime::block_on(Tokenwise::open(
-        AppPaths::from_env(),
-        Arc::new(SystemClock),
-    ))
-    .unwrap_or_else(|error| {
-        eprintln!("Tokenwise cannot start: {error}");
-        std::process::exit(1);
-    });
-    let app = Arc::new(app);
-    app.set_notifier(Arc::new(tokenwise_notify::DesktopNotifier::new()));
+    let summarize_at_start = std::env::args().any(|arg| arg == SUMMARIZE_FLAG);
 
-    let closing = app.clone();
     let result = tauri::Builder::default()
-        .manage(app.clone())
+        // First: a second launch hands its arguments over here and exits before opening
+        // anything.
+        .plugin(tauri_plugin_single_instance::init(|handle, argv, _cwd| {
+            if argv.iter().any(|arg| arg == SUMMARIZE_FLAG) {
+                summary_window::show(handle);
+            } else {
+                windows::show_main(handle);
+            }
+        }))
+        .plugin(shortcut::plugin())
+        .manage(shortcut::ShortcutProblem::default())
         .setup(move |tauri_app| {
-            engine_loader::spawn(tauri_app.handle().clone(), app.clone());
-            // Thresholds crossed while the app was closed are announced once at start.
-            let alerts = app.clone();
-            tauri::async_runtime::spawn(async move {
-                if let Err(error) = alerts.check_budget_alerts().await {
-                    eprintln!("tokenwise: budget alerts: {error}");
-                }
+            let handle = tauri_app.handle().clone();
+            let app = open_app()?;
+            tauri_app.manage(RunningLock {
+                _held: hold_running_lock(app.paths()),
             });
-            // The company's quota: pulled now and every minute (or the policy's interval),
-            // outbox pushed with it; chats the policy says not to keep are deleted.
-            let syncing = app.clone();
-            tauri::async_runtime::spawn(async move {
-                loop {
-                    if let Err(error) = syncing.enforce_history_policy(false).await {
-                        eprintln!("tokenwise: chat history policy: {error}");
-                    }
-                    if let Err(error) = syncing.sync_company().await {
-                        eprintln!("tokenwise: company sync: {error}");
-                    }
-                    // Another laptop's spend can cross a shared window's threshold.
-                    if let Err(error) = syncing.check_budget_alerts().await {
-                        eprintln!("tokenwise: budget alerts: {error}");
-                    }
-                    let interval = syncing.sync_interval_ms().unsigned_abs();
-                    tokio::time::sleep(std::time::Duration::from_millis(interval)).await;
-                }
-            });
-            if let Some(window) = tauri_app.get_webview_window("main") {
-                let _ = window.set_focus();
+            tauri_app.manage(app.clone());
+            tray::create(&handle)?;
+            shortcut::apply(&handle);
+            engine_loader::spawn(handle.clone(), app.clone());
+            spawn_background_work(handle.clone(), app);
+            if summarize_at_start {
+                summary_window::show(&handle);
+            } else {
+                windows::show_main(&handle);
             }
             Ok(())
         })
+        .on_window_event(windows::on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::app_status,
             commands::list_conversations,
@@ -84,17 +87,20 @@ fn main() {
             commands::sync_company,
             commands::connect_litellm,
             commands::policy_overview,
+            commands::read_clipboard_text,
+            commands::plan_summary,
+            commands::summarize,
+            commands::close_summary,
+            commands::open_in_chat,
+            commands::quick_summarize_status,
+            commands::set_quick_summarize_shortcut,
+            commands::set_cloud_paused,
         ])
         .build(tauri::generate_context!());
     match result {
-        Ok(tauri_app) => tauri_app.run(move |_, event| {
+        Ok(tauri_app) => tauri_app.run(|handle, event| {
             if let tauri::RunEvent::Exit = event {
-                tauri::async_runtime::block_on(async {
-                    if let Err(error) = closing.enforce_history_policy(true).await {
-                        eprintln!("tokenwise: chat history policy: {error}");
-                    }
-                    closing.close().await;
-                });
+                close_app(handle);
             }
         }),
         Err(error) => {
@@ -102,4 +108,72 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// Opens the history and the rest of the app state.
+fn open_app() -> Result<Arc<Tokenwise>, Box<dyn std::error::Error>> {
+    let app = tauri::async_runtime::block_on(Tokenwise::open(
+        AppPaths::from_env(),
+        Arc::new(SystemClock),
+    ))
+    .map_err(|error| format!("Tokenwise cannot start: {error}"))?;
+    app.set_notifier(Arc::new(tokenwise_notify::DesktopNotifier::new()));
+    Ok(Arc::new(app))
+}
+
+/// Locks `desktop.lock` for as long as the app runs; `None` when it cannot (the CLI then
+/// prints its summaries itself, which is harmless).
+fn hold_running_lock(paths: &AppPaths) -> Option<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(paths.desktop_lock_file())
+        .ok()?;
+    file.try_lock().ok()?;
+    Some(file)
+}
+
+/// Budget alerts at start; the company's quota pulled now and every minute (or the policy's
+/// interval) with the outbox pushed; chats the policy says not to keep deleted; the tray's
+/// budget line refreshed after each sync.
+fn spawn_background_work(handle: AppHandle, app: Arc<Tokenwise>) {
+    // Thresholds crossed while the app was closed are announced once at start.
+    let alerts = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(error) = alerts.check_budget_alerts().await {
+            eprintln!("tokenwise: budget alerts: {error}");
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        loop {
+            if let Err(error) = app.enforce_history_policy(false).await {
+                eprintln!("tokenwise: chat history policy: {error}");
+            }
+            if let Err(error) = app.sync_company().await {
+                eprintln!("tokenwise: company sync: {error}");
+            }
+            // Another laptop's spend can cross a shared window's threshold.
+            if let Err(error) = app.check_budget_alerts().await {
+                eprintln!("tokenwise: budget alerts: {error}");
+            }
+            tray::refresh(&handle);
+            let interval = app.sync_interval_ms().unsigned_abs();
+            tokio::time::sleep(std::time::Duration::from_millis(interval)).await;
+        }
+    });
+}
+
+/// On exit: chats the policy says not to keep are deleted and the database is closed.
+fn close_app(handle: &AppHandle) {
+    let Some(app) = handle.try_state::<Arc<Tokenwise>>() else {
+        return;
+    };
+    let app = app.inner().clone();
+    tauri::async_runtime::block_on(async {
+        if let Err(error) = app.enforce_history_policy(true).await {
+            eprintln!("tokenwise: chat history policy: {error}");
+        }
+        app.close().await;
+    });
 }

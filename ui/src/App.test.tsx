@@ -1,6 +1,7 @@
 // The chat view against mocked IPC: the real api module, Tauri's own mockIPC underneath.
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/preact";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "./App";
 import { tauriApi } from "./api";
@@ -293,6 +294,20 @@ beforeEach(() => {
         case "delete_provider_key":
           savedKeys[args.providerId] = false;
           return null;
+        case "conversation_messages":
+          return [];
+        case "quick_summarize_status":
+        case "set_quick_summarize_shortcut":
+          return {
+            settings: {
+              enabled: true,
+              disabledReason: null,
+              shortcut: args?.shortcut ?? "Ctrl+Alt+S",
+              shortcutLocked: false,
+              selectionFallback: true,
+            },
+            shortcutProblem: null,
+          };
         case "ask":
           return new Promise((resolve, reject) => {
             pendingAsk = { send: (e) => args.onEvent.onmessage(e), resolve, reject };
@@ -915,5 +930,41 @@ describe("policy", () => {
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     await screen.findByTestId("company-settings");
     expect(screen.queryByTestId("policy-card")).toBeNull();
+  });
+});
+
+describe("quick summarize hand-off", () => {
+  it("opens the popup's conversation and plans Ask cloud with the named tier", async () => {
+    render(<App api={tauriApi} />);
+    await screen.findByText("Older chat");
+    await emit("open-conversation", { conversationId: "c0", cloudTier: null, cloudPrompt: null });
+    await waitFor(() =>
+      expect(calls.some((c) => c.cmd === "conversation_messages" && c.args.conversationId === "c0")).toBe(true),
+    );
+    expect(calls.some((c) => c.cmd === "plan_prompt")).toBe(false);
+
+    await emit("open-conversation", {
+      conversationId: "c0",
+      cloudTier: "mid",
+      cloudPrompt: "Summarize the text above more thoroughly.",
+    });
+    await waitFor(() => expect(calls.some((c) => c.cmd === "plan_prompt")).toBe(true));
+    expect(calls.find((c) => c.cmd === "plan_prompt")!.args.query).toEqual({
+      conversationId: "c0",
+      prompt: "Summarize the text above more thoroughly.",
+      choice: { kind: "entry", id: "mid" },
+    });
+  });
+
+  it("Settings shows the shortcut and saves a new one", async () => {
+    render(<App api={tauriApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    const input = (await screen.findByTestId("quick-summarize-shortcut")) as HTMLInputElement;
+    await waitFor(() => expect(input.value).toBe("Ctrl+Alt+S"));
+    fireEvent.input(input, { target: { value: "Ctrl+Shift+Y" } });
+    fireEvent.click(screen.getByTestId("quick-summarize-save"));
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === "set_quick_summarize_shortcut")?.args).toEqual({ shortcut: "Ctrl+Shift+Y" }),
+    );
   });
 });

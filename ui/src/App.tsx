@@ -43,6 +43,10 @@ export function App({ api }: { api: Api }) {
   const [spend, setSpend] = useState<SpendOverview | null>(null);
   const [showSpend, setShowSpend] = useState(false);
   const [showSettings, setShowSettings] = useState(false);
+  /** "Ask cloud" from the summary popup: asked once its conversation is open. */
+  const [cloudRequest, setCloudRequest] = useState<{ conversationId: string; tier: string; prompt: string } | null>(
+    null,
+  );
   /** Bumped when the remembered project changes, so the picker re-reads it. */
   const [, setProjectPicks] = useState(0);
   const bottom = useRef<HTMLDivElement>(null);
@@ -109,11 +113,26 @@ export function App({ api }: { api: Api }) {
     const unlisten = api.onEngineStatus((engine) =>
       setStatus((s) => (s ? { ...s, engine } : s)),
     );
+    // The summary popup's "Open in chat" and "Ask cloud".
+    const unlistenOpen = api.onOpenConversation((request) => {
+      void refreshConversations();
+      setShowSpend(false);
+      setShowSettings(false);
+      void openConversationRef.current(request.conversationId);
+      if (request.cloudTier && request.cloudPrompt) {
+        setCloudRequest({
+          conversationId: request.conversationId,
+          tier: request.cloudTier,
+          prompt: request.cloudPrompt,
+        });
+      }
+    });
     return () => {
       clearInterval(timer);
       clearInterval(statusTimer);
       window.removeEventListener("focus", onFocus);
       void unlisten.then((stop) => stop());
+      void unlistenOpen.then((stop) => stop());
     };
   }, [api, refreshConversations, refreshBudgets]);
 
@@ -130,6 +149,18 @@ export function App({ api }: { api: Api }) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
     }
   };
+
+  const openConversationRef = useRef(openConversation);
+  openConversationRef.current = openConversation;
+
+  // "Ask cloud" from the popup: once its conversation is open, plan the cloud tier's answer
+  // (the cost dialog comes first; nothing is sent without a yes).
+  useEffect(() => {
+    if (!cloudRequest || chat.conversationId !== cloudRequest.conversationId || busy) return;
+    const { prompt, tier } = cloudRequest;
+    setCloudRequest(null);
+    void send(prompt, () => {}, { kind: "entry", id: tier });
+  });
 
   /** Asks for an answer. `approval` is the user's (or the auto-approve rule's) yes to a cloud
    *  pick's cost, null otherwise; `notice` is shown once the answer starts. */
@@ -180,13 +211,13 @@ export function App({ api }: { api: Api }) {
   // Plan first, then do what the plan's next step says (the decision is made in Rust):
   // answer locally at once, send under the auto-approve rule with a notice, or wait in the
   // dialog for the user's yes (a refused pick shows the dialog without Send).
-  const send = async (prompt: string, accepted: () => void) => {
+  const send = async (prompt: string, accepted: () => void, choice: UserChoice = { kind: "auto" }) => {
     setPendingCloud(null);
     setLocalRetry(null);
     setChat((c) => ({ ...c, error: null, notice: null }));
     let plan: AskPlan;
     try {
-      plan = await api.plan({ conversationId: chat.conversationId, prompt, choice: { kind: "auto" } });
+      plan = await api.plan({ conversationId: chat.conversationId, prompt, choice });
     } catch (e) {
       setChat((c) => ({ ...c, error: errorMessage(e) }));
       return;
@@ -196,7 +227,7 @@ export function App({ api }: { api: Api }) {
       case "answerLocally":
         // A blocked cloud (broken tier catalog or budget file) is said, so the person knows
         // the local answer was not the router's choice.
-        await answer(prompt, { kind: "auto" }, null, accepted, cloudBlocked);
+        await answer(prompt, choice.kind === "entry" ? { kind: "forceLocal" } : choice, null, accepted, cloudBlocked);
         return;
       case "sendApproved":
         await answer(prompt, { kind: "auto" }, next.approval, accepted, next.notice);

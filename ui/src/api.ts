@@ -16,6 +16,13 @@ import type { ErrorPayload } from "./bindings/ErrorPayload";
 import type { PolicyOverview } from "./bindings/PolicyOverview";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteQuery } from "./bindings/RouteQuery";
+import type { CopiedText } from "./bindings/CopiedText";
+import type { OpenInChat } from "./bindings/OpenInChat";
+import type { QuickSummarizeStatus } from "./bindings/QuickSummarizeStatus";
+import type { SummarizeInput } from "./bindings/SummarizeInput";
+import type { SummaryEvent } from "./bindings/SummaryEvent";
+import type { SummaryOrigin } from "./bindings/SummaryOrigin";
+import type { SummaryPlan } from "./bindings/SummaryPlan";
 
 export interface Api {
   status(): Promise<AppStatus>;
@@ -47,6 +54,27 @@ export interface Api {
   policy(): Promise<PolicyOverview>;
   /** Pulls the quota now and pushes what waits; null when not connected. */
   syncCompany(): Promise<CompanyStatus | null>;
+  /** The summary popup asks the main window to open a conversation (and maybe ask a cloud tier). */
+  onOpenConversation(handler: (request: OpenInChat) => void): Promise<() => void>;
+  /** Quick summarize's shortcut and whether it works here, for Settings. */
+  quickSummarizeStatus(): Promise<QuickSummarizeStatus>;
+  /** A new shortcut (null or "" for none); refused when the organization sets it. */
+  setQuickSummarizeShortcut(shortcut: string | null): Promise<QuickSummarizeStatus>;
+  setCloudPaused(paused: boolean): Promise<void>;
+}
+
+/** What the quick summary popup needs. */
+export interface SummaryApi {
+  /** The clipboard's text, or a refusal saying why there is nothing to summarize. */
+  readClipboard(): Promise<CopiedText>;
+  planSummary(text: string, origin: SummaryOrigin): Promise<SummaryPlan>;
+  summarize(input: SummarizeInput, onEvent: (event: SummaryEvent) => void): Promise<ChatMessage>;
+  stop(): Promise<boolean>;
+  /** Stops a summary under way and hides the popup. */
+  close(): Promise<void>;
+  openInChat(conversationId: string, askCloud: boolean): Promise<void>;
+  /** The shortcut or the tray asked for a new summary while the popup was open. */
+  onSummaryRequested(handler: () => void): Promise<() => void>;
 }
 
 export const tauriApi: Api = {
@@ -75,6 +103,25 @@ export const tauriApi: Api = {
   disconnectCompany: () => invoke<number>("disconnect_company"),
   syncCompany: () => invoke<CompanyStatus | null>("sync_company"),
   policy: () => invoke<PolicyOverview>("policy_overview"),
+  onOpenConversation: (handler) => listen<OpenInChat>("open-conversation", (e) => handler(e.payload)),
+  quickSummarizeStatus: () => invoke<QuickSummarizeStatus>("quick_summarize_status"),
+  setQuickSummarizeShortcut: (shortcut) =>
+    invoke<QuickSummarizeStatus>("set_quick_summarize_shortcut", { shortcut }),
+  setCloudPaused: (paused) => invoke<void>("set_cloud_paused", { paused }),
+};
+
+export const tauriSummaryApi: SummaryApi = {
+  readClipboard: () => invoke<CopiedText>("read_clipboard_text"),
+  planSummary: (text, origin) => invoke<SummaryPlan>("plan_summary", { text, origin }),
+  summarize: (input, onEvent) => {
+    const channel = new Channel<SummaryEvent>();
+    channel.onmessage = onEvent;
+    return invoke<ChatMessage>("summarize", { input, onEvent: channel });
+  },
+  stop: () => invoke<boolean>("stop_answer"),
+  close: () => invoke<void>("close_summary"),
+  openInChat: (conversationId, askCloud) => invoke<void>("open_in_chat", { conversationId, askCloud }),
+  onSummaryRequested: (handler) => listen("summary-requested", () => handler()),
 };
 
 /** The message of a failed command: an ErrorPayload from Rust, or anything else. */

@@ -1,6 +1,13 @@
 import { render } from "preact";
 import { App } from "./App";
-import { tauriApi } from "./api";
+import { tauriApi, tauriSummaryApi } from "./api";
+import { SummaryPopup } from "./components/SummaryPopup";
 import "./styles.css";
 
-render(<App api={tauriApi} />, document.getElementById("root")!);
+// One page, two windows: the main window, and the quick summary popup (opened at #summary).
+const root = document.getElementById("root")!;
+if (window.location.hash === "#summary") {
+  render(<SummaryPopup api={tauriSummaryApi} />, root);
+} else {
+  render(<App api={tauriApi} />, root);
+}

@@ -72,30 +72,11 @@ fn main() {
     }
 }
 
+// TOKENWISE PATCH: upstream runs `git rev-parse HEAD` here and asks to be rerun when
+// `.git/HEAD` changes. Vendored inside Tokenwise's repository, that file does not exist (cargo
+// then reruns the script on every build, and the crate recompiled at every `cargo` step, ~5
+// min each) and the revision read would be Tokenwise's. The revision is fixed instead.
 fn set_git_revision() {
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .and_then(|output| {
-            if output.status.success() {
-                String::from_utf8(output.stdout).ok()
-            } else {
-                None
-            }
-        })
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".to_string());
-
-    println!("cargo:rustc-env=MISTRALRS_GIT_REVISION={commit}");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    if let Ok(head) = std::fs::read_to_string(".git/HEAD") {
-        if let Some(ref_path) = head.strip_prefix("ref:") {
-            let ref_path = ref_path.trim();
-            if !ref_path.is_empty() {
-                println!("cargo:rerun-if-changed=.git/{}", ref_path);
-            }
-        }
-    }
+    println!("cargo:rustc-env=MISTRALRS_GIT_REVISION=v0.8.1-vendored-by-tokenwise");
+    println!("cargo:rerun-if-changed=build.rs");
 }

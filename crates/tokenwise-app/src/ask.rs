@@ -52,7 +52,7 @@ impl AskInput {
 }
 
 /// Clears the "answer in progress" slot when the answer ends, however it ends.
-struct RunningGuard<'a>(&'a Tokenwise);
+pub(crate) struct RunningGuard<'a>(&'a Tokenwise);
 
 impl Drop for RunningGuard<'_> {
     fn drop(&mut self) {
@@ -61,6 +61,20 @@ impl Drop for RunningGuard<'_> {
 }
 
 impl Tokenwise {
+    /// Takes the one "answer in progress" slot (Stop cancels its token), or refuses with
+    /// `EngineBusy` while another answer runs.
+    pub(crate) fn take_answer_slot(
+        &self,
+    ) -> Result<(CancellationToken, RunningGuard<'_>), AppError> {
+        let cancel = CancellationToken::new();
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.is_some() {
+            return Err(Error::EngineBusy.into());
+        }
+        *running = Some(cancel.clone());
+        Ok((cancel, RunningGuard(self)))
+    }
+
     /// Answers `input.prompt` (with the local model, or an approved cloud entry), sending
     /// [`ChatEvent`]s to `events` as it goes, and returns the saved answer.
     ///
@@ -86,15 +100,7 @@ impl Tokenwise {
             }
             .into());
         }
-        let cancel = CancellationToken::new();
-        let _running = {
-            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-            if running.is_some() {
-                return Err(Error::EngineBusy.into());
-            }
-            *running = Some(cancel.clone());
-            RunningGuard(self)
-        };
+        let (cancel, _running) = self.take_answer_slot()?;
 
         let conversation = self
             .conversation(input.conversation_id.as_deref(), prompt)

@@ -42,6 +42,35 @@ pub struct BudgetOverview {
     pub company: Option<CompanyStatus>,
 }
 
+impl BudgetOverview {
+    /// One line for the tray menu: what is left of the tightest window ("$3.20 left today",
+    /// "Team: $0.00 left this week"), or that there is no budget.
+    pub fn headline(&self) -> String {
+        let Some(tightest) = self.statuses.first() else {
+            return match &self.problem {
+                Some(_) => "Budget file broken: cloud blocked".into(),
+                None => "No budget set".into(),
+            };
+        };
+        let period = match tightest.window_kind {
+            tokenwise_core::WindowKind::Day => "today",
+            tokenwise_core::WindowKind::Week => "this week",
+            tokenwise_core::WindowKind::Month => "this month",
+        };
+        let whose = match tightest.scope_kind {
+            ScopeKind::User => String::new(),
+            ScopeKind::Team => "Team: ".into(),
+            ScopeKind::Project => format!("{}: ", tightest.scope_id),
+        };
+        let left = tightest.remaining.max(Money::ZERO);
+        let offline = match &self.company {
+            Some(company) if company.offline.is_some() => " (offline)",
+            _ => "",
+        };
+        format!("{whose}{left} left {period}{offline}")
+    }
+}
+
 /// One tier's spend in a bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -50,6 +50,19 @@ pub enum AppError {
     #[error("{}", sentence(&.0.to_string()))]
     Company(#[from] tokenwise_sync::SyncError),
 
+    /// There is nothing to summarize (nothing copied, an image, files, binary data, too
+    /// little text); the message says which.
+    #[error("{0}")]
+    NothingToSummarize(String),
+
+    /// A summary that takes minutes, not started without the person's yes.
+    #[error("{0}")]
+    LongSummary(String),
+
+    /// A text too long for the local model to summarize, even in parts.
+    #[error("{0}")]
+    SummaryTooLong(String),
+
     /// A cloud request without the user's approval of its cost; nothing was sent.
     #[error("Sending this to {model} needs your confirmation first ({summary}).")]
     ConfirmationRequired { model: String, summary: String },
@@ -83,6 +96,9 @@ impl AppError {
             AppError::ConfirmationRequired { .. } => ErrorCode::ConfirmationRequired,
             AppError::NotSaved { cause, .. } => cause.code(),
             AppError::Company(error) => company_code(error),
+            AppError::NothingToSummarize(_) => ErrorCode::NothingToSummarize,
+            AppError::LongSummary(_) => ErrorCode::SummaryNeedsConfirmation,
+            AppError::SummaryTooLong(_) => ErrorCode::PromptTooLarge,
         }
     }
 

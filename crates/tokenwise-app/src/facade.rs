@@ -32,6 +32,11 @@ pub struct AppStatus {
     pub models_dir: String,
 }
 
+/// Why the cloud is not used while the person has paused it.
+pub const CLOUD_PAUSED: &str =
+    "Cloud answers are paused: everything is answered on this laptop until you resume them \
+     (tray menu → Resume cloud).";
+
 /// The app: history, the local engine (once loaded), and the answer in progress.
 pub struct Tokenwise {
     pub(crate) store: Store,
@@ -51,6 +56,11 @@ pub struct Tokenwise {
     pub(crate) company_timeout: std::time::Duration,
     /// Where the organization's policy files are read from.
     pub(crate) policy_sources: tokenwise_policy::PolicySources,
+    /// "Pause cloud" from the tray: no cloud answer until resumed (this session).
+    cloud_paused: std::sync::atomic::AtomicBool,
+    /// The local model's last measured prefill and decode speeds (tokens/s), for estimating
+    /// how long a long summary takes.
+    local_speed: Mutex<Option<(f32, f32)>>,
     paths: AppPaths,
 }
 
@@ -105,6 +115,8 @@ impl Tokenwise {
             cloud_timeouts: Timeouts::default(),
             company_timeout: tokenwise_sync::DEFAULT_TIMEOUT,
             policy_sources: tokenwise_policy::PolicySources::system(),
+            cloud_paused: std::sync::atomic::AtomicBool::new(false),
+            local_speed: Mutex::new(None),
             paths,
         };
         // Answers a killed process left half-written: saved as stopped, cloud calls charged.
@@ -162,10 +174,35 @@ impl Tokenwise {
                         .iter()
                         .map(|problem| format!("The organization's policy: {problem}")),
                 )
+                .chain(self.cloud_paused().then(|| CLOUD_PAUSED.to_string()))
                 .collect(),
             database_path: self.store.path().display().to_string(),
             models_dir: self.paths.models_dir.display().to_string(),
         }
+    }
+
+    /// Pauses (or resumes) cloud answers: while paused, every prompt is answered locally, as
+    /// when the organization turns the cloud off, and the reason says so.
+    pub fn set_cloud_paused(&self, paused: bool) {
+        self.cloud_paused
+            .store(paused, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn cloud_paused(&self) -> bool {
+        self.cloud_paused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records the speeds of a local generation that read a real prompt.
+    pub(crate) fn remember_local_speed(&self, stats: &tokenwise_core::GenerationStats) {
+        if stats.prefill_tokens_per_second > 0.0 && stats.decode_tokens_per_second > 0.0 {
+            *self.local_speed.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((stats.prefill_tokens_per_second, stats.decode_tokens_per_second));
+        }
+    }
+
+    /// The local model's last measured (prefill, decode) speeds in tokens/s, if any.
+    pub(crate) fn local_speed(&self) -> Option<(f32, f32)> {
+        *self.local_speed.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Engine status changes, for pushing to a user interface.

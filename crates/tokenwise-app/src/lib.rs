@@ -30,6 +30,10 @@
 //! - `offline_allowance`: cloud spend allowed while the company's server cannot be reached
 //!   (`offline_allowance_usd`), and the cost preview of such a call.
 //! - [`policy`]: the organization's managed policy, applied to routing and previews.
+//! - [`summarize`]: quick summarize: a copied text's gist by the local model, in parts when
+//!   it is long (map-reduce), saved as a conversation with a local answer's ledger row.
+//! - [`quick_summarize`]: its settings (on/off, shortcut, selection fallback): the policy over
+//!   the person's own, kept in `desktop-settings.json`.
 //! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
 //! - [`route`]: the conversation a prompt continues and the router's decision on it.
 //! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
@@ -53,7 +57,9 @@ mod offline_allowance;
 pub mod paths;
 pub mod plan;
 pub mod policy;
+pub mod quick_summarize;
 pub mod route;
+pub mod summarize;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod triage;
@@ -67,7 +73,12 @@ pub use keys::ProviderKeyStatus;
 pub use paths::AppPaths;
 pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use policy::{PolicyOverview, PolicySetting};
+pub use quick_summarize::{QuickSummarizeSettings, QuickSummarizeStatus};
 pub use route::RouteQuery;
+pub use summarize::{
+    CopiedText, OpenInChat, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan,
+    ASK_CLOUD_PROMPT,
+};
 pub use tokenwise_cloud::Timeouts;
 pub use tokenwise_core as core;
 pub use tokenwise_core::Secret;

@@ -2,8 +2,8 @@
 //! the free ledger row (with what the frontier tier would have charged).
 
 use tokenwise_core::{
-    CancellationToken, ChatEvent, ChatMessage, GenerationRequest, MessageStatus, PromptMessage,
-    Role, RouteBadge,
+    CancellationToken, ChatEngine, ChatEvent, ChatMessage, GenerationRequest, GenerationStats,
+    MessageStatus, PromptMessage, Role, RouteBadge, RouteDecision,
 };
 
 use crate::ask::AskInput;
@@ -12,6 +12,18 @@ use crate::draft::DraftText;
 use crate::error::AppError;
 use crate::facade::Tokenwise;
 use crate::route::{Conversation, Routed};
+
+/// What the local model is asked for an answer whose question is saved already.
+pub(crate) struct LocalAnswerJob {
+    pub conversation_id: String,
+    pub decision: RouteDecision,
+    pub messages: Vec<PromptMessage>,
+    pub max_new_tokens: u32,
+    pub greedy: bool,
+    /// Figures of earlier generations for the same answer (the part summaries of a long
+    /// summary): counted into this answer's figures and its ledger row.
+    pub earlier: Option<GenerationStats>,
+}
 
 impl Tokenwise {
     /// Answers with the local model. Called by [`Tokenwise::ask`] with the answer slot taken.
@@ -45,15 +57,45 @@ impl Tokenwise {
             conversation_id: conversation_id.clone(),
             user_message,
             dropped_history_messages: fitted.dropped_history_messages,
-            route: route.clone(),
+            route,
         });
-
-        let mut answer =
-            self.empty_answer(uuid::Uuid::new_v4().to_string(), conversation_id, route);
-        let request = GenerationRequest {
+        let job = LocalAnswerJob {
+            conversation_id,
+            decision,
             messages: fitted.messages,
             max_new_tokens,
             greedy: input.greedy,
+            earlier: None,
+        };
+        self.stream_local_answer(engine.as_ref(), job, cancel, events)
+            .await
+    }
+
+    /// Streams the local model's answer to a question already saved (and announced with
+    /// `Started`): the draft as it streams, then the answer saved, its ledger row written and
+    /// `Finished` sent, or what arrived saved as failed and `Failed` sent.
+    pub(crate) async fn stream_local_answer(
+        &self,
+        engine: &dyn ChatEngine,
+        job: LocalAnswerJob,
+        cancel: CancellationToken,
+        mut events: impl FnMut(ChatEvent) + Send,
+    ) -> Result<ChatMessage, AppError> {
+        let LocalAnswerJob {
+            conversation_id,
+            decision,
+            messages,
+            max_new_tokens,
+            greedy,
+            earlier,
+        } = job;
+        let route = RouteBadge::from(&decision);
+        let mut answer =
+            self.empty_answer(uuid::Uuid::new_v4().to_string(), conversation_id, route);
+        let request = GenerationRequest {
+            messages,
+            max_new_tokens,
+            greedy,
         };
         let (tokens_tx, mut tokens_rx) = tokio::sync::mpsc::unbounded_channel();
         let generation = engine.generate(request, tokens_tx, cancel);
@@ -79,7 +121,11 @@ impl Tokenwise {
         answer.content = draft.into_text();
 
         match outcome {
-            Ok(outcome) => {
+            Ok(mut outcome) => {
+                self.remember_local_speed(&outcome.stats);
+                if let Some(earlier) = earlier {
+                    outcome.stats = earlier.followed_by(outcome.stats);
+                }
                 answer.status = if outcome.stopped {
                     MessageStatus::Stopped
                 } else {

@@ -67,6 +67,16 @@ impl AppPaths {
         self.data_dir.join("fast-weights")
     }
 
+    /// The desktop app's own settings (the quick summarize shortcut, …), JSON.
+    pub fn desktop_settings_file(&self) -> PathBuf {
+        self.data_dir.join("desktop-settings.json")
+    }
+
+    /// Held locked by the running desktop app, so other processes (the CLI) can tell it runs.
+    pub fn desktop_lock_file(&self) -> PathBuf {
+        self.data_dir.join("desktop.lock")
+    }
+
     /// The chat history database.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("tokenwise.sqlite3")

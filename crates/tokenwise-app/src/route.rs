@@ -94,6 +94,10 @@ impl Tokenwise {
             .catalog_problem
             .clone()
             .or_else(|| policy.cloud_blocked())
+            .or_else(|| {
+                self.cloud_paused()
+                    .then(|| crate::facade::CLOUD_PAUSED.to_string())
+            })
             .or(budget.problem.clone());
         // The policy's tiers and the company's list for the user's team (its server refuses
         // other tiers' holds), both.

@@ -216,7 +216,7 @@ async fn ask(app: &Tokenwise, prompt: String, args: AskArgs) -> Result<(), Strin
 /// button does, so the text that arrived is saved as a stopped answer (and a cloud call is
 /// settled for what it used) before the command exits. Returns the answer and the signal, if
 /// one came.
-async fn stop_on_signal<F, T>(app: &Tokenwise, asking: F) -> (T, Option<&'static str>)
+pub(crate) async fn stop_on_signal<F, T>(app: &Tokenwise, asking: F) -> (T, Option<&'static str>)
 where
     F: std::future::Future<Output = T>,
 {

@@ -18,7 +18,18 @@ use tokenwise_local::{EngineSettings, LocalEngine, DEFAULT_MODEL};
 #[derive(clap::Subcommand)]
 pub enum BenchTarget {
     /// The default local model: load, time to first token, prefill and decode speed, memory.
-    Local {
+    Local(LocalArgs),
+    /// Quick summarize as a person gets it: parts and combining through the app, on the
+    /// default model; time to the first words and in all for a ~1,000- and ~4,000-token text.
+    Summarize {
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct LocalArgs {
         /// Generations per case; the median is reported.
         #[arg(long, default_value_t = 3)]
         runs: usize,
@@ -47,7 +58,6 @@ pub enum BenchTarget {
         /// scripts/bench-vs-llamacpp.sh, so both engines get the same text).
         #[arg(long)]
         prompts_json: bool,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -69,11 +79,11 @@ pub enum Case {
 /// The short prompt, also used by `scripts/bench-vs-llamacpp.sh`.
 pub const SHORT_PROMPT: &str = "What is the capital of France?";
 
-const PARAGRAPH: &str = "Quarterly revenue grew eight percent while operating costs rose three \
+pub const PARAGRAPH: &str = "Quarterly revenue grew eight percent while operating costs rose three \
 percent, driven mostly by cloud hosting and the new support team in Lisbon. The board asked \
 for a plan to keep AI spending under the approved budget without slowing the product teams. ";
 
-const MEETING: &str = "Priya opened the meeting by reviewing the migration of the billing \
+pub const MEETING: &str = "Priya opened the meeting by reviewing the migration of the billing \
 service, which slipped two weeks because the vendor changed its API without notice. Tom said \
 the new retry logic cut failed payments by a third, but support tickets about duplicate \
 invoices doubled. The team agreed to freeze features until the duplicates are fixed, to add an \
@@ -133,7 +143,14 @@ struct MultiTurn {
 }
 
 pub async fn run(target: BenchTarget) -> Result<(), String> {
-    let BenchTarget::Local {
+    match target {
+        BenchTarget::Local(args) => run_local(args).await,
+        BenchTarget::Summarize { json } => crate::bench_summary::run(json).await,
+    }
+}
+
+async fn run_local(args: LocalArgs) -> Result<(), String> {
+    let LocalArgs {
         runs,
         tokens,
         cases,
@@ -141,7 +158,7 @@ pub async fn run(target: BenchTarget) -> Result<(), String> {
         dequantize,
         json,
         prompts_json,
-    } = target;
+    } = args;
     if prompts_json {
         let cases: serde_json::Map<String, serde_json::Value> =
             [Case::Short, Case::OneK, Case::Summarize4k]

@@ -2,6 +2,8 @@
 //!
 //! - `tokenwise ask "…"` streams an answer from the local model to stdout (`--json` prints the
 //!   answer with its usage figures instead).
+//! - `tokenwise summarize FILE | - | --clipboard` streams a summary by the local model (long
+//!   texts in parts); with `--clipboard` while the desktop app runs, its popup opens instead.
 //! - `tokenwise classify "…"` prints the classifier's tier, confidence and reason;
 //!   `--jsonl FILE` classifies a JSON-lines file (one verdict per line, in order).
 //! - `tokenwise usage` prints the budget windows and the ledger (`--json`, `--since`,
@@ -9,16 +11,20 @@
 //! - `tokenwise connect URL --code CODE`, `disconnect`, `sync`: the company's quota server
 //!   (its budgets join the budget file's everywhere; cloud calls are held there first).
 //! - `tokenwise bench local` prints load time, time to first token, prefill and decode speed and
-//!   peak memory of the default model.
+//!   peak memory of the default model; `tokenwise bench summarize` times quick summarize as a
+//!   person gets it.
 
 mod ask;
 mod bench;
+mod bench_summary;
 mod classify;
 mod company;
+mod desktop;
 mod engine;
 mod output;
 mod policy;
 mod signals;
+mod summarize;
 mod usage;
 
 use std::process::ExitCode;
@@ -40,6 +46,8 @@ struct Cli {
 enum Command {
     /// Ask the local model a question; the answer streams to stdout.
     Ask(ask::AskArgs),
+    /// Summarize a text file, standard input or the clipboard with the local model, free.
+    Summarize(summarize::SummarizeArgs),
     /// Say how hard a prompt is: tier (simple / medium / complex), confidence and reason.
     Classify(classify::ClassifyArgs),
     /// Budgets (tightest first) and spend: what the window's meter and spend view show.
@@ -76,6 +84,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Ask(args) => ask::run(args).await,
+            Command::Summarize(args) => summarize::run(args).await,
             Command::Classify(args) => classify::run(args),
             Command::Usage(args) => usage::run(args).await,
             Command::Connect(args) => company::connect(args).await,

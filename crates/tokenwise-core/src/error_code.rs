@@ -40,6 +40,10 @@ error_codes! {
     GenerationFailed => "generation_failed",
     InvalidCatalog => "invalid_catalog",
     InvalidInput => "invalid_input",
+    /// Nothing to summarize: nothing copied, an image, files, binary data, too little text.
+    NothingToSummarize => "nothing_to_summarize",
+    /// A summary that takes minutes waits for the person's yes.
+    SummaryNeedsConfirmation => "summary_needs_confirmation",
     // The history database and the ledger.
     DatabaseLocked => "database_locked",
     DatabaseCorrupt => "database_corrupt",

@@ -49,3 +49,18 @@ pub struct GenerationStats {
     /// From sending the request to the last token.
     pub total_ms: u32,
 }
+
+impl GenerationStats {
+    /// This generation and a `later` one for the same answer (the part summaries and then the
+    /// summary of a long text): tokens and total time added, the first token's time this
+    /// one's, the speeds `later`'s.
+    pub fn followed_by(self, later: GenerationStats) -> GenerationStats {
+        GenerationStats {
+            tokens_in: self.tokens_in.saturating_add(later.tokens_in),
+            tokens_out: self.tokens_out.saturating_add(later.tokens_out),
+            time_to_first_token_ms: self.time_to_first_token_ms,
+            total_ms: self.total_ms.saturating_add(later.total_ms),
+            ..later
+        }
+    }
+}

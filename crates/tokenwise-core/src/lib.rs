@@ -3,6 +3,7 @@
 //! - [`budget_window`]: [`BudgetWindow`] and [`WindowKind`], one budget window as the budget
 //!   rules, the ledger and the facade all see it.
 //! - [`chat`]: conversations, messages and their statuses.
+//! - [`clipboard`]: [`ClipboardContent`], what a clipboard read found (text, image, files…).
 //! - [`generation`]: what a model is asked ([`GenerationRequest`]) and what it reports back
 //!   ([`GenerationStats`]).
 //! - [`host`]: facts about this machine for benchmark reports (CPU model).
@@ -27,6 +28,7 @@
 
 pub mod budget_window;
 pub mod chat;
+pub mod clipboard;
 pub mod clock;
 pub mod config_file;
 pub mod difficulty;
@@ -45,6 +47,7 @@ pub mod tiers;
 pub mod token_count;
 
 pub use budget_window::{BudgetWindow, WindowKind};
+pub use clipboard::ClipboardContent;
 pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role, RouteBadge};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use difficulty::Difficulty;

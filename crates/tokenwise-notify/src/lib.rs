@@ -209,9 +209,20 @@ impl Default for DesktopNotifier {
     }
 }
 
-impl Notifier for DesktopNotifier {
-    fn notify(&self, alert: &BudgetAlert) -> Result<(), NotifyError> {
-        let notification = DesktopNotifier::notification(alert);
+impl DesktopNotifier {
+    /// Shows a plain notice (not a budget alert), e.g. "Tokenwise is still running in the
+    /// tray". Blocks like [`Notifier::notify`].
+    pub fn notice(&self, title: &str, body: &str) -> Result<(), NotifyError> {
+        let mut notification = notify_rust::Notification::new();
+        notification
+            .appname(DesktopNotifier::APP_NAME)
+            .summary(title)
+            .body(body)
+            .icon("dialog-information");
+        self.deliver(notification)
+    }
+
+    fn deliver(&self, notification: notify_rust::Notification) -> Result<(), NotifyError> {
         let (sender, receiver) = mpsc::sync_channel(1);
         // notify-rust blocks until the service answers, with no timeout of its own: deliver on
         // a helper thread, which is left to finish on its own if the service never answers.
@@ -238,6 +249,12 @@ impl Notifier for DesktopNotifier {
                 detail: "the delivery thread stopped without an answer".to_string(),
             }),
         }
+    }
+}
+
+impl Notifier for DesktopNotifier {
+    fn notify(&self, alert: &BudgetAlert) -> Result<(), NotifyError> {
+        self.deliver(DesktopNotifier::notification(alert))
     }
 }
 

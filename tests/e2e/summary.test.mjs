@@ -1,0 +1,176 @@
+// End to end: quick summarize in the real app under Xvfb — the global shortcut (xdotool), the
+// clipboard (xclip), a second launch and the CLI handing over to the running app, odd
+// clipboards, Open in chat, and the tray menu (trayer gives Xvfb a system tray). Started by
+// scripts/e2e.sh (display, D-Bus session, tauri-driver, fresh data folder).
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { WebDriver, waitForServer } from "./webdriver.mjs";
+
+const DRIVER = process.env.TOKENWISE_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
+const APP = process.env.TOKENWISE_APP_BINARY;
+const CLI = process.env.TOKENWISE_CLI_BINARY;
+const ARTIFACTS = process.env.TOKENWISE_E2E_ARTIFACTS ?? "target/e2e";
+
+const MEMO =
+  "To all staff: Northwind Logistics will move its European headquarters from Rotterdam to a " +
+  "new office in Lisbon on the first of March. Everyone who moves gets a relocation package " +
+  "with help for housing, schools and language lessons; colleagues who stay can work from " +
+  "home or from the Amsterdam office, and nobody loses their job. Please tell your manager " +
+  "which option you choose before the fifteenth of January. The Atlas route-planning pilot " +
+  "starts in the Lisbon office in April with twelve dispatchers, led by Ravi Patel, with a " +
+  "budget of 2.4 million euros. Maria Chen, Chief Operations Officer.";
+
+function freshDataDir() {
+  const dir = process.env.TOKENWISE_DATA_DIR;
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/** The clipboard's owner (xclip), replaced by each call; `null` empties the clipboard. */
+let owner = null;
+function setClipboard(bytes, target = "UTF8_STRING") {
+  if (owner) {
+    owner.kill();
+    owner = null;
+  }
+  if (bytes === null) return;
+  owner = spawn("xclip", ["-quiet", "-selection", "clipboard", "-t", target, "-i"], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  owner.stdin.end(bytes);
+}
+
+async function clipboardHolds(driver, text) {
+  await driver.waitFor("xclip to own the clipboard", () => {
+    try {
+      return execFileSync("xclip", ["-o", "-selection", "clipboard"], { encoding: "utf8" }) === text;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function handles(driver) {
+  return driver.cmd("GET", "/window/handles");
+}
+
+async function use(driver, handle) {
+  await driver.cmd("POST", "/window", { handle });
+}
+
+/** The popup's text once a summary (or a refusal) is on screen. */
+async function popupOutcome(driver) {
+  return driver.waitFor(
+    "the summary popup's outcome",
+    async () => {
+      const errors = await driver.findAll("summary-error");
+      if (errors.length) return { error: await driver.text(errors[0]) };
+      const open = await driver.findAll("summary-open-in-chat");
+      const texts = await driver.findAll("summary-text");
+      if (open.length && texts.length && !(await driver.property(open[0], "disabled"))) {
+        return { summary: await driver.text(texts[0]) };
+      }
+      return null;
+    },
+    180_000,
+    250,
+  );
+}
+
+test("quick summarize from the shortcut, a second launch, the CLI and the tray", async () => {
+  assert.ok(APP && CLI, "TOKENWISE_APP_BINARY and TOKENWISE_CLI_BINARY must name the builds");
+  await waitForServer(DRIVER);
+  freshDataDir();
+  const driver = await WebDriver.start(DRIVER, APP);
+  try {
+    await driver.waitFor(
+      "the local model to be ready",
+      async () => (await driver.text(await driver.find("engine-status"))).includes("ready"),
+      180_000,
+      250,
+    );
+    const [main] = await handles(driver);
+
+    // The shortcut: Ctrl+Alt+S opens the popup near the pointer and a summary streams in.
+    setClipboard(MEMO);
+    await clipboardHolds(driver, MEMO);
+    execFileSync("xdotool", ["key", "ctrl+alt+s"]);
+    const popup = await driver.waitFor("the summary popup", async () => (await handles(driver)).find((h) => h !== main));
+    await use(driver, popup);
+    const first = await popupOutcome(driver);
+    assert.ok(first.summary && first.summary.length > 20, JSON.stringify(first));
+    assert.equal(await driver.text(await driver.find("summary-source")), "98 words from the clipboard");
+    assert.match(await driver.text(await driver.find("summary-speed")), /tok\/s · free, on this laptop/);
+    await driver.screenshot(`${ARTIFACTS}/summary-popup.png`);
+
+    // Open in chat: the main window shows the conversation (the text and the summary).
+    await driver.click(await driver.find("summary-open-in-chat"));
+    await use(driver, main);
+    await driver.waitFor("the summary's conversation", async () =>
+      (await driver.text(await driver.find("chat-title"))).startsWith("Summary: "),
+    );
+    const shown = await driver.text(await driver.find("messages"));
+    assert.match(shown, /Summarize this text \(98 words from the clipboard\)/);
+    assert.ok(shown.includes(first.summary.slice(0, 20)), shown);
+
+    // A second launch with --summarize-clipboard reaches the running app: nothing copied.
+    setClipboard(null);
+    execFileSync(APP, ["--summarize-clipboard"], { timeout: 30_000 });
+    await use(driver, popup);
+    const empty = await popupOutcome(driver);
+    assert.match(empty.error ?? "", /^Nothing is copied/);
+    await driver.screenshot(`${ARTIFACTS}/summary-popup-empty.png`);
+
+    // Binary data that claims to be text.
+    setClipboard(Buffer.from([0xff, 0xfe, 0x00, 0x9f, 0x92, 0x00]));
+    execFileSync(APP, ["--summarize-clipboard"], { timeout: 30_000 });
+    await driver.waitFor("the binary-data message", async () => {
+      const errors = await driver.findAll("summary-error");
+      return errors.length && /not text/.test(await driver.text(errors[0]));
+    });
+
+    // The CLI hands over to the running app (what a Wayland desktop shortcut would run).
+    const short = "Reminder: the team lunch moves from Friday to Thursday at noon, in the big " +
+      "meeting room on the third floor, because the caterer cannot come on Friday. Please " +
+      "bring your own cup; drinks and dessert are provided by the office.";
+    setClipboard(short);
+    await clipboardHolds(driver, short);
+    const said = execFileSync(CLI, ["summarize", "--clipboard"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    assert.equal(said, "", "the summary is in the popup, not on the terminal");
+    await driver.waitFor("the CLI's summary in the popup", async () => {
+      const source = await driver.findAll("summary-source");
+      return source.length && (await driver.text(source[0])) === "40 words from the clipboard";
+    });
+    const handedOver = await popupOutcome(driver);
+    assert.ok(handedOver.summary, JSON.stringify(handedOver));
+
+    // Escape closes the popup.
+    const popupVisible = () => {
+      try {
+        execFileSync("xdotool", ["search", "--onlyvisible", "--name", "Quick summary"]);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(popupVisible());
+    await driver.cmd("POST", "/actions", {
+      actions: [
+        {
+          type: "key",
+          id: "keyboard",
+          actions: [
+            { type: "keyDown", value: "\uE00C" },
+            { type: "keyUp", value: "\uE00C" },
+          ],
+        },
+      ],
+    });
+    await driver.waitFor("the popup to hide", async () => !popupVisible(), 10_000);
+  } finally {
+    setClipboard(null);
+    await driver.quit();
+  }
+});

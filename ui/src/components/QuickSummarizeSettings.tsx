@@ -1,0 +1,89 @@
+import { useEffect, useState } from "preact/hooks";
+import type { Api } from "../api";
+import { errorMessage } from "../api";
+import type { QuickSummarizeStatus } from "../bindings/QuickSummarizeStatus";
+
+/** Settings → Quick summarize: the global shortcut (locked when the organization sets it),
+ *  and why it does not work here when it does not (Wayland, taken by another program). */
+export function QuickSummarizeSettings({ api }: { api: Api }) {
+  const [status, setStatus] = useState<QuickSummarizeStatus | null>(null);
+  const [draft, setDraft] = useState("");
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.quickSummarizeStatus().then(
+      (s) => {
+        setStatus(s);
+        setDraft(s.settings.shortcut ?? "");
+      },
+      (e) => setError(errorMessage(e)),
+    );
+  }, [api]);
+
+  const save = async (shortcut: string | null) => {
+    try {
+      const s = await api.setQuickSummarizeShortcut(shortcut);
+      setStatus(s);
+      setDraft(s.settings.shortcut ?? "");
+      setError(null);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
+  const settings = status?.settings;
+  return (
+    <div class="company-card" data-testid="quick-summarize-settings">
+      <h2>Quick summarize</h2>
+      <p class="settings-note">
+        Copy a text, then press the shortcut or pick “Summarize clipboard” in the tray menu: the
+        local model summarizes it, free, without it leaving this laptop.
+      </p>
+      {settings && !settings.enabled && (
+        <div class="banner notice" data-testid="quick-summarize-disabled">
+          {settings.disabledReason}
+        </div>
+      )}
+      {settings?.enabled && (
+        <form
+          class="key-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save(draft);
+          }}
+        >
+          <label>
+            Shortcut {settings.shortcutLocked && <span title="Set by your organization">🔒</span>}
+            <input
+              data-testid="quick-summarize-shortcut"
+              value={draft}
+              disabled={settings.shortcutLocked}
+              placeholder="none"
+              onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          {!settings.shortcutLocked && (
+            <>
+              <button type="submit" data-testid="quick-summarize-save">
+                Save
+              </button>
+              <button type="button" onClick={() => void save("")}>
+                No shortcut
+              </button>
+            </>
+          )}
+        </form>
+      )}
+      {status?.shortcutProblem && (
+        <div class="banner notice" data-testid="quick-summarize-problem">
+          {status.shortcutProblem}
+        </div>
+      )}
+      {error && (
+        <div class="banner error" role="alert">
+          {error}
+        </div>
+      )}
+    </div>
+  );
+}
