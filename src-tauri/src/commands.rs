@@ -122,11 +122,10 @@ fn after_answer(handle: &AppHandle, app: &Arc<Tokenwise>) {
 #[tauri::command]
 pub async fn read_clipboard_text(app: App<'_>) -> Result<CopiedText, ErrorPayload> {
     let fallback = app.quick_summarize_settings().selection_fallback;
-    let content = tauri::async_runtime::spawn_blocking(move || {
-        tokenwise_clipboard::read_clipboard(fallback)
-    })
-    .await
-    .map_err(|error| tokenwise_app::AppError::InvalidInput(error.to_string()))?;
+    let content =
+        tauri::async_runtime::spawn_blocking(move || tokenwise_clipboard::read_clipboard(fallback))
+            .await
+            .map_err(|error| tokenwise_app::AppError::InvalidInput(error.to_string()))?;
     Ok(CopiedText::from_clipboard(content)?)
 }
 

@@ -26,12 +26,19 @@ pub struct TrayMenu {
 
 /// Creates the tray icon and its menu; the menu is kept in the app's state for [`refresh`].
 pub fn create(handle: &AppHandle) -> tauri::Result<()> {
-    let summarize = MenuItem::with_id(handle, SUMMARIZE, "Summarize clipboard", true, None::<&str>)?;
+    let summarize =
+        MenuItem::with_id(handle, SUMMARIZE, "Summarize clipboard", true, None::<&str>)?;
     let open = MenuItem::with_id(handle, OPEN, "Open Tokenwise", true, None::<&str>)?;
     // Information, not an action.
     let budget = MenuItem::with_id(handle, BUDGET, "Budget: …", false, None::<&str>)?;
-    let pause_cloud =
-        CheckMenuItem::with_id(handle, PAUSE_CLOUD, "Pause cloud", true, false, None::<&str>)?;
+    let pause_cloud = CheckMenuItem::with_id(
+        handle,
+        PAUSE_CLOUD,
+        "Pause cloud",
+        true,
+        false,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(handle, QUIT, "Quit Tokenwise", true, None::<&str>)?;
     let menu = Menu::with_items(
         handle,

@@ -195,8 +195,10 @@ impl Tokenwise {
     /// Records the speeds of a local generation that read a real prompt.
     pub(crate) fn remember_local_speed(&self, stats: &tokenwise_core::GenerationStats) {
         if stats.prefill_tokens_per_second > 0.0 && stats.decode_tokens_per_second > 0.0 {
-            *self.local_speed.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((stats.prefill_tokens_per_second, stats.decode_tokens_per_second));
+            *self.local_speed.lock().unwrap_or_else(|e| e.into_inner()) = Some((
+                stats.prefill_tokens_per_second,
+                stats.decode_tokens_per_second,
+            ));
         }
     }
 

@@ -8,13 +8,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokenwise_app::quick_summarize::DEFAULT_SHORTCUT;
-use tokenwise_app::{
-    AppPaths, RouteQuery, SummarizeInput, SummaryEvent, SummaryOrigin, Tokenwise,
-};
+use tokenwise_app::{AppPaths, RouteQuery, SummarizeInput, SummaryEvent, SummaryOrigin, Tokenwise};
 use tokenwise_core::{
     CancellationToken, ChatEngine, ChatEvent, ClipboardContent, Error, ErrorCode, FixedClock,
-    GenerationOutcome, GenerationRequest, GenerationStats, MessageStatus, Placement,
-    PromptMessage, Role, UserChoice,
+    GenerationOutcome, GenerationRequest, GenerationStats, MessageStatus, Placement, PromptMessage,
+    Role, UserChoice,
 };
 use tokenwise_policy::{Level, PolicyDirs};
 use tokio::sync::mpsc::UnboundedSender;
@@ -326,7 +324,11 @@ async fn stop_while_the_parts_are_read_keeps_the_notes_as_a_stopped_answer() {
     let (summary, ()) = tokio::join!(summarizing, stopping);
     let summary = summary.unwrap();
     assert_eq!(summary.status, MessageStatus::Stopped);
-    assert!(summary.content.starts_with("Part 1: Note 1"), "{}", summary.content);
+    assert!(
+        summary.content.starts_with("Part 1: Note 1"),
+        "{}",
+        summary.content
+    );
     // No part after the stop, and no combining.
     assert_eq!(engine.requests().len(), 1);
     let saved = app.messages(&summary.conversation_id).await.unwrap();
@@ -387,7 +389,10 @@ async fn a_summary_that_takes_minutes_waits_for_a_yes_and_one_too_long_is_refuse
     let (refused, _) = summarize(&app, input(&long)).await;
     let refused = refused.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::SummaryNeedsConfirmation);
-    assert!(refused.to_string().contains("Start it anyway?"), "{refused}");
+    assert!(
+        refused.to_string().contains("Start it anyway?"),
+        "{refused}"
+    );
     assert!(engine.requests().is_empty());
 
     let confirmed = SummarizeInput {
@@ -398,14 +403,18 @@ async fn a_summary_that_takes_minutes_waits_for_a_yes_and_one_too_long_is_refuse
     assert_eq!(summary.unwrap().status, MessageStatus::Complete);
     assert_eq!(engine.requests().len() as u32, plan.parts + 1);
 
-    // More parts than the model can combine: refused before anything runs.
-    let too_long = prose(60_000);
+    // More parts than the model can combine (4,096-token context here): refused before
+    // anything runs, though within the character limit.
+    let too_long = "a ".repeat(40_000);
     let error = app
         .plan_summary(&too_long, &SummaryOrigin::Stdin)
         .await
         .unwrap_err();
     assert_eq!(error.code(), ErrorCode::PromptTooLarge);
-    assert!(error.to_string().contains("too long for the local model"), "{error}");
+    assert!(
+        error.to_string().contains("too long for the local model"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -427,7 +436,8 @@ async fn the_organization_can_turn_quick_summarize_off_and_lock_its_shortcut() {
         reopened.quick_summarize_settings().shortcut.as_deref(),
         Some("Ctrl+Shift+Y")
     );
-    app.set_quick_summarize_shortcut(Some(String::new())).unwrap();
+    app.set_quick_summarize_shortcut(Some(String::new()))
+        .unwrap();
     assert_eq!(app.quick_summarize_settings().shortcut, None);
 
     // A managed shortcut wins and cannot be changed.
@@ -476,7 +486,12 @@ async fn pause_cloud_answers_everything_locally_and_says_why_until_resumed() {
         choice: UserChoice::Auto,
     };
     let before = app.plan(query()).await.unwrap();
-    assert_eq!(before.decision.kind, Placement::Cloud, "{:?}", before.decision);
+    assert_eq!(
+        before.decision.kind,
+        Placement::Cloud,
+        "{:?}",
+        before.decision
+    );
 
     app.set_cloud_paused(true);
     let paused = app.plan(query()).await.unwrap();
@@ -485,7 +500,10 @@ async fn pause_cloud_answers_everything_locally_and_says_why_until_resumed() {
     assert!(app.status().warnings.iter().any(|w| w.contains("paused")));
 
     app.set_cloud_paused(false);
-    assert_eq!(app.plan(query()).await.unwrap().decision.kind, Placement::Cloud);
+    assert_eq!(
+        app.plan(query()).await.unwrap().decision.kind,
+        Placement::Cloud
+    );
     assert!(!app.status().warnings.iter().any(|w| w.contains("paused")));
 }
 
@@ -493,7 +511,10 @@ async fn pause_cloud_answers_everything_locally_and_says_why_until_resumed() {
 async fn the_tray_line_names_what_is_left_of_the_tightest_budget() {
     let fixture = Fixture::new();
     let app = fixture.app(NotesEngine::new(false)).await;
-    assert_eq!(app.budget_overview().await.unwrap().headline(), "No budget set");
+    assert_eq!(
+        app.budget_overview().await.unwrap().headline(),
+        "No budget set"
+    );
     std::fs::write(
         fixture.dir.path().join("budgets.toml"),
         r#"

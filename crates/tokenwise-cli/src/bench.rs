@@ -30,34 +30,34 @@ pub enum BenchTarget {
 
 #[derive(clap::Args)]
 pub struct LocalArgs {
-        /// Generations per case; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// Tokens generated per run.
-        #[arg(long, default_value_t = 64)]
-        tokens: u32,
-        /// Which cases to run, comma-separated: short, 1k, summarize-4k, multi-turn.
-        #[arg(
-            long,
-            value_delimiter = ',',
-            default_value = "short,1k,summarize-4k,multi-turn"
-        )]
-        cases: Vec<Case>,
-        /// Run the model file as downloaded, not its Q8_0 copy (slower on Q4_1 files: see
-        /// docs/performance.md).
-        #[arg(long)]
-        original_weights: bool,
-        /// Dequantize the weights to f32 at load (candle's `CANDLE_DEQUANTIZE_ALL`): prefill
-        /// runs as a real matrix multiply, decode reads 4× more memory.
-        #[arg(long)]
-        dequantize: bool,
-        /// Print one JSON object instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Print the cases' prompts and the system prompt as JSON and exit (for
-        /// scripts/bench-vs-llamacpp.sh, so both engines get the same text).
-        #[arg(long)]
-        prompts_json: bool,
+    /// Generations per case; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Tokens generated per run.
+    #[arg(long, default_value_t = 64)]
+    tokens: u32,
+    /// Which cases to run, comma-separated: short, 1k, summarize-4k, multi-turn.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "short,1k,summarize-4k,multi-turn"
+    )]
+    cases: Vec<Case>,
+    /// Run the model file as downloaded, not its Q8_0 copy (slower on Q4_1 files: see
+    /// docs/performance.md).
+    #[arg(long)]
+    original_weights: bool,
+    /// Dequantize the weights to f32 at load (candle's `CANDLE_DEQUANTIZE_ALL`): prefill
+    /// runs as a real matrix multiply, decode reads 4× more memory.
+    #[arg(long)]
+    dequantize: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Print the cases' prompts and the system prompt as JSON and exit (for
+    /// scripts/bench-vs-llamacpp.sh, so both engines get the same text).
+    #[arg(long)]
+    prompts_json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -79,7 +79,8 @@ pub enum Case {
 /// The short prompt, also used by `scripts/bench-vs-llamacpp.sh`.
 pub const SHORT_PROMPT: &str = "What is the capital of France?";
 
-pub const PARAGRAPH: &str = "Quarterly revenue grew eight percent while operating costs rose three \
+pub const PARAGRAPH: &str =
+    "Quarterly revenue grew eight percent while operating costs rose three \
 percent, driven mostly by cloud hosting and the new support team in Lisbon. The board asked \
 for a plan to keep AI spending under the approved budget without slowing the product teams. ";
 

@@ -282,5 +282,8 @@ fn confirm_on_terminal(plan: &SummaryPlan) -> Result<bool, String> {
     std::io::stdin()
         .read_line(&mut line)
         .map_err(|error| format!("could not read the answer: {error}"))?;
-    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

@@ -52,11 +52,8 @@ fn a_600_word_memo_is_summarized_with_its_key_facts_within_the_length_asked() {
     let data = tempfile::tempdir().unwrap();
     let memo = data.path().join("memo.txt");
     std::fs::write(&memo, MEMO).unwrap();
-    let output = succeeds(tokenwise(data.path()).args([
-        "summarize",
-        memo.to_str().unwrap(),
-        "--json",
-    ]));
+    let output =
+        succeeds(tokenwise(data.path()).args(["summarize", memo.to_str().unwrap(), "--json"]));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let summary = json["summary"].as_str().unwrap();
     // The memo's subject: the move to Lisbon and the Atlas project.
@@ -68,7 +65,10 @@ fn a_600_word_memo_is_summarized_with_its_key_facts_within_the_length_asked() {
     assert_eq!(json["plan"]["words"], 602, "{json}");
     // Within the length asked: at most 200 tokens (the summary's limit).
     let tokens_out = json["usage"]["tokens_out"].as_u64().unwrap();
-    assert!((10..=200).contains(&tokens_out), "{tokens_out} tokens: {summary}");
+    assert!(
+        (10..=200).contains(&tokens_out),
+        "{tokens_out} tokens: {summary}"
+    );
     assert!(json["saved"].as_bool().unwrap());
 }
 
@@ -77,10 +77,16 @@ fn a_long_text_from_stdin_is_summarized_in_parts_with_progress() {
     let data = tempfile::tempdir().unwrap();
     // Three memos: about 2,400 tokens, more than one part.
     let text = [MEMO, MEMO, MEMO].join("\n\n");
-    let output = with_stdin(tokenwise(data.path()).args(["summarize", "-"]), text.as_bytes());
+    let output = with_stdin(
+        tokenwise(data.path()).args(["summarize", "-"]),
+        text.as_bytes(),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("[summarizing 1,806 words from standard input, "), "{stderr}");
+    assert!(
+        stderr.contains("[summarizing 1,806 words from standard input, "),
+        "{stderr}"
+    );
     assert!(stderr.contains("[part 1 of "), "{stderr}");
     assert!(stderr.contains("[summary of the parts]"), "{stderr}");
     let summary = String::from_utf8_lossy(&output.stdout);
@@ -100,7 +106,11 @@ fn files_that_cannot_be_summarized_get_a_clear_message_and_nothing_hangs() {
     let huge = dir.join("huge.txt");
     std::fs::write(&huge, "word ".repeat(170_000)).unwrap();
     let fifo = dir.join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
 
     let cases = [
         (dir.join("missing.txt"), "cannot read"),
@@ -136,7 +146,12 @@ impl Clipboard {
             .stderr(Stdio::null())
             .spawn()
             .expect("xclip runs (scripts/install-deps.sh test installs it)");
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         // Until xclip owns the selection, a read finds nothing.
         for _ in 0..50 {
             let out = Command::new("xclip")
@@ -170,8 +185,14 @@ fn the_clipboard_is_summarized_here_when_the_desktop_app_is_not_running() {
         let _copied = Clipboard::holding(MEMO);
         let output = succeeds(tokenwise(data.path()).args(["summarize", "--clipboard", "--json"]));
         let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(json["plan"]["label"], "602 words from the clipboard", "{json}");
-        assert!(json["summary"].as_str().unwrap().contains("Lisbon"), "{json}");
+        assert_eq!(
+            json["plan"]["label"], "602 words from the clipboard",
+            "{json}"
+        );
+        assert!(
+            json["summary"].as_str().unwrap().contains("Lisbon"),
+            "{json}"
+        );
     }
     // Nothing copied (and nothing highlighted): said, not crashed.
     let output = tokenwise(data.path())

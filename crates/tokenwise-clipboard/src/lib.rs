@@ -65,7 +65,9 @@ enum Kind {
     Selection,
 }
 
-/// Files first (file managers also offer their paths as text), then text, then an image.
+/// Files first (file managers also offer their paths as text), then text, then an image. A
+/// text read that fails oddly (an owner that answers a text request with image bytes) is
+/// reported only when there is no image either.
 fn read_kind(clipboard: &mut arboard::Clipboard, kind: Kind) -> ClipboardContent {
     if let Ok(paths) = get(clipboard, kind).file_list() {
         if !paths.is_empty() {
@@ -74,35 +76,29 @@ fn read_kind(clipboard: &mut arboard::Clipboard, kind: Kind) -> ClipboardContent
             };
         }
     }
-    match get(clipboard, kind).text() {
-        Ok(text) if text.is_empty() => {}
+    let text_problem = match get(clipboard, kind).text() {
+        Ok(text) if text.is_empty() => None,
         Ok(text) => {
             return ClipboardContent::Text {
                 text,
                 from_selection: kind == Kind::Selection,
             }
         }
-        Err(arboard::Error::ContentNotAvailable) => {}
-        Err(arboard::Error::ConversionFailure) => return ClipboardContent::NotText,
-        Err(error) => {
-            return ClipboardContent::Unreadable {
-                reason: described(&error),
-            }
-        }
-    }
+        Err(arboard::Error::ContentNotAvailable) => None,
+        Err(arboard::Error::ConversionFailure) => Some(ClipboardContent::NotText),
+        Err(error) => Some(ClipboardContent::Unreadable {
+            reason: described(&error),
+        }),
+    };
     if kind == Kind::Clipboard {
-        match get(clipboard, kind).image() {
-            Ok(image) => {
-                return ClipboardContent::Image {
-                    width: u32::try_from(image.width).unwrap_or(u32::MAX),
-                    height: u32::try_from(image.height).unwrap_or(u32::MAX),
-                }
-            }
-            Err(arboard::Error::ContentNotAvailable) => {}
-            Err(_) => return ClipboardContent::NotText,
+        if let Ok(image) = get(clipboard, kind).image() {
+            return ClipboardContent::Image {
+                width: u32::try_from(image.width).unwrap_or(u32::MAX),
+                height: u32::try_from(image.height).unwrap_or(u32::MAX),
+            };
         }
     }
-    ClipboardContent::Empty
+    text_problem.unwrap_or(ClipboardContent::Empty)
 }
 
 #[cfg(target_os = "linux")]

@@ -67,28 +67,28 @@ fn every_kind_of_clipboard_content_is_told_apart() {
     {
         let _owner = Owner::new("clipboard", "UTF8_STRING", text.as_bytes());
         let expected = ClipboardContent::Text {
-                text: text.into(),
-                from_selection: false
-            };
+            text: text.into(),
+            from_selection: false,
+        };
         assert_eq!(read_expecting(&expected), expected);
     }
     {
         let _owner = Owner::new("clipboard", "image/png", &png(3, 2));
         let expected = ClipboardContent::Image {
-                width: 3,
-                height: 2
-            };
+            width: 3,
+            height: 2,
+        };
         assert_eq!(read_expecting(&expected), expected);
     }
     {
         let uris = b"file:///home/ana/report.pdf\r\nfile:///home/ana/notes%20v2.txt\r\n";
         let _owner = Owner::new("clipboard", "text/uri-list", uris);
         let expected = ClipboardContent::Files {
-                paths: vec![
-                    "/home/ana/report.pdf".into(),
-                    "/home/ana/notes v2.txt".into()
-                ]
-            };
+            paths: vec![
+                "/home/ana/report.pdf".into(),
+                "/home/ana/notes v2.txt".into(),
+            ],
+        };
         assert_eq!(read_expecting(&expected), expected);
     }
     {
@@ -101,9 +101,9 @@ fn every_kind_of_clipboard_content_is_told_apart() {
         // An empty clipboard falls back to the PRIMARY selection, when asked to.
         let _owner = Owner::new("primary", "UTF8_STRING", b"highlighted words");
         let expected = ClipboardContent::Text {
-                text: "highlighted words".into(),
-                from_selection: true
-            };
+            text: "highlighted words".into(),
+            from_selection: true,
+        };
         assert_eq!(read_expecting(&expected), expected);
         assert_eq!(read_clipboard(false), ClipboardContent::Empty);
     }

@@ -47,8 +47,8 @@ pub mod tiers;
 pub mod token_count;
 
 pub use budget_window::{BudgetWindow, WindowKind};
-pub use clipboard::ClipboardContent;
 pub use chat::{ChatMessage, ConversationSummary, MessageStatus, Role, RouteBadge};
+pub use clipboard::ClipboardContent;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use difficulty::Difficulty;
 pub use engine::{ChatEngine, EngineStatus, GenerationOutcome};

@@ -4,6 +4,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tauriSummaryApi } from "../api";
+import type { ChatMessage } from "../bindings/ChatMessage";
 import type { SummaryEvent } from "../bindings/SummaryEvent";
 import type { SummaryPlan } from "../bindings/SummaryPlan";
 import { minutes, progressLine, SummaryPopup } from "./SummaryPopup";
@@ -36,15 +37,15 @@ let clipboard: () => unknown;
 let planned: SummaryPlan;
 let summarizing: { send: (e: SummaryEvent) => void; resolve: (m: unknown) => void } | null;
 
-const message = (content: string, status: "complete" | "stopped" = "complete") => ({
+const message = (content: string, status: "complete" | "stopped" = "complete"): ChatMessage => ({
   id: "m2",
-  conversationId: "c9",
+  conversation_id: "c9",
   role: "assistant",
   content,
   status,
   stats,
   route: null,
-  createdAtMs: 1,
+  created_at_ms: 1,
 });
 
 beforeEach(() => {
@@ -123,7 +124,7 @@ describe("quick summary popup", () => {
     summarizing!.send({ kind: "answer", event: { kind: "token", text: "The office " } });
     summarizing!.send({ kind: "answer", event: { kind: "token", text: "moves to Lisbon." } });
     await waitFor(() => expect(screen.getByTestId("summary-text").textContent).toBe("The office moves to Lisbon."));
-    summarizing!.send({ kind: "answer", event: { kind: "finished", message: message("The office moves to Lisbon.") } } as SummaryEvent);
+    summarizing!.send({ kind: "answer", event: { kind: "finished", message: message("The office moves to Lisbon.") } });
     summarizing!.resolve(message("The office moves to Lisbon."));
 
     await waitFor(() => expect(screen.getByTestId("summary-open-in-chat")).toHaveProperty("disabled", false));

@@ -231,7 +231,14 @@ impl Tokenwise {
             (prompts::whole_text(&text[whole.clone()]), None)
         } else {
             let notes = self
-                .summarize_parts(engine.as_ref(), text, &layout.parts, &input, &cancel, &mut events)
+                .summarize_parts(
+                    engine.as_ref(),
+                    text,
+                    &layout.parts,
+                    &input,
+                    &cancel,
+                    &mut events,
+                )
                 .await;
             let (notes, earlier) = match notes {
                 PartNotes::Done { notes, stats } => (notes, stats),
@@ -363,7 +370,10 @@ impl Tokenwise {
             id: uuid::Uuid::new_v4().to_string(),
             conversation_id: conversation_id.clone(),
             role: Role::User,
-            content: format!("Summarize this text ({}):\n\n{}", checked.label, checked.text),
+            content: format!(
+                "Summarize this text ({}):\n\n{}",
+                checked.label, checked.text
+            ),
             status: MessageStatus::Complete,
             stats: None,
             route: None,

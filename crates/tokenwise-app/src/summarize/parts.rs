@@ -121,8 +121,7 @@ fn sentence_end(text: &str, at: usize) -> Option<usize> {
     }
     let after = &rest[c.len_utf8()..];
     let spaces = after.len() - after.trim_start().len();
-    (spaces > 0 || matches!(c, '。' | '！' | '？' | '\n'))
-        .then_some(at + c.len_utf8() + spaces)
+    (spaces > 0 || matches!(c, '。' | '！' | '？' | '\n')).then_some(at + c.len_utf8() + spaces)
 }
 
 /// Whitespace ends a word after the whitespace run.
@@ -196,7 +195,10 @@ mod tests {
     #[test]
     fn parts_end_at_paragraph_breaks_when_paragraphs_fit() {
         let text = "a b c d.\n\ne f g h.\n\ni j k l.";
-        assert_eq!(parts(text, 8, 0), vec!["a b c d.\n\ne f g h.\n\n", "i j k l."]);
+        assert_eq!(
+            parts(text, 8, 0),
+            vec!["a b c d.\n\ne f g h.\n\n", "i j k l."]
+        );
         assert_eq!(
             parts(text, 4, 0),
             vec!["a b c d.\n\n", "e f g h.\n\n", "i j k l."]
@@ -256,7 +258,10 @@ mod tests {
     #[test]
     fn windows_line_endings_and_cjk_sentences_split_cleanly() {
         let text = "First line one.\r\n\r\nSecond para.";
-        assert_eq!(parts(text, 3, 0), vec!["First line one.\r\n\r\n", "Second para."]);
+        assert_eq!(
+            parts(text, 3, 0),
+            vec!["First line one.\r\n\r\n", "Second para."]
+        );
         let cjk = "今日は晴れです。明日は雨です。";
         let ranges = split_into_parts(cjk, 8, 0, |s: &str| s.chars().count());
         covers_in_order(cjk, &ranges);

@@ -76,6 +76,8 @@ mod tests {
 
         let combined = combine(&["First.".into(), " Second.\n".into()]);
         assert!(combined[1].content.contains("the 2 parts"));
-        assert!(combined[1].content.ends_with("Part 1: First.\n\nPart 2: Second."));
+        assert!(combined[1]
+            .content
+            .ends_with("Part 1: First.\n\nPart 2: Second."));
     }
 }

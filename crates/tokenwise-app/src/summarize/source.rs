@@ -155,7 +155,9 @@ fn file_list(text: &str) -> Option<Vec<String>> {
         .collect();
     let is_path = |line: &&str| {
         line.starts_with("file://")
-            || (line.starts_with('/') && !line.contains("  ") && line.split_whitespace().count() <= 3)
+            || (line.starts_with('/')
+                && !line.contains("  ")
+                && line.split_whitespace().count() <= 3)
             || (line.len() > 3 && line.as_bytes()[1] == b':' && line.as_bytes()[2] == b'\\')
     };
     (lines.iter().all(is_path) && lines.len() <= 10_000)
@@ -182,9 +184,9 @@ fn files_message(paths: &[String]) -> String {
 /// none of other languages'.
 const ENGLISH_COMMON_WORDS: &[&str] = &[
     "the", "of", "and", "to", "a", "in", "is", "it", "you", "that", "was", "for", "on", "are",
-    "with", "as", "be", "at", "this", "have", "from", "or", "by", "not", "but", "we", "an",
-    "they", "which", "will", "can", "all", "has", "our", "your", "if", "their", "were", "been",
-    "i", "he", "she", "there", "what", "so", "would", "about", "do", "more", "its",
+    "with", "as", "be", "at", "this", "have", "from", "or", "by", "not", "but", "we", "an", "they",
+    "which", "will", "can", "all", "has", "our", "your", "if", "their", "were", "been", "i", "he",
+    "she", "there", "what", "so", "would", "about", "do", "more", "its",
 ];
 
 /// A caution when the text does not look like English: the local model was trained mostly on
@@ -261,9 +263,12 @@ mod tests {
 
     #[test]
     fn empty_whitespace_and_control_only_text_is_refused() {
-        for text in ["", "   \n\t ", "\u{1b}[0m\u{7}"] {
+        for text in ["", "   \n\t ", "\u{1b}\u{7}\u{8}"] {
             let message = clipboard(text).unwrap_err();
-            assert!(message.contains("no text in the clipboard"), "{text:?}: {message}");
+            assert!(
+                message.contains("no text in the clipboard"),
+                "{text:?}: {message}"
+            );
         }
     }
 
@@ -281,11 +286,17 @@ mod tests {
     fn file_lists_name_the_files_and_the_command_that_reads_them() {
         let message =
             clipboard("file:///home/ana/Q3%20report.pdf\nfile:///home/ana/notes.txt").unwrap_err();
-        assert!(message.contains("2 files (Q3%20report.pdf, notes.txt)"), "{message}");
+        assert!(
+            message.contains("2 files (Q3%20report.pdf, notes.txt)"),
+            "{message}"
+        );
         assert!(message.contains("tokenwise summarize FILE"));
-        let message = clipboard("/home/ana/a.txt\n/home/ana/b.txt\n/srv/c d.txt\n/x/y.txt")
-            .unwrap_err();
-        assert!(message.contains("4 files (a.txt, b.txt, c d.txt, …)"), "{message}");
+        let message =
+            clipboard("/home/ana/a.txt\n/home/ana/b.txt\n/srv/c d.txt\n/x/y.txt").unwrap_err();
+        assert!(
+            message.contains("4 files (a.txt, b.txt, c d.txt, …)"),
+            "{message}"
+        );
         // A sentence that starts with a slash is text.
         assert!(clipboard(&format!("/etc is where {ENGLISH}")).is_ok());
     }
@@ -308,7 +319,8 @@ mod tests {
             discussion sur les priorités. Les équipes devront présenter leurs plans avant la fin \
             du mois, et chaque dépense importante sera revue par la direction financière.";
         let japanese = "会議では来年度の予算が承認されました。各チームは月末までに計画を提出し、\
-            大きな支出は財務部門が確認します。 ".repeat(5);
+            大きな支出は財務部門が確認します。 "
+            .repeat(5);
         for text in [french, japanese.as_str()] {
             let checked = check_text(text, &SummaryOrigin::Stdin);
             // The Japanese text has few spaces: too few "words" to summarize is also a clear
@@ -318,7 +330,10 @@ mod tests {
                 Err(message) => assert!(message.contains("too little"), "{message}"),
             }
         }
-        assert!(check_text(french, &SummaryOrigin::Stdin).unwrap().notice.is_some());
+        assert!(check_text(french, &SummaryOrigin::Stdin)
+            .unwrap()
+            .notice
+            .is_some());
     }
 
     #[test]
