@@ -23,6 +23,11 @@ const MEMO =
   "starts in the Lisbon office in April with twelve dispatchers, led by Ravi Patel, with a " +
   "budget of 2.4 million euros. Maria Chen, Chief Operations Officer.";
 
+/** Progress in the test log: which step a failure came from. */
+function step(what) {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${what}`);
+}
+
 function freshDataDir() {
   const dir = process.env.TOKENWISE_DATA_DIR;
   for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
@@ -46,6 +51,27 @@ async function clipboardHolds(driver, text) {
   await driver.waitFor("xclip to own the clipboard", () => {
     try {
       return execFileSync("xclip", ["-o", "-selection", "clipboard"], { encoding: "utf8" }) === text;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Clicks after the current WebDriver command has returned: a button that hides its own
+ *  window (the popup's Open in chat) would otherwise leave WebKitWebDriver waiting for it. */
+async function clickSoon(driver, testId) {
+  await driver.cmd("POST", "/execute/sync", {
+    script: `setTimeout(() => document.querySelector('[data-testid="${testId}"]').click(), 50);`,
+    args: [],
+  });
+}
+
+/** Waits until some program owns the clipboard (its TARGETS can be listed). */
+async function clipboardOwned(driver) {
+  await driver.waitFor("xclip to own the clipboard", () => {
+    try {
+      execFileSync("xclip", ["-o", "-selection", "clipboard", "-t", "TARGETS"], { stdio: "ignore" });
+      return true;
     } catch {
       return false;
     }
@@ -93,6 +119,7 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
     );
     const [main] = await handles(driver);
 
+    step("The shortcut:");
     // The shortcut: Ctrl+Alt+S opens the popup near the pointer and a summary streams in.
     setClipboard(MEMO);
     await clipboardHolds(driver, MEMO);
@@ -105,16 +132,20 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
     assert.match(await driver.text(await driver.find("summary-speed")), /tok\/s · free, on this laptop/);
     await driver.screenshot(`${ARTIFACTS}/summary-popup.png`);
 
+    step("Open in chat:");
     // Open in chat: the main window shows the conversation (the text and the summary).
-    await driver.click(await driver.find("summary-open-in-chat"));
+    await clickSoon(driver, "summary-open-in-chat");
     await use(driver, main);
+    // textContent: WebKitWebDriver's element text of the (ellipsized) title can be empty.
     await driver.waitFor("the summary's conversation", async () =>
-      (await driver.text(await driver.find("chat-title"))).startsWith("Summary: "),
+      (await driver.property(await driver.find("chat-title"), "textContent")).startsWith("Summary: "),
     );
+    await driver.screenshot(`${ARTIFACTS}/summary-open-in-chat.png`);
     const shown = await driver.text(await driver.find("messages"));
     assert.match(shown, /Summarize this text \(98 words from the clipboard\)/);
     assert.ok(shown.includes(first.summary.slice(0, 20)), shown);
 
+    step("A second launch");
     // A second launch with --summarize-clipboard reaches the running app: nothing copied.
     setClipboard(null);
     execFileSync(APP, ["--summarize-clipboard"], { timeout: 30_000 });
@@ -123,14 +154,17 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
     assert.match(empty.error ?? "", /^Nothing is copied/);
     await driver.screenshot(`${ARTIFACTS}/summary-popup-empty.png`);
 
+    step("Binary data");
     // Binary data that claims to be text.
     setClipboard(Buffer.from([0xff, 0xfe, 0x00, 0x9f, 0x92, 0x00]));
+    await clipboardOwned(driver);
     execFileSync(APP, ["--summarize-clipboard"], { timeout: 30_000 });
     await driver.waitFor("the binary-data message", async () => {
       const errors = await driver.findAll("summary-error");
       return errors.length && /not text/.test(await driver.text(errors[0]));
     });
 
+    step("The CLI hands over");
     // The CLI hands over to the running app (what a Wayland desktop shortcut would run).
     const short = "Reminder: the team lunch moves from Friday to Thursday at noon, in the big " +
       "meeting room on the third floor, because the caterer cannot come on Friday. Please " +
@@ -146,6 +180,7 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
     const handedOver = await popupOutcome(driver);
     assert.ok(handedOver.summary, JSON.stringify(handedOver));
 
+    step("Escape closes");
     // Escape closes the popup.
     const popupVisible = () => {
       try {
@@ -171,6 +206,7 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
     await driver.waitFor("the popup to hide", async () => !popupVisible(), 10_000);
   } finally {
     setClipboard(null);
-    await driver.quit();
+    // A driver that already failed must not hide the test's own error.
+    await driver.quit().catch((error) => console.error(`quit: ${error.message}`));
   }
 });
