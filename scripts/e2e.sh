@@ -65,8 +65,12 @@ exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
                 | grep -q "boolean true" && break
             sleep 0.1
         done
+        # A system tray (XEmbed) for the tray icon: the tray test opens its menu.
+        trayer --edge top --align right --widthtype request --height 24 --transparent false \
+            --SetDockType false --SetPartialStrut false > /dev/null 2>&1 &
+        TRAYER_PID=$!
         tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
-        trap "kill $DRIVER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
+        trap "kill $DRIVER_PID $TRAYER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
         node --test --test-concurrency=1 --test-reporter=spec "$SUITE"
     '

@@ -50,7 +50,7 @@ function setClipboard(bytes, target = "UTF8_STRING") {
 async function clipboardHolds(driver, text) {
   await driver.waitFor("xclip to own the clipboard", () => {
     try {
-      return execFileSync("xclip", ["-o", "-selection", "clipboard"], { encoding: "utf8" }) === text;
+      return execFileSync("xclip", ["-o", "-selection", "clipboard"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }) === text;
     } catch {
       return false;
     }
@@ -179,6 +179,59 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
     });
     const handedOver = await popupOutcome(driver);
     assert.ok(handedOver.summary, JSON.stringify(handedOver));
+
+    step("The tray menu");
+    // The tray (AppIndicator falls back to an XEmbed icon in trayer): its menu's first item,
+    // Summarize clipboard, opens the popup with a new summary.
+    const icon = await driver.waitFor("the tray icon", () => {
+      try {
+        return execFileSync("xdotool", ["search", "--class", "tray-icon tray app tokenwise"], { encoding: "utf8" })
+          .trim()
+          .split("\n")[0];
+      } catch {
+        return null;
+      }
+    });
+    const openTrayMenu = () => {
+      const geometry = execFileSync("xdotool", ["getwindowgeometry", "--shell", icon], { encoding: "utf8" });
+      const at = Object.fromEntries(geometry.trim().split("\n").map((line) => line.split("=")));
+      execFileSync("xdotool", ["mousemove", String(Number(at.X) + 5), String(Number(at.Y) + 5), "click", "1"]);
+    };
+    const memo2 = "Facilities update: the car park on Elm Street closes for resurfacing from Monday " +
+      "the ninth until Friday the thirteenth. Please use the visitor car park behind building B " +
+      "during those days; the shuttle bus leaves every ten minutes from the main entrance.";
+    setClipboard(memo2);
+    await clipboardHolds(driver, memo2);
+    openTrayMenu();
+    await new Promise((r) => setTimeout(r, 1000));
+    await driver.screenshot(`${ARTIFACTS}/tray-menu.png`);
+    execFileSync("xdotool", ["key", "Down", "Return"]);
+    await use(driver, popup);
+    await driver.waitFor("the tray's summary in the popup", async () => {
+      const source = await driver.findAll("summary-source");
+      return source.length && (await driver.text(source[0])) === "42 words from the clipboard";
+    });
+    assert.ok((await popupOutcome(driver)).summary);
+
+    // Pause cloud (the menu's third enabled item): the main window says cloud answers are
+    // paused, and Resume (the same item) lifts it.
+    await use(driver, main);
+    const pausedBanner = async () => {
+      for (const banner of await driver.findAll("app-warning")) {
+        if ((await driver.text(banner)).startsWith("Cloud answers are paused")) return true;
+      }
+      return false;
+    };
+    assert.equal(await pausedBanner(), false);
+    openTrayMenu();
+    await new Promise((r) => setTimeout(r, 1000));
+    execFileSync("xdotool", ["key", "Down", "Down", "Down", "Return"]);
+    await driver.waitFor("the paused-cloud banner", pausedBanner, 15_000);
+    openTrayMenu();
+    await new Promise((r) => setTimeout(r, 1000));
+    execFileSync("xdotool", ["key", "Down", "Down", "Down", "Return"]);
+    await driver.waitFor("the banner to go", async () => !(await pausedBanner()), 15_000);
+    await use(driver, popup);
 
     step("Escape closes");
     // Escape closes the popup.
