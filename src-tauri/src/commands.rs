@@ -189,6 +189,17 @@ pub fn set_quick_summarize_shortcut(
     Ok(shortcut::status(&handle, &app))
 }
 
+/// Whether an empty clipboard falls back to the highlighted text (Linux).
+#[tauri::command]
+pub fn set_selection_fallback(
+    handle: AppHandle,
+    app: App<'_>,
+    on: bool,
+) -> Result<QuickSummarizeStatus, ErrorPayload> {
+    app.set_selection_fallback(on)?;
+    Ok(shortcut::status(&handle, &app))
+}
+
 /// "Pause cloud" (also in the tray menu).
 #[tauri::command]
 pub fn set_cloud_paused(handle: AppHandle, app: App<'_>, paused: bool) {

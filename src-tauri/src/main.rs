@@ -94,6 +94,7 @@ fn main() {
             commands::open_in_chat,
             commands::quick_summarize_status,
             commands::set_quick_summarize_shortcut,
+            commands::set_selection_fallback,
             commands::set_cloud_paused,
         ])
         .build(tauri::generate_context!());

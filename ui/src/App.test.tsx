@@ -298,13 +298,14 @@ beforeEach(() => {
           return [];
         case "quick_summarize_status":
         case "set_quick_summarize_shortcut":
+        case "set_selection_fallback":
           return {
             settings: {
               enabled: true,
               disabledReason: null,
               shortcut: args?.shortcut ?? "Ctrl+Alt+S",
               shortcutLocked: false,
-              selectionFallback: true,
+              selectionFallback: args?.on ?? true,
             },
             shortcutProblem: null,
           };
@@ -966,5 +967,7 @@ describe("quick summarize hand-off", () => {
     await waitFor(() =>
       expect(calls.find((c) => c.cmd === "set_quick_summarize_shortcut")?.args).toEqual({ shortcut: "Ctrl+Shift+Y" }),
     );
+    fireEvent.click(screen.getByTestId("quick-summarize-selection"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "set_selection_fallback")?.args).toEqual({ on: false }));
   });
 });

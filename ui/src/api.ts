@@ -61,6 +61,8 @@ export interface Api {
   /** A new shortcut (null or "" for none); refused when the organization sets it. */
   setQuickSummarizeShortcut(shortcut: string | null): Promise<QuickSummarizeStatus>;
   setCloudPaused(paused: boolean): Promise<void>;
+  /** Whether an empty clipboard falls back to the highlighted text (Linux). */
+  setSelectionFallback(on: boolean): Promise<QuickSummarizeStatus>;
 }
 
 /** What the quick summary popup needs. */
@@ -108,6 +110,7 @@ export const tauriApi: Api = {
   setQuickSummarizeShortcut: (shortcut) =>
     invoke<QuickSummarizeStatus>("set_quick_summarize_shortcut", { shortcut }),
   setCloudPaused: (paused) => invoke<void>("set_cloud_paused", { paused }),
+  setSelectionFallback: (on) => invoke<QuickSummarizeStatus>("set_selection_fallback", { on }),
 };
 
 export const tauriSummaryApi: SummaryApi = {

@@ -104,6 +104,13 @@ impl Tokenwise {
         self.save_desktop_settings(&settings)
     }
 
+    /// Whether an empty clipboard falls back to Linux's PRIMARY selection (the highlighted text).
+    pub fn set_selection_fallback(&self, on: bool) -> Result<(), AppError> {
+        let mut settings = self.desktop_settings();
+        settings.selection_fallback = Some(on);
+        self.save_desktop_settings(&settings)
+    }
+
     /// True the first time it is called (ever, for this data folder): the moment to say that
     /// closing the window keeps Tokenwise running in the tray.
     pub fn first_close_to_tray(&self) -> bool {

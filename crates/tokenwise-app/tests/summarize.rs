@@ -196,16 +196,12 @@ async fn a_short_text_is_summarized_in_one_go_and_saved_as_a_free_local_answer()
     // Planned, Started, the tokens, Finished.
     assert!(matches!(events[0], SummaryEvent::Planned { .. }));
     assert!(matches!(
-        events[1],
-        SummaryEvent::Answer {
-            event: ChatEvent::Started { .. }
-        }
+        &events[1],
+        SummaryEvent::Answer { event } if matches!(**event, ChatEvent::Started { .. })
     ));
     assert!(matches!(
         events.last(),
-        Some(SummaryEvent::Answer {
-            event: ChatEvent::Finished { .. }
-        })
+        Some(SummaryEvent::Answer { event }) if matches!(**event, ChatEvent::Finished { .. })
     ));
 
     // The conversation holds the whole text and the summary, titled as a summary.
@@ -219,6 +215,12 @@ async fn a_short_text_is_summarized_in_one_go_and_saved_as_a_free_local_answer()
         .starts_with("Summarize this text (300 words from the clipboard):"));
     assert!(messages[0].content.ends_with(&text));
     assert_eq!(messages[1].content, summary.content);
+    assert!(messages[1]
+        .route
+        .as_ref()
+        .unwrap()
+        .explanation
+        .starts_with("quick summary of 300 words from the clipboard → local"));
 
     // A local answer's ledger row: free, with what the frontier tier would have charged.
     let rows = app
@@ -272,16 +274,12 @@ async fn a_long_text_is_summarized_part_by_part_then_the_notes_are_combined() {
             SummaryEvent::PartStarted { .. } => "part",
             SummaryEvent::PartToken { .. } => "note",
             SummaryEvent::Combining { .. } => "combining",
-            SummaryEvent::Answer {
-                event: ChatEvent::Started { .. },
-            } => "started",
-            SummaryEvent::Answer {
-                event: ChatEvent::Token { .. },
-            } => "token",
-            SummaryEvent::Answer {
-                event: ChatEvent::Finished { .. },
-            } => "finished",
-            SummaryEvent::Answer { .. } => "other",
+            SummaryEvent::Answer { event } => match event.as_ref() {
+                ChatEvent::Started { .. } => "started",
+                ChatEvent::Token { .. } => "token",
+                ChatEvent::Finished { .. } => "finished",
+                ChatEvent::Failed { .. } => "failed",
+            },
         })
         .collect();
     let mut expected = vec!["planned", "started"];

@@ -76,9 +76,7 @@ async fn bench(paths: &AppPaths, scratch: &std::path::Path, json: bool) -> Resul
                 SummaryEvent::PartToken { .. } => {
                     first_words.get_or_insert(started.elapsed().as_millis());
                 }
-                SummaryEvent::Answer {
-                    event: ChatEvent::Token { .. },
-                } => {
+                SummaryEvent::Answer { event } if matches!(*event, ChatEvent::Token { .. }) => {
                     let now = started.elapsed().as_millis();
                     first_words.get_or_insert(now);
                     summary_first.get_or_insert(now);

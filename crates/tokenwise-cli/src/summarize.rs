@@ -202,17 +202,16 @@ async fn summarize(
             }
             SummaryEvent::PartStarted { part, parts } => eprint!("\n[part {part} of {parts}] "),
             SummaryEvent::PartToken { text } => eprint!("{text}"),
-            SummaryEvent::Answer {
-                event: ChatEvent::Token { text },
-            } => {
-                let mut out = std::io::stdout().lock();
-                let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-                if let Err(error) = written {
-                    crate::output::exit_on_write_error(&error);
+            SummaryEvent::Combining { .. } => eprintln!("\n[summary of the parts]"),
+            SummaryEvent::Answer { event } => {
+                if let ChatEvent::Token { text } = *event {
+                    let mut out = std::io::stdout().lock();
+                    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+                    if let Err(error) = written {
+                        crate::output::exit_on_write_error(&error);
+                    }
                 }
             }
-            SummaryEvent::Combining { .. } => eprintln!("\n[summary of the parts]"),
-            SummaryEvent::Answer { .. } => {}
         }
     });
     let (answer, interrupted) = crate::ask::stop_on_signal(app, summarizing).await;

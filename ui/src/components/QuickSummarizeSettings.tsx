@@ -31,6 +31,15 @@ export function QuickSummarizeSettings({ api }: { api: Api }) {
     }
   };
 
+  const toggleSelection = async (on: boolean) => {
+    try {
+      setStatus(await api.setSelectionFallback(on));
+      setError(null);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
   const settings = status?.settings;
   return (
     <div class="company-card" data-testid="quick-summarize-settings">
@@ -73,6 +82,17 @@ export function QuickSummarizeSettings({ api }: { api: Api }) {
             </>
           )}
         </form>
+      )}
+      {settings?.enabled && (
+        <label class="settings-note">
+          <input
+            type="checkbox"
+            data-testid="quick-summarize-selection"
+            checked={settings.selectionFallback}
+            onChange={(e) => void toggleSelection((e.target as HTMLInputElement).checked)}
+          />{" "}
+          When nothing is copied, summarize the highlighted text (Linux)
+        </label>
       )}
       {status?.shortcutProblem && (
         <div class="banner notice" data-testid="quick-summarize-problem">

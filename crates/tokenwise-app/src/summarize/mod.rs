@@ -107,10 +107,19 @@ pub enum SummaryEvent {
     Combining {
         parts: u32,
     },
-    /// The saved conversation and the summary.
+    /// The saved conversation and the summary (boxed: a chat event carries whole messages).
     Answer {
-        event: ChatEvent,
+        event: Box<ChatEvent>,
     },
+}
+
+impl SummaryEvent {
+    /// An `Answer` event.
+    pub fn answer(event: ChatEvent) -> SummaryEvent {
+        SummaryEvent::Answer {
+            event: Box::new(event),
+        }
+    }
 }
 
 /// Text taken from the clipboard, ready to plan and summarize.
@@ -209,22 +218,26 @@ impl Tokenwise {
             )));
         }
         let (cancel, _running) = self.take_answer_slot()?;
-        let decision = self
+        let mut decision = self
             .decide_route(&[], &checked.text, UserChoice::ForceLocal)
             .await?
             .decision;
+        // The classifier's verdict on a pasted text says little here: the badge says what
+        // this was.
+        decision.explanation = format!(
+            "quick summary of {} → local {} (free)",
+            checked.label, decision.model_name
+        );
         events(SummaryEvent::Planned {
             plan: layout.plan.clone(),
         });
         let (conversation_id, user_message) = self.save_summary_question(&checked).await?;
-        events(SummaryEvent::Answer {
-            event: ChatEvent::Started {
-                conversation_id: conversation_id.clone(),
-                user_message,
-                dropped_history_messages: 0,
-                route: RouteBadge::from(&decision),
-            },
-        });
+        events(SummaryEvent::answer(ChatEvent::Started {
+            conversation_id: conversation_id.clone(),
+            user_message,
+            dropped_history_messages: 0,
+            route: RouteBadge::from(&decision),
+        }));
 
         let text = checked.text.as_str();
         let (messages, earlier) = if let [whole] = layout.parts.as_slice() {
@@ -255,14 +268,12 @@ impl Tokenwise {
                     );
                     answer.content = notes_text(&notes);
                     let partial = self.save_partial(answer).await;
-                    events(SummaryEvent::Answer {
-                        event: ChatEvent::Failed {
-                            code: error.code(),
-                            message: error.to_string(),
-                            partial,
-                            offer_local_answer: false,
-                        },
-                    });
+                    events(SummaryEvent::answer(ChatEvent::Failed {
+                        code: error.code(),
+                        message: error.to_string(),
+                        partial,
+                        offer_local_answer: false,
+                    }));
                     return Err(error);
                 }
             };
@@ -280,7 +291,7 @@ impl Tokenwise {
             earlier,
         };
         self.stream_local_answer(engine.as_ref(), job, cancel, |event| {
-            events(SummaryEvent::Answer { event })
+            events(SummaryEvent::answer(event))
         })
         .await
     }
@@ -300,7 +311,7 @@ impl Tokenwise {
             .min(context.saturating_sub(PART_SUMMARY_MAX_TOKENS + INSTRUCTION_TOKENS))
             .max(1);
         let parts = if tokens <= part_max {
-            vec![0..text.len()]
+            std::iter::once(0..text.len()).collect()
         } else {
             // The tokenizer is exact but whole-text only; parts are cut by this text's own
             // characters per token, with a tenth to spare.
@@ -458,7 +469,7 @@ impl Tokenwise {
         answer.content = notes_text(&notes);
         answer.status = MessageStatus::Stopped;
         answer.stats = stats;
-        let mut chat_events = |event| events(SummaryEvent::Answer { event });
+        let mut chat_events = |event| events(SummaryEvent::answer(event));
         self.save_answer(&answer, &mut chat_events).await?;
         if let Some(stats) = &answer.stats {
             if let Err(error) = self

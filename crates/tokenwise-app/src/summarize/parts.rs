@@ -169,7 +169,7 @@ mod tests {
         text.split_whitespace().count()
     }
 
-    fn parts<'t>(text: &'t str, max: usize, overlap: usize) -> Vec<&'t str> {
+    fn parts(text: &str, max: usize, overlap: usize) -> Vec<&str> {
         let ranges = split_into_parts(text, max, overlap, words);
         covers_in_order(text, &ranges);
         ranges.into_iter().map(|r| &text[r]).collect()
