@@ -28,6 +28,9 @@ fi
 export TOKENWISE_E2E_ARTIFACTS="$PWD/target/e2e"
 export TOKENWISE_DATA_DIR="$(mktemp -d)"
 export KEYRING_DIR="$(mktemp -d)"
+# The app's home folder (tauri-driver starts the app with it): "Start at login" writes its
+# autostart entry under it, not under the home of whoever runs the tests.
+export TOKENWISE_E2E_HOME="$(mktemp -d)"
 # The organization's policy folder the policy test writes while the app runs; the installed
 # package reads its own (/etc/tokenwise/policies, or under ROOT when only unpacked).
 TEMP_POLICY_DIR=""
@@ -69,8 +72,8 @@ exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
         trayer --edge top --align right --widthtype request --height 24 --transparent false \
             --SetDockType false --SetPartialStrut false > /dev/null 2>&1 &
         TRAYER_PID=$!
-        tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
+        HOME="$TOKENWISE_E2E_HOME" tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
-        trap "kill $DRIVER_PID $TRAYER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
+        trap "kill $DRIVER_PID $TRAYER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" \"$TOKENWISE_E2E_HOME\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
         node --test --test-concurrency=1 --test-reporter=spec "$SUITE"
     '

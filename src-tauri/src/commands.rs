@@ -200,6 +200,31 @@ pub fn set_selection_fallback(
     Ok(shortcut::status(&handle, &app))
 }
 
+/// Whether Tokenwise starts at login (in the tray).
+#[tauri::command]
+pub fn start_at_login(handle: AppHandle) -> Result<bool, ErrorPayload> {
+    use tauri_plugin_autostart::ManagerExt;
+    handle.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+/// Turns starting at login on or off; returns the new state.
+#[tauri::command]
+pub fn set_start_at_login(handle: AppHandle, on: bool) -> Result<bool, ErrorPayload> {
+    use tauri_plugin_autostart::ManagerExt;
+    let autostart = handle.autolaunch();
+    if on {
+        autostart.enable().map_err(autostart_error)?;
+    } else {
+        autostart.disable().map_err(autostart_error)?;
+    }
+    autostart.is_enabled().map_err(autostart_error)
+}
+
+fn autostart_error(error: tauri_plugin_autostart::Error) -> ErrorPayload {
+    tokenwise_app::AppError::InvalidInput(format!("Start at login could not be changed: {error}"))
+        .into()
+}
+
 /// "Pause cloud" (also in the tray menu).
 #[tauri::command]
 pub fn set_cloud_paused(handle: AppHandle, app: App<'_>, paused: bool) {

@@ -6,7 +6,8 @@
 //!
 //! One instance runs per user: starting the app again focuses the running one, and
 //! `tokenwise-desktop --summarize-clipboard` (what `tokenwise summarize --clipboard` runs
-//! while the app is up) opens its summary popup.
+//! while the app is up) opens its summary popup. `--hidden` (what "Start at login" runs)
+//! starts it in the tray.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
@@ -26,6 +27,9 @@ use tokenwise_core::SystemClock;
 /// The argument that opens the summary popup (at start, or in the running instance).
 const SUMMARIZE_FLAG: &str = "--summarize-clipboard";
 
+/// The argument of a start at login: the app starts in the tray, its window hidden.
+const HIDDEN_FLAG: &str = "--hidden";
+
 /// The data folder's `desktop.lock`, held while the app runs (the CLI checks it).
 struct RunningLock {
     _held: Option<std::fs::File>,
@@ -35,6 +39,7 @@ fn main() {
     // Before any thread exists (it sets an environment variable).
     tokenwise_local::confine_engine_cache(&AppPaths::from_env().engine_cache_dir());
     let summarize_at_start = std::env::args().any(|arg| arg == SUMMARIZE_FLAG);
+    let hidden_at_start = std::env::args().any(|arg| arg == HIDDEN_FLAG);
 
     let result = tauri::Builder::default()
         // First: a second launch hands its arguments over here and exits before opening
@@ -47,6 +52,10 @@ fn main() {
             }
         }))
         .plugin(shortcut::plugin())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_FLAG]),
+        ))
         .manage(shortcut::ShortcutProblem::default())
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
@@ -61,6 +70,9 @@ fn main() {
             spawn_background_work(handle.clone(), app);
             if summarize_at_start {
                 summary_window::show(&handle);
+            }
+            if hidden_at_start || summarize_at_start {
+                windows::hide_main(&handle);
             } else {
                 windows::show_main(&handle);
             }
@@ -95,6 +107,8 @@ fn main() {
             commands::quick_summarize_status,
             commands::set_quick_summarize_shortcut,
             commands::set_selection_fallback,
+            commands::start_at_login,
+            commands::set_start_at_login,
             commands::set_cloud_paused,
         ])
         .build(tauri::generate_context!());

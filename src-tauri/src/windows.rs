@@ -16,6 +16,13 @@ pub fn show_main(handle: &AppHandle) {
     }
 }
 
+/// Hides the main window (the app stays in the tray).
+pub fn hide_main(handle: &AppHandle) {
+    if let Some(window) = handle.get_webview_window(MAIN) {
+        let _ = window.hide();
+    }
+}
+
 /// Closing the main window hides it: Tokenwise stays in the tray (Quit in the tray menu ends
 /// it). The first time, a notification says so.
 pub fn on_window_event(window: &Window, event: &WindowEvent) {

@@ -4,7 +4,7 @@
 // scripts/e2e.sh (display, D-Bus session, tauri-driver, fresh data folder).
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
@@ -257,6 +257,26 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
       ],
     });
     await driver.waitFor("the popup to hide", async () => !popupVisible(), 10_000);
+    step("Start at login");
+    // Settings → Start at login writes the desktop's autostart entry (starting in the tray)
+    // and removes it again.
+    await use(driver, main);
+    await driver.click(await driver.find("settings-toggle"));
+    const atLogin = await driver.waitFor("the start-at-login switch", () => driver.find("start-at-login"));
+    const autostartDir = join(process.env.TOKENWISE_E2E_HOME, ".config", "autostart");
+    const entries = () => {
+      try {
+        return readdirSync(autostartDir).map((name) => readFileSync(join(autostartDir, name), "utf8"));
+      } catch {
+        return [];
+      }
+    };
+    assert.deepEqual(entries(), []);
+    await driver.click(atLogin);
+    const written = await driver.waitFor("the autostart entry", () => entries().find((e) => e.includes("--hidden")));
+    assert.match(written, /tokenwise-desktop/);
+    await driver.click(atLogin);
+    await driver.waitFor("the autostart entry to go", () => entries().length === 0);
   } finally {
     setClipboard(null);
     // A driver that already failed must not hide the test's own error.

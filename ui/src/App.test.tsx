@@ -296,6 +296,10 @@ beforeEach(() => {
           return null;
         case "conversation_messages":
           return [];
+        case "start_at_login":
+          return false;
+        case "set_start_at_login":
+          return args.on;
         case "quick_summarize_status":
         case "set_quick_summarize_shortcut":
         case "set_selection_fallback":
@@ -969,5 +973,10 @@ describe("quick summarize hand-off", () => {
     );
     fireEvent.click(screen.getByTestId("quick-summarize-selection"));
     await waitFor(() => expect(calls.find((c) => c.cmd === "set_selection_fallback")?.args).toEqual({ on: false }));
+    const atLogin = (await screen.findByTestId("start-at-login")) as HTMLInputElement;
+    expect(atLogin.checked).toBe(false);
+    fireEvent.click(atLogin);
+    await waitFor(() => expect(calls.find((c) => c.cmd === "set_start_at_login")?.args).toEqual({ on: true }));
+    await waitFor(() => expect(atLogin.checked).toBe(true));
   });
 });

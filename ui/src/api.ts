@@ -63,6 +63,9 @@ export interface Api {
   setCloudPaused(paused: boolean): Promise<void>;
   /** Whether an empty clipboard falls back to the highlighted text (Linux). */
   setSelectionFallback(on: boolean): Promise<QuickSummarizeStatus>;
+  /** Whether Tokenwise starts at login, in the tray. */
+  startAtLogin(): Promise<boolean>;
+  setStartAtLogin(on: boolean): Promise<boolean>;
 }
 
 /** What the quick summary popup needs. */
@@ -111,6 +114,8 @@ export const tauriApi: Api = {
     invoke<QuickSummarizeStatus>("set_quick_summarize_shortcut", { shortcut }),
   setCloudPaused: (paused) => invoke<void>("set_cloud_paused", { paused }),
   setSelectionFallback: (on) => invoke<QuickSummarizeStatus>("set_selection_fallback", { on }),
+  startAtLogin: () => invoke<boolean>("start_at_login"),
+  setStartAtLogin: (on) => invoke<boolean>("set_start_at_login", { on }),
 };
 
 export const tauriSummaryApi: SummaryApi = {

@@ -9,6 +9,7 @@ export function QuickSummarizeSettings({ api }: { api: Api }) {
   const [status, setStatus] = useState<QuickSummarizeStatus | null>(null);
   const [draft, setDraft] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [atLogin, setAtLogin] = useState<boolean | null>(null);
 
   useEffect(() => {
     api.quickSummarizeStatus().then(
@@ -18,7 +19,17 @@ export function QuickSummarizeSettings({ api }: { api: Api }) {
       },
       (e) => setError(errorMessage(e)),
     );
+    api.startAtLogin().then(setAtLogin, (e) => setError(errorMessage(e)));
   }, [api]);
+
+  const toggleAtLogin = async (on: boolean) => {
+    try {
+      setAtLogin(await api.setStartAtLogin(on));
+      setError(null);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
 
   const save = async (shortcut: string | null) => {
     try {
@@ -43,7 +54,7 @@ export function QuickSummarizeSettings({ api }: { api: Api }) {
   const settings = status?.settings;
   return (
     <div class="company-card" data-testid="quick-summarize-settings">
-      <h2>Quick summarize</h2>
+      <h2>Tray and quick summarize</h2>
       <p class="settings-note">
         Copy a text, then press the shortcut or pick “Summarize clipboard” in the tray menu: the
         local model summarizes it, free, without it leaving this laptop.
@@ -92,6 +103,17 @@ export function QuickSummarizeSettings({ api }: { api: Api }) {
             onChange={(e) => void toggleSelection((e.target as HTMLInputElement).checked)}
           />{" "}
           When nothing is copied, summarize the highlighted text (Linux)
+        </label>
+      )}
+      {atLogin !== null && (
+        <label class="settings-note">
+          <input
+            type="checkbox"
+            data-testid="start-at-login"
+            checked={atLogin}
+            onChange={(e) => void toggleAtLogin((e.target as HTMLInputElement).checked)}
+          />{" "}
+          Start Tokenwise at login, in the tray
         </label>
       )}
       {status?.shortcutProblem && (
