@@ -83,5 +83,5 @@ pub use tokenwise_cloud::Timeouts;
 pub use tokenwise_core as core;
 pub use tokenwise_core::Secret;
 pub use tokenwise_quota::CostPreview;
-pub use tokenwise_store::{LedgerRow, LedgerStatus, ScopeFilter};
+pub use tokenwise_store::{LedgerRow, LedgerStatus, ScopeFilter, StoreError};
 pub use triage::{PromptClass, RouteContext, Triage};

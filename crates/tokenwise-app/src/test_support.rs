@@ -42,6 +42,15 @@ impl Tokenwise {
     }
 }
 
+/// The scripted engines' token count: one token a word, plus three for each message's chat
+/// template.
+pub fn words_as_tokens(messages: &[PromptMessage]) -> u32 {
+    messages
+        .iter()
+        .map(|m| m.content.split_whitespace().count() as u32 + 3)
+        .sum()
+}
+
 /// A local model that answers every prompt with the same words, one token each: for tests
 /// that need an answer, not the real model.
 pub struct WordsEngine {
@@ -67,10 +76,7 @@ impl ChatEngine for WordsEngine {
     }
 
     async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
-        Ok(messages
-            .iter()
-            .map(|m| m.content.split_whitespace().count() as u32 + 3)
-            .sum())
+        Ok(words_as_tokens(messages))
     }
 
     async fn generate(

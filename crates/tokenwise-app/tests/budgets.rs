@@ -30,10 +30,7 @@ impl ChatEngine for FixedEngine {
         8192
     }
     async fn count_prompt_tokens(&self, messages: &[PromptMessage]) -> Result<u32, Error> {
-        Ok(messages
-            .iter()
-            .map(|m| m.content.split_whitespace().count() as u32 + 3)
-            .sum())
+        Ok(tokenwise_app::test_support::words_as_tokens(messages))
     }
     async fn generate(
         &self,

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use tokenwise_app::StoreError;
 use tokenwise_app::{
     AppError, AppPaths, AskInput, AskPlan, CloudApproval, CostPreview, NextStep, RouteQuery,
     Tokenwise,
 };
 use tokenwise_core::{
-    ChatEvent, GenerationStats, MessageStatus, RouteBadge, SystemClock, UserChoice,
+    ChatEvent, ChatMessage, GenerationStats, MessageStatus, RouteBadge, SystemClock, UserChoice,
 };
 
 #[derive(clap::Args)]
@@ -159,11 +160,7 @@ async fn ask(app: &Tokenwise, prompt: String, args: AskArgs) -> Result<(), Strin
     let (answer, interrupted) = stop_on_signal(app, asking).await;
     // An answer that could not be saved (a full disk) is still printed: the person paid for it
     // in time or money. The command then fails, saying so.
-    let (answer, not_saved) = match answer {
-        Ok(answer) => (answer, None),
-        Err(AppError::NotSaved { answer, cause }) => (*answer, Some(cause)),
-        Err(error) => return Err(error.to_string()),
-    };
+    let (answer, not_saved) = shown_answer(answer)?;
 
     if args.json {
         let json = JsonAnswer {
@@ -199,14 +196,36 @@ async fn ask(app: &Tokenwise, prompt: String, args: AskArgs) -> Result<(), Strin
             );
         }
     }
+    ending("answer", not_saved, interrupted)
+}
+
+/// The answer to print, and why it was not saved if it was not: an answer that could not be
+/// saved (a full disk) is still printed, since the person paid for it in time or money.
+pub(crate) fn shown_answer(
+    answer: Result<ChatMessage, AppError>,
+) -> Result<(ChatMessage, Option<StoreError>), String> {
+    match answer {
+        Ok(answer) => Ok((answer, None)),
+        Err(AppError::NotSaved { answer, cause }) => Ok((*answer, Some(cause))),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// How a command that printed an answer (or a summary: `what`) ends: failing when it was not
+/// saved or a signal stopped it, saying so.
+pub(crate) fn ending(
+    what: &str,
+    not_saved: Option<StoreError>,
+    interrupted: Option<&str>,
+) -> Result<(), String> {
     if let Some(cause) = not_saved {
         return Err(format!(
-            "the answer above was not saved to the chat history: {cause}"
+            "the {what} above was not saved to the chat history: {cause}"
         ));
     }
     match interrupted {
         Some(signal) => Err(format!(
-            "interrupted by {signal}: the answer so far is saved as stopped."
+            "interrupted by {signal}: the {what} so far is saved as stopped."
         )),
         None => Ok(()),
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokenwise_app::summarize::clipboard_text;
 use tokenwise_app::{
-    AppError, AppPaths, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan, Tokenwise,
+    AppPaths, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan, Tokenwise,
     ASK_MAX_PROMPT_CHARS,
 };
 use tokenwise_core::{ChatEvent, GenerationStats, MessageStatus, SystemClock};
@@ -215,11 +215,7 @@ async fn summarize(
         }
     });
     let (answer, interrupted) = crate::ask::stop_on_signal(app, summarizing).await;
-    let (answer, not_saved) = match answer {
-        Ok(answer) => (answer, None),
-        Err(AppError::NotSaved { answer, cause }) => (*answer, Some(cause)),
-        Err(error) => return Err(error.to_string()),
-    };
+    let (answer, not_saved) = crate::ask::shown_answer(answer)?;
     if args.json {
         let json = JsonSummary {
             saved: not_saved.is_none(),
@@ -249,17 +245,7 @@ async fn summarize(
             );
         }
     }
-    if let Some(cause) = not_saved {
-        return Err(format!(
-            "the summary above was not saved to the chat history: {cause}"
-        ));
-    }
-    match interrupted {
-        Some(signal) => Err(format!(
-            "interrupted by {signal}: the summary so far is saved as stopped."
-        )),
-        None => Ok(()),
-    }
+    crate::ask::ending("summary", not_saved, interrupted)
 }
 
 /// Asks at the terminal before a summary that takes minutes; without a terminal, says how to

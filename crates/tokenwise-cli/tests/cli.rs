@@ -2,28 +2,9 @@
 
 use std::process::Command;
 
-/// Runs the command and returns its output, failing with its stderr unless it succeeded.
-fn succeeds(command: &mut Command) -> std::process::Output {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+mod common;
 
-fn tokenwise(data_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenwise"));
-    command.env("TOKENWISE_DATA_DIR", data_dir);
-    if std::env::var_os("TOKENWISE_MODELS_DIR").is_none() {
-        command.env(
-            "TOKENWISE_MODELS_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../models"),
-        );
-    }
-    command
-}
+use common::{succeeds, tokenwise};
 
 #[test]
 fn ask_json_prints_the_answer_with_usage_and_saves_the_conversation() {

@@ -2,32 +2,13 @@
 //! under the Xvfb display scripts/test.sh provides).
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
+use common::{succeeds, tokenwise};
+
 const MEMO: &str = include_str!("data/memo-600-words.txt");
-
-fn tokenwise(data_dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenwise"));
-    command.env("TOKENWISE_DATA_DIR", data_dir);
-    if std::env::var_os("TOKENWISE_MODELS_DIR").is_none() {
-        command.env(
-            "TOKENWISE_MODELS_DIR",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../models"),
-        );
-    }
-    command
-}
-
-fn succeeds(command: &mut Command) -> Output {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 /// Runs with `stdin` as standard input.
 fn with_stdin(command: &mut Command, stdin: &[u8]) -> Output {
