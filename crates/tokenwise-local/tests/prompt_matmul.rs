@@ -7,7 +7,9 @@ use candle_core::quantized::k_quants::{matmul, BlockQ4K, BlockQ8_0, GgmlType};
 
 /// A fixed pseudo-random sequence in [-1, 1).
 fn values(count: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..count)
         .map(|_| {
             state = state
@@ -31,7 +33,13 @@ fn same_as_row_by_row<T: GgmlType>(m: usize, k: usize, n: usize) {
     matmul((m, k, n), &lhs, &weights, &mut at_once).unwrap();
     for row in 0..m {
         let mut alone = vec![0f32; n];
-        matmul((1, k, n), &lhs[row * k..(row + 1) * k], &weights, &mut alone).unwrap();
+        matmul(
+            (1, k, n),
+            &lhs[row * k..(row + 1) * k],
+            &weights,
+            &mut alone,
+        )
+        .unwrap();
         assert_eq!(
             at_once[row * n..(row + 1) * n],
             alone[..],
