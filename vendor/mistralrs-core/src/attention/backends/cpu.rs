@@ -352,6 +352,26 @@ where
         );
     }
 
+    // TOKENWISE PATCH: a prompt without logit soft-capping takes the blocked path below
+    // (`TOKENWISE_PROMPT_ATTENTION=rowwise` keeps upstream's, for measuring both in one build).
+    if sdpa_params.softcap.unwrap_or(0.0) == 0.0 && !rowwise_prompt_attention() {
+        return flash_attn_cpu_prompt(
+            q_data,
+            k_data,
+            v_data,
+            mask_slice,
+            mask_dims_ref,
+            q.shape().dims(),
+            k.shape().dims(),
+            v.shape().dims(),
+            q_stride,
+            k_stride,
+            v_stride,
+            sdpa_params.softmax_scale,
+            0.0,
+        );
+    }
+
     flash_attn_cpu(
         q_data,
         k_data,
@@ -720,6 +740,176 @@ where
 
     let out_shape = (b, h, q_len, dv);
     Tensor::from_vec(out, out_shape, &Device::Cpu)
+}
+
+// TOKENWISE PATCH (vendor/README.md): attention over a prompt in blocks. `flash_attn_cpu`
+// walks every key for one query at a time, rescaling its running sum whenever the maximum
+// grows; here a block of `PROMPT_Q_BLOCK` queries of one head walks the keys in tiles of
+// `PROMPT_KV_TILE`: each key and value row is read once for the whole block while it is in
+// cache, and the running sums are rescaled once per tile. Masked positions are skipped before
+// their dot product, as upstream does. Same mathematics (an online softmax), summed in a
+// different order.
+const PROMPT_Q_BLOCK: usize = 16;
+
+fn rowwise_prompt_attention() -> bool {
+    static ROWWISE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ROWWISE.get_or_init(|| {
+        std::env::var("TOKENWISE_PROMPT_ATTENTION").is_ok_and(|value| value == "rowwise")
+    })
+}
+const PROMPT_KV_TILE: usize = 64;
+
+#[allow(clippy::too_many_arguments)]
+fn flash_attn_cpu_prompt<T>(
+    q_data: &[T],
+    k_data: &[T],
+    v_data: &[T],
+    mask_vec: Option<&[f32]>,
+    mask_dims: Option<&[usize]>,
+    qshape: &[usize],
+    kshape: &[usize],
+    vshape: &[usize],
+    qstride: &[usize],
+    kstride: &[usize],
+    vstride: &[usize],
+    scale: f32,
+    max_bias: f32,
+) -> Result<Tensor>
+where
+    T: WithDType + Copy + UpcastF32 + DowncastF32,
+{
+    let (b, q_len, h, d) = (qshape[0], qshape[1], qshape[2], qshape[3]);
+    let kv_len = kshape[1];
+    let k_h = kshape[2];
+    let v_h = vshape[2];
+    let rk2 = h / k_h;
+    let rv2 = h / v_h;
+    let dv = d;
+    let n2 = 2_usize.pow((h as f32).log2().ceil() as u32);
+
+    let mut out = vec![T::cast(0.0); b * h * q_len * dv];
+
+    assert_eq!(qstride[3], 1, "q must have contiguous rows");
+    assert_eq!(kstride[3], 1, "k must have contiguous rows");
+    assert_eq!(vstride[3], 1, "v must have contiguous rows");
+
+    let mask_info = match (mask_vec, mask_dims) {
+        (Some(data), Some(dims)) => Some(MaskInfo { data, dims, b, h }),
+        _ => None,
+    };
+    if q_len == 0 || dv == 0 {
+        return Tensor::from_vec(out, (b, h, q_len, dv), &Device::Cpu);
+    }
+
+    FLASH_ATTN_POOL.install(|| {
+        // `out` is (b, h, q_len, dv): one chunk per (batch, head), then blocks of queries.
+        out.par_chunks_mut(q_len * dv)
+            .enumerate()
+            .for_each(|(bh, head_out)| {
+                let b_i = bh / h;
+                let h_i = bh % h;
+                let slope = if max_bias > 0.0 {
+                    2.0f32.powf(-max_bias * ((h_i + 1) as f32) / n2 as f32)
+                } else {
+                    1.0
+                };
+                let k_head = h_i / rk2;
+                let v_head = h_i / rv2;
+                head_out
+                    .par_chunks_mut(PROMPT_Q_BLOCK * dv)
+                    .enumerate()
+                    .for_each(|(q_block, block_out)| {
+                        let q0 = q_block * PROMPT_Q_BLOCK;
+                        let nq = block_out.len() / dv;
+                        let q_rows: Vec<&[T]> = (0..nq)
+                            .map(|i| {
+                                let base =
+                                    b_i * qstride[0] + (q0 + i) * qstride[1] + h_i * qstride[2];
+                                &q_data[base..base + d]
+                            })
+                            .collect();
+                        let mut acc = vec![0f32; nq * dv];
+                        let mut max = vec![f32::NEG_INFINITY; nq];
+                        let mut sum = vec![0f32; nq];
+                        let mut p = vec![0f32; nq * PROMPT_KV_TILE];
+                        for t0 in (0..kv_len).step_by(PROMPT_KV_TILE) {
+                            let nt = PROMPT_KV_TILE.min(kv_len - t0);
+                            // Scores of the tile: each key row against every query of the block.
+                            for j in 0..nt {
+                                let kv_pos = t0 + j;
+                                let k_base =
+                                    b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
+                                let k_row = &k_data[k_base..k_base + d];
+                                for (i, q_row) in q_rows.iter().enumerate() {
+                                    let mv = mask_info
+                                        .as_ref()
+                                        .map(|mask| slope * mask.value(b_i, h_i, q0 + i, kv_pos))
+                                        .unwrap_or(0.0);
+                                    p[i * PROMPT_KV_TILE + j] = if mv == f32::NEG_INFINITY {
+                                        f32::NEG_INFINITY
+                                    } else {
+                                        vec_dot_f32(q_row, k_row) * scale + mv
+                                    };
+                                }
+                            }
+                            // Online softmax, once per tile: new maximum, rescale, weights.
+                            for i in 0..nq {
+                                let row = &mut p[i * PROMPT_KV_TILE..i * PROMPT_KV_TILE + nt];
+                                let tile_max =
+                                    row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                                if tile_max == f32::NEG_INFINITY {
+                                    row.fill(0.0);
+                                    continue;
+                                }
+                                let new_max = max[i].max(tile_max);
+                                if new_max != max[i] {
+                                    let rescale = (max[i] - new_max).exp();
+                                    for v in acc[i * dv..(i + 1) * dv].iter_mut() {
+                                        *v *= rescale;
+                                    }
+                                    sum[i] *= rescale;
+                                    max[i] = new_max;
+                                }
+                                let mut tile_sum = 0f32;
+                                for weight in row.iter_mut() {
+                                    *weight = (*weight - new_max).exp();
+                                    tile_sum += *weight;
+                                }
+                                sum[i] += tile_sum;
+                            }
+                            // Values: each value row added into every query it weighs on.
+                            for j in 0..nt {
+                                let kv_pos = t0 + j;
+                                let v_base =
+                                    b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                                let v_row = &v_data[v_base..v_base + dv];
+                                for i in 0..nq {
+                                    let weight = p[i * PROMPT_KV_TILE + j];
+                                    if weight != 0.0 {
+                                        tokenwise_kernels::add_scaled(
+                                            &mut acc[i * dv..(i + 1) * dv],
+                                            v_row,
+                                            weight,
+                                            |x: T| x.to_f32(),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                        for i in 0..nq {
+                            let inv = 1.0 / sum[i];
+                            for (o, v) in block_out[i * dv..(i + 1) * dv]
+                                .iter_mut()
+                                .zip(&acc[i * dv..(i + 1) * dv])
+                            {
+                                *o = T::cast(*v * inv);
+                            }
+                        }
+                    });
+            });
+    });
+
+    Tensor::from_vec(out, (b, h, q_len, dv), &Device::Cpu)
 }
 
 #[cfg(test)]
