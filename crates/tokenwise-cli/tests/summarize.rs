@@ -133,15 +133,21 @@ impl Clipboard {
             .unwrap()
             .write_all(text.as_bytes())
             .unwrap();
-        // Until xclip owns the selection, a read finds nothing.
-        for _ in 0..50 {
+        // Until xclip owns the selection, a read finds nothing; on a loaded machine (the
+        // other tests run the model meanwhile) that can take seconds.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
             let out = Command::new("xclip")
                 .args(["-o", "-selection", "clipboard"])
                 .output()
                 .unwrap();
-            if out.status.success() && !out.stdout.is_empty() {
+            if out.status.success() && out.stdout == text.as_bytes() {
                 break;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "xclip did not take the clipboard within 30 s"
+            );
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         Clipboard(child)
