@@ -33,9 +33,9 @@ impl Drop for Owner {
 }
 
 /// Reads until the clipboard holds `expected` (the new owner may need a moment to take the
-/// selection), or 5 s pass; returns the last read.
+/// selection, which takes longer on a loaded machine), or 30 s pass; returns the last read.
 fn read_expecting(expected: &ClipboardContent) -> ClipboardContent {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let content = read_clipboard(true);
         if &content == expected || Instant::now() > deadline {
