@@ -22,8 +22,9 @@ if [ "$MODE" = test ]; then
     # dunst: a real notification daemon for tokenwise-notify's delivery test.
     APT_PACKAGES+=(xvfb xauth dbus dbus-x11 dunst webkit2gtk-driver xdotool imagemagick)
     # xclip sets the clipboard (text, image, file list) in the quick-summarize tests; trayer
-    # gives Xvfb a system tray so the e2e test can open the tray menu.
-    APT_PACKAGES+=(xclip trayer)
+    # gives Xvfb a system tray so the e2e test can open the tray menu; xprop (x11-utils)
+    # tells that menu's window apart.
+    APT_PACKAGES+=(xclip trayer x11-utils)
     # gnome-keyring: a real Secret Service for tokenwise-secrets' keyring test (it starts the
     # daemon itself on the private D-Bus session scripts/test.sh opens).
     APT_PACKAGES+=(gnome-keyring)

@@ -192,20 +192,46 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
         return null;
       }
     });
-    const openTrayMenu = () => {
+    // The menu is a visible window of the app's with the popup-menu window type.
+    const trayMenuVisible = () => {
+      let ids = [];
+      try {
+        ids = execFileSync("xdotool", ["search", "--onlyvisible", "--class", "tokenwise-desktop"], {
+          encoding: "utf8",
+        })
+          .trim()
+          .split("\n")
+          .filter(Boolean);
+      } catch {
+        return false;
+      }
+      return ids.some((id) => {
+        try {
+          return execFileSync("xprop", ["-id", id, "_NET_WM_WINDOW_TYPE"], { encoding: "utf8" }).includes("POPUP_MENU");
+        } catch {
+          return false;
+        }
+      });
+    };
+    const openTrayMenu = async () => {
       const geometry = execFileSync("xdotool", ["getwindowgeometry", "--shell", icon], { encoding: "utf8" });
       const at = Object.fromEntries(geometry.trim().split("\n").map((line) => line.split("=")));
       execFileSync("xdotool", ["mousemove", String(Number(at.X) + 5), String(Number(at.Y) + 5), "click", "1"]);
+      await driver.waitFor("the tray menu", trayMenuVisible, 10_000);
+    };
+    /** Picks the menu item `downs` key presses down, and waits for the menu to close. */
+    const pickTrayItem = async (downs) => {
+      execFileSync("xdotool", ["key", ...Array(downs).fill("Down"), "Return"]);
+      await driver.waitFor("the tray menu to close", () => !trayMenuVisible(), 10_000);
     };
     const memo2 = "Facilities update: the car park on Elm Street closes for resurfacing from Monday " +
       "the ninth until Friday the thirteenth. Please use the visitor car park behind building B " +
       "during those days; the shuttle bus leaves every ten minutes from the main entrance.";
     setClipboard(memo2);
     await clipboardHolds(driver, memo2);
-    openTrayMenu();
-    await new Promise((r) => setTimeout(r, 1000));
+    await openTrayMenu();
     await driver.screenshot(`${ARTIFACTS}/tray-menu.png`);
-    execFileSync("xdotool", ["key", "Down", "Return"]);
+    await pickTrayItem(1);
     await use(driver, popup);
     await driver.waitFor("the tray's summary in the popup", async () => {
       const source = await driver.findAll("summary-source");
@@ -223,13 +249,11 @@ test("quick summarize from the shortcut, a second launch, the CLI and the tray",
       return false;
     };
     assert.equal(await pausedBanner(), false);
-    openTrayMenu();
-    await new Promise((r) => setTimeout(r, 1000));
-    execFileSync("xdotool", ["key", "Down", "Down", "Down", "Return"]);
+    await openTrayMenu();
+    await pickTrayItem(3);
     await driver.waitFor("the paused-cloud banner", pausedBanner, 15_000);
-    openTrayMenu();
-    await new Promise((r) => setTimeout(r, 1000));
-    execFileSync("xdotool", ["key", "Down", "Down", "Down", "Return"]);
+    await openTrayMenu();
+    await pickTrayItem(3);
     await driver.waitFor("the banner to go", async () => !(await pausedBanner()), 15_000);
     await use(driver, popup);
 

@@ -17,18 +17,18 @@ use tokenwise_core::{
 use tokenwise_policy::{Level, PolicyDirs};
 use tokio::sync::mpsc::UnboundedSender;
 
-/// One token a word; answers "Note N." (N counts the calls), slowly when `slow`, and stops
-/// when cancelled. Records every request.
+/// One token a word; answers "Note N says this." (N counts the calls), stops when cancelled,
+/// and with `until_stopped` holds after its first word until it is. Records every request.
 struct NotesEngine {
     requests: Mutex<Vec<GenerationRequest>>,
-    slow: bool,
+    until_stopped: bool,
 }
 
 impl NotesEngine {
-    fn new(slow: bool) -> Arc<NotesEngine> {
+    fn new(until_stopped: bool) -> Arc<NotesEngine> {
         Arc::new(NotesEngine {
             requests: Mutex::new(Vec::new()),
-            slow,
+            until_stopped,
         })
     }
 
@@ -68,8 +68,13 @@ impl ChatEngine for NotesEngine {
             }
             let _ = tokens.send(format!("{word} "));
             sent += 1;
-            if self.slow {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            if self.until_stopped {
+                // Holds after the first word until Stop (or a generous deadline), so the
+                // stop lands mid-part however loaded the machine is.
+                tokio::select! {
+                    () = cancel.cancelled() => {}
+                    () = tokio::time::sleep(Duration::from_secs(60)) => {}
+                }
             }
         }
         Ok(GenerationOutcome {
