@@ -770,7 +770,14 @@ impl Pipeline for GGUFPipeline {
             }
             (None, None) => None,
         };
-        let logits = match self.model {
+        // TOKENWISE PATCH (vendor/README.md): the forward pass runs on a worker of rayon's
+        // global pool, so the many parallel matmuls and attentions inside it are forked from a
+        // worker (which works on its share and steals) instead of from the engine thread, which
+        // had to sleep on a lock and be woken by the pool after every one of them.
+        let model = &self.model;
+        let no_kv_cache = self.no_kv_cache;
+        let non_granular_state = &self.non_granular_state;
+        let logits = on_compute_pool(|| -> Result<Tensor, candle_core::Error> { Ok(match *model {
             Model::Llama(ref model) => {
                 model.forward(&input_ids, &seqlen_offsets, context_lens, paged_attn_meta)?
             }
@@ -782,8 +789,8 @@ impl Pipeline for GGUFPipeline {
                 input_ids_full.as_ref().unwrap_or(&input_ids),
                 &seqlen_offsets,
                 seqlen_offsets_full.as_ref().unwrap_or(&seqlen_offsets),
-                self.no_kv_cache,
-                &self.non_granular_state,
+                no_kv_cache,
+                non_granular_state,
                 context_lens,
                 &flash_meta,
                 flash_meta_full.as_ref().unwrap_or(&flash_meta),
@@ -796,8 +803,8 @@ impl Pipeline for GGUFPipeline {
                 input_ids_full.as_ref().unwrap_or(&input_ids),
                 &seqlen_offsets,
                 seqlen_offsets_full.as_ref().unwrap_or(&seqlen_offsets),
-                self.no_kv_cache,
-                &self.non_granular_state,
+                no_kv_cache,
+                non_granular_state,
                 context_lens,
                 &flash_meta,
                 flash_meta_full.as_ref().unwrap_or(&flash_meta),
@@ -814,7 +821,7 @@ impl Pipeline for GGUFPipeline {
             Model::Qwen3MoE(ref model) => {
                 model.forward(&input_ids, &seqlen_offsets, context_lens, paged_attn_meta)?
             }
-        };
+        }) })?;
         if return_raw_logits {
             Ok(ForwardInputsResult::RawLogits { logits })
         } else {
@@ -838,3 +845,17 @@ impl Pipeline for GGUFPipeline {
 
 // TODO
 impl AnyMoePipelineMixin for GGUFPipeline {}
+
+// TOKENWISE PATCH (vendor/README.md): runs `op` on a worker of rayon's global pool (the pool
+// candle's kernels use). `TOKENWISE_FORWARD_THREAD=engine` keeps upstream's behaviour (the
+// forward pass on the engine's own thread), to measure both in one build.
+fn on_compute_pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    static ON_ENGINE_THREAD: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::env::var("TOKENWISE_FORWARD_THREAD").is_ok_and(|value| value == "engine")
+    });
+    if *ON_ENGINE_THREAD {
+        op()
+    } else {
+        rayon::scope(|_| op())
+    }
+}

@@ -67,6 +67,23 @@ static FLASH_ATTN_POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
 
 // TOKENWISE PATCH: DOT_CHUNK (the old dot product's unroll factor) removed with it.
 
+// TOKENWISE PATCH (vendor/README.md): attention runs on rayon's global pool, the one candle's
+// matmuls use, instead of a second pool of its own. Two pools of one thread per core each kept
+// their idle threads yielding and waking against the other's busy ones (~30 % of the time of a
+// decoded token after a long prompt went to the scheduler, perf 2026-12-06).
+// `TOKENWISE_ATTENTION_POOL=separate` keeps upstream's own pool, to measure both in one build.
+fn in_attention_pool<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    static SEPARATE: LazyLock<bool> = LazyLock::new(|| {
+        std::env::var("TOKENWISE_ATTENTION_POOL").is_ok_and(|value| value == "separate")
+    });
+    if *SEPARATE {
+        FLASH_ATTN_POOL.install(op)
+    } else {
+        op()
+    }
+}
+
+
 /// Size (in KV positions) processed by each inner‑tile job.
 const TILE_KV: usize = 16;
 
@@ -442,7 +459,7 @@ where
         _ => None,
     };
 
-    FLASH_ATTN_POOL.install(|| {
+    in_attention_pool(|| {
         (0..kv_tiles).into_par_iter().for_each(|tile_idx| {
             let start = tile_idx * TILE_KV;
             let end = (start + TILE_KV).min(kv_len);
@@ -631,7 +648,7 @@ where
         _ => None,
     };
 
-    FLASH_ATTN_POOL.install(|| {
+    in_attention_pool(|| {
         out.par_chunks_mut(dv)
             .with_min_len(64)
             .enumerate()
@@ -801,7 +818,7 @@ where
         return Tensor::from_vec(out, (b, h, q_len, dv), &Device::Cpu);
     }
 
-    FLASH_ATTN_POOL.install(|| {
+    in_attention_pool(|| {
         // `out` is (b, h, q_len, dv): one chunk per (batch, head), then blocks of queries.
         out.par_chunks_mut(q_len * dv)
             .enumerate()
