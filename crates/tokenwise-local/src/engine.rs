@@ -27,12 +27,19 @@ use crate::error::LocalError;
 use crate::fast_weights::{self, Weights};
 use crate::model_file;
 
+/// 128 MiB: about 2,800 tokens of context on the 135M default model (46 KB per token), enough
+/// for the recent turns of a few conversations; a long summarized text is not kept whole.
+pub const DEFAULT_PREFIX_CACHE_MAX_BYTES: usize = 128 * 1024 * 1024;
+
 /// Engine settings that trade memory for speed. The defaults suit one person chatting.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
     /// Keep the KV cache of recent conversations so a follow-up question does not re-read the
     /// whole history. Costs memory per cached sequence.
     pub prefix_cache_sequences: Option<usize>,
+    /// The most memory those kept caches may take together; the oldest go first. Without a
+    /// bound a long-running app kept the cache of every prompt it had answered.
+    pub prefix_cache_max_bytes: usize,
     /// Where to keep a copy of the weights in a format with SIMD kernels, for model files whose
     /// tensors have none (see [`crate::fast_weights`]). `None` loads the file as it is.
     pub fast_weights_dir: Option<PathBuf>,
@@ -42,6 +49,7 @@ impl Default for EngineSettings {
     fn default() -> Self {
         Self {
             prefix_cache_sequences: Some(4),
+            prefix_cache_max_bytes: DEFAULT_PREFIX_CACHE_MAX_BYTES,
             fast_weights_dir: None,
         }
     }
@@ -167,6 +175,7 @@ impl LocalEngine {
         // An absolute folder that exists: mistral.rs treats anything else as a Hugging Face
         // model id and would try the network.
         let dir = std::fs::canonicalize(dir).map_err(|e| load_error(e.to_string()))?;
+        mistralrs_core::set_prefix_cache_max_bytes(settings.prefix_cache_max_bytes);
         let builder = GgufModelBuilder::new(dir.to_string_lossy(), vec![file_name.to_string()])
             .with_token_source(TokenSource::None)
             .with_force_cpu()

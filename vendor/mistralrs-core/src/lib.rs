@@ -9,6 +9,8 @@ pub use engine::{
 use hf_hub::Cache;
 pub use lora::Ordering;
 pub use pipeline::ModelCategory;
+// TOKENWISE PATCH (vendor/README.md): bound the CPU memory of the prefix caches.
+pub use prefix_cacher::set_prefix_cache_max_bytes;
 pub use pipeline::Pipeline;
 #[cfg(feature = "pyo3_macros")]
 use pyo3::exceptions::PyValueError;

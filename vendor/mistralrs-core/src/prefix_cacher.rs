@@ -4,7 +4,9 @@ use itertools::Itertools;
 use tracing::info;
 
 use crate::{
-    kv_cache::RecurrentStateSnapshot, paged_attention::block_hash::BlockHash, pipeline::KvCache,
+    kv_cache::{RecurrentStateSnapshot, SingleCache},
+    paged_attention::block_hash::BlockHash,
+    pipeline::KvCache,
     sequence::Sequence,
 };
 
@@ -44,6 +46,61 @@ impl CacheElement {
             .iter()
             .flatten()
             .all(|layer| layer.try_set_len(len).is_ok())
+    }
+}
+
+// TOKENWISE PATCH (vendor/README.md): the most memory the KV caches kept for prefix reuse may
+// take in CPU memory, process-wide (one engine per process in Tokenwise).
+static PREFIX_CACHE_MAX_BYTES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(256 * 1024 * 1024);
+
+/// TOKENWISE PATCH: caps the memory of the prefix caches kept in CPU memory (default 256 MiB);
+/// the oldest are dropped first.
+pub fn set_prefix_cache_max_bytes(bytes: usize) {
+    PREFIX_CACHE_MAX_BYTES.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// TOKENWISE PATCH: the bytes of a cached sequence's KV tensors, when they live in CPU memory.
+fn cpu_bytes(element: &CacheElement) -> Option<usize> {
+    let mut bytes = 0;
+    let mut on_cpu = false;
+    for layer in element.cache.iter().flatten() {
+        let tensors = match layer {
+            KvCache::Normal { k, v } => [k.all_data(), v.all_data()],
+            KvCache::Rotating { k, v } => [k.all_data(), v.all_data()],
+            KvCache::Shared { .. } => continue,
+        };
+        for tensor in tensors.into_iter().flatten() {
+            on_cpu |= tensor.device().is_cpu();
+            bytes += tensor.elem_count() * tensor.dtype().size_in_bytes();
+        }
+    }
+    on_cpu.then_some(bytes)
+}
+
+/// TOKENWISE PATCH: a copy of a layer's KV cache cut to the positions it holds. A sequence's
+/// cache grows in blocks of 512 positions, so a 40-token answer kept for reuse held 512
+/// positions (~23 MB on the 135M default model); kept compact it holds 40 (~2 MB). A sequence
+/// that resumes from it grows it again as usual. Anything that cannot be cut is kept as it is.
+fn compact(layer: &Option<KvCache>) -> Option<KvCache> {
+    fn cut(cache: &SingleCache) -> Option<SingleCache> {
+        let data = cache.all_data()?;
+        let len = cache.current_seq_len();
+        let data = data.narrow(cache.dim(), 0, len).ok()?.contiguous().ok()?;
+        Some(SingleCache {
+            all_data: Some(data),
+            dim: cache.dim(),
+            current_seq_len: len,
+            capacity_seq_len: len,
+            max_seq_len: cache.max_seq_len(),
+        })
+    }
+    match layer {
+        Some(KvCache::Normal { k, v }) => match (cut(k), cut(v)) {
+            (Some(k), Some(v)) => Some(KvCache::Normal { k, v }),
+            _ => layer.clone(),
+        },
+        other => other.clone(),
     }
 }
 
@@ -100,7 +157,8 @@ impl PrefixCacheManagerV2 {
         // For paged attention, prefix caching is handled by the KVCacheManager.
         // PrefixCacheManagerV2 only handles non-paged attention caching.
         if !self.has_paged_attention {
-            let cache = seq.normal_cache().to_vec();
+            // TOKENWISE PATCH (vendor/README.md): kept at the length used, see `compact`.
+            let cache = seq.normal_cache().iter().map(compact).collect();
 
             self.caches.insert(
                 seq.get_toks().to_vec().into(),
@@ -177,7 +235,36 @@ impl PrefixCacheManagerV2 {
 
         self.caches.retain(|_tokens, cache| !cache.cache.is_empty());
 
+        // TOKENWISE PATCH (vendor/README.md): see `evict_cpu_caches_beyond_limits`.
+        n_evicted += self.evict_cpu_caches_beyond_limits();
+
         Ok(n_evicted)
+    }
+
+    // TOKENWISE PATCH (vendor/README.md): upstream counts only caches on an accelerator, so on
+    // a CPU-only machine nothing was ever evicted and every finished sequence's KV cache stayed
+    // in memory for the life of the process (~46 KB per token on the 135M default model: a
+    // long-running app grew by the size of every prompt it had answered). Caches in CPU memory
+    // now obey the same count, and a byte budget (`set_prefix_cache_max_bytes`), oldest first.
+    fn evict_cpu_caches_beyond_limits(&mut self) -> usize {
+        let max_bytes = PREFIX_CACHE_MAX_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+        let mut sizes: Vec<(usize, usize)> = self
+            .caches
+            .values()
+            .enumerate()
+            .filter_map(|(index, element)| cpu_bytes(element).map(|bytes| (index, bytes)))
+            .collect();
+        let mut total: usize = sizes.iter().map(|(_, bytes)| bytes).sum();
+        let mut evict = Vec::new();
+        while !sizes.is_empty() && (sizes.len() > self.n_on_device || total > max_bytes) {
+            let (index, bytes) = sizes.remove(0);
+            total -= bytes;
+            evict.push(index);
+        }
+        for index in evict.iter().rev() {
+            self.caches.shift_remove_index(*index);
+        }
+        evict.len()
     }
 
     /// Evict all the caches.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use candle_core::quantized::ggml_file;
-use candle_core::quantized::QTensor;
+use candle_core::quantized::{QStorage, QTensor};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{Embedding, Module};
 use mistralrs_quant::{GgufMatMul, QuantMethod, QuantMethodConfig};
@@ -211,8 +211,55 @@ impl LayerWeights {
     }
 }
 
+// TOKENWISE PATCH (vendor/README.md): upstream dequantized the whole token-embedding table to
+// f32 at load (113 MB for the 135M default model's 49,152 × 576 table, more than all its other
+// weights in Q8_0), to look up a handful of rows per step. On the CPU the table now stays in its
+// GGUF type and only the rows of the tokens being read are dequantized, giving the same values.
+enum TokenEmbeddings {
+    /// Upstream's f32 table: other devices, and rows that do not start on a block boundary.
+    Dense(Embedding),
+    Quantized { table: Arc<QTensor>, hidden: usize },
+}
+
+impl TokenEmbeddings {
+    fn new(table: Arc<QTensor>, hidden: usize, device: &Device) -> Result<Self> {
+        let dtype = table.dtype();
+        if device.is_cpu() && hidden > 0 && hidden % dtype.block_size() == 0 {
+            Ok(Self::Quantized { table, hidden })
+        } else {
+            Ok(Self::Dense(Embedding::new(table.dequantize(device)?, hidden)))
+        }
+    }
+
+    fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        let (table, hidden) = match self {
+            Self::Dense(embedding) => return embedding.forward(ids),
+            Self::Quantized { table, hidden } => (table, *hidden),
+        };
+        let dtype = table.dtype();
+        let vocab = table.shape().dims()[0];
+        let row_bytes = hidden / dtype.block_size() * dtype.type_size();
+        let data = table.data()?;
+        let tokens = ids.flatten_all()?.to_vec1::<u32>()?;
+        let mut rows = Vec::with_capacity(tokens.len() * hidden);
+        for token in tokens {
+            let token = token as usize;
+            if token >= vocab {
+                candle_core::bail!("token id {token} is outside the vocabulary ({vocab} tokens)");
+            }
+            let bytes = &data[token * row_bytes..(token + 1) * row_bytes];
+            let storage = QStorage::from_data(std::borrow::Cow::Borrowed(bytes), &Device::Cpu, dtype)?;
+            let row = QTensor::new(storage, (hidden,))?.dequantize(&Device::Cpu)?;
+            rows.extend(row.to_vec1::<f32>()?);
+        }
+        let mut shape = ids.dims().to_vec();
+        shape.push(hidden);
+        Tensor::from_vec(rows, shape, &Device::Cpu)
+    }
+}
+
 pub struct ModelWeights {
-    tok_embeddings: Embedding,
+    tok_embeddings: TokenEmbeddings,
     layers: Vec<LayerWeights>,
     norm: QRmsNorm,
     output: Arc<dyn QuantMethod>,
@@ -307,7 +354,10 @@ impl ModelConfig::FromGGML for ModelWeights {
             })
         }
         Ok(Self {
-            tok_embeddings: Embedding::new(tok_embeddings, ct.hparams.n_embd as usize),
+            tok_embeddings: TokenEmbeddings::Dense(Embedding::new(
+                tok_embeddings,
+                ct.hparams.n_embd as usize,
+            )),
             layers,
             norm,
             output: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
@@ -435,13 +485,16 @@ impl ModelConfig::FromGGUF for ModelWeights {
             value_length,
         } = PropsGGUF::try_from(metadata).or_else(|err| candle_core::bail!("{err}"))?;
 
-        let qtok_embeddings = ct.tensor("token_embd.weight", device)?;
-        let tok_embeddings = qtok_embeddings.dequantize(device)?;
+        // TOKENWISE PATCH (vendor/README.md): the token embeddings stay quantized (see
+        // `TokenEmbeddings`), and a model whose output layer is its embeddings (tied weights)
+        // uses the one copy for both instead of reading the tensor twice.
+        let qtok_embeddings = Arc::new(ct.tensor("token_embd.weight", device)?);
+        let tok_embeddings = TokenEmbeddings::new(qtok_embeddings.clone(), embedding_length, device)?;
         let norm = QRmsNorm::new(ct.tensor("output_norm.weight", device)?, rms_norm_eps)?;
         let output = if !ct.has_tensor("output.weight") {
-            ct.tensor("token_embd.weight", device)?
+            qtok_embeddings
         } else {
-            ct.tensor("output.weight", device)?
+            Arc::new(ct.tensor("output.weight", device)?)
         };
         let mut layers = Vec::with_capacity(block_count);
 
@@ -641,11 +694,11 @@ impl ModelConfig::FromGGUF for ModelWeights {
             })
         }
         Ok(Self {
-            tok_embeddings: Embedding::new(tok_embeddings, embedding_length),
+            tok_embeddings,
             layers,
             norm,
             output: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                q_weight: Arc::new(output),
+                q_weight: output,
                 b: None,
             })?),
             device: device.clone(),
