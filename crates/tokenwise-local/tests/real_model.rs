@@ -290,15 +290,43 @@ async fn what_the_app_runs_stays_within_tolerance_of_the_recorded_reference() {
     }
     let reference: Vec<Vec<(u32, f32)>> =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let worst = REFERENCE_PROMPTS
-        .iter()
-        .zip(&reference)
-        .zip(&measured)
-        .map(|((prompt, expected), actual)| compare(prompt, expected, actual))
-        .fold(0f32, f32::max);
-    println!("largest log-probability difference from the reference: {worst:.4}");
+    let mut differences = Vec::new();
+    for ((prompt, expected), actual) in REFERENCE_PROMPTS.iter().zip(&reference).zip(&measured) {
+        compare(prompt, expected, actual);
+        differences.extend(expected.iter().filter_map(|(token, logprob)| {
+            let (_, now) = actual.iter().find(|(t, _)| t == token)?;
+            Some((now - logprob).abs())
+        }));
+    }
+    let worst = differences.iter().copied().fold(0f32, f32::max);
+    let mean = differences.iter().sum::<f32>() / differences.len().max(1) as f32;
+    println!(
+        "log-probability differences from the reference over {} tokens: mean {mean:.4}, \
+         largest {worst:.4}",
+        differences.len()
+    );
     assert!(
-        worst <= LOGPROB_TOLERANCE,
-        "log-probabilities moved by up to {worst} (tolerance {LOGPROB_TOLERANCE})"
+        differences.len() >= 4 * REFERENCE_PROMPTS.len(),
+        "the top-5 tokens changed: only {} of the reference's are still listed",
+        differences.len()
+    );
+    assert!(
+        mean <= REFERENCE_MEAN_TOLERANCE,
+        "log-probabilities moved by {mean} on average (tolerance {REFERENCE_MEAN_TOLERANCE})"
+    );
+    assert!(
+        worst <= REFERENCE_MAX_TOLERANCE,
+        "a log-probability moved by {worst} (tolerance {REFERENCE_MAX_TOLERANCE})"
     );
 }
+
+/// How far the app's engine may be from the recorded reference (unpatched engine, original
+/// Q4_1 weights). Every matmul rounds its input activations to 8 bits, so a change in the last
+/// bit of an attention output can flip a rounding and move a single log-probability by a
+/// tenth of a nat. Measured 2026-12-06 on the same weights with attention summed in two
+/// orders that are both exact (`TOKENWISE_PROMPT_ATTENTION=rowwise` and the blocked kernel):
+/// they differ from each other by up to 0.12, and from the reference by 0.112 and 0.107 on
+/// average, 0.285 and 0.352 at most. So the average is the steady measure; a wrong kernel
+/// moves it by whole nats and changes the most likely token.
+const REFERENCE_MEAN_TOLERANCE: f32 = 0.15;
+const REFERENCE_MAX_TOLERANCE: f32 = 0.45;

@@ -489,31 +489,15 @@ where
                             dv,
                         )
                     };
-                    let mut s = 0f32;
-                    let mut m = f32::NEG_INFINITY;
-
-                    for kv_pos in start..end {
-                        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-                        {
-                            // One‑step look‑ahead prefetch of the next K and V rows.
-                            let next_pos = kv_pos + 1;
-                            if next_pos < end {
-                                let next_k_base =
-                                    b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                                let next_v_base =
-                                    b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
-                                unsafe {
-                                    prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                    prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
-                                }
-                            }
-                        }
-                        // ---------- dot(Q,K) ----------
+                    // TOKENWISE PATCH (vendor/README.md): the tile's scores first, then one
+                    // maximum, the weights through a vectorized exp, and the values; upstream
+                    // did an exp, a compare and sometimes a rescale of the accumulator per key.
+                    let n = end - start;
+                    let mut scores = [0f32; TILE_KV];
+                    for (score, kv_pos) in scores.iter_mut().zip(start..end) {
                         let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
                         let k_row = &k_data[k_base..k_base + d];
-
                         let mut s_val = vec_dot_f32(q_row, k_row) * scale;
-
                         if logit_softcap != 0.0 {
                             s_val = logit_softcap * (s_val / logit_softcap).tanh();
                         }
@@ -521,34 +505,27 @@ where
                             .as_ref()
                             .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
                             .unwrap_or(0.0);
-                        s_val += mask_delta;
-
-                        // -------- tile-local softmax ----------
-                        let m_old = m;
-                        let mut ms = 1.0;
-                        let mut vs = 1.0;
-                        if s_val > m {
-                            m = s_val;
-                            ms = (m_old - m).exp();
-                            for v in vkq.iter_mut() {
-                                *v *= ms;
-                            }
-                        } else {
-                            vs = (s_val - m).exp();
+                        *score = s_val + mask_delta;
+                    }
+                    let scores = &mut scores[..n];
+                    let m = tokenwise_kernels::max(scores);
+                    let mut s = 0f32;
+                    if m != f32::NEG_INFINITY {
+                        for score in scores.iter_mut() {
+                            *score -= m;
                         }
-
-                        // -------- add V ----------
-                        let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                        // TOKENWISE PATCH: one slice instead of a bounds check per element,
-                        // so the loop vectorizes.
-                        tokenwise_kernels::add_scaled(
-                            vkq,
-                            &v_data[v_base..v_base + dv],
-                            vs,
-                            |x: T| x.to_f32(),
-                        );
-
-                        s = s * ms + vs;
+                        tokenwise_kernels::exp_in_place(scores);
+                        for (weight, kv_pos) in scores.iter().zip(start..end) {
+                            s += weight;
+                            let v_base =
+                                b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                            tokenwise_kernels::add_scaled(
+                                vkq,
+                                &v_data[v_base..v_base + dv],
+                                *weight,
+                                |x: T| x.to_f32(),
+                            );
+                        }
                     }
 
                     unsafe {
@@ -578,6 +555,11 @@ where
                 let m_b = scratch_m[base_s];
                 let s_b = scratch_s[base_s];
                 let vkq_b = &scratch[base..base + dv];
+                // TOKENWISE PATCH: a tile whose keys are all masked weighs nothing (upstream
+                // computed exp(-inf - -inf), NaN, when the tiles before it were masked too).
+                if m_b == f32::NEG_INFINITY {
+                    continue;
+                }
 
                 if m >= m_b {
                     let factor = (m_b - m).exp();
@@ -887,12 +869,11 @@ where
                                     sum[i] *= rescale;
                                     max[i] = new_max;
                                 }
-                                let mut tile_sum = 0f32;
                                 for weight in row.iter_mut() {
-                                    *weight = (*weight - new_max).exp();
-                                    tile_sum += *weight;
+                                    *weight -= new_max;
                                 }
-                                sum[i] += tile_sum;
+                                tokenwise_kernels::exp_in_place(row);
+                                sum[i] += row.iter().sum::<f32>();
                             }
                             // Values: each value row added into every query it weighs on.
                             for j in 0..nt {
