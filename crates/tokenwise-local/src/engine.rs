@@ -27,9 +27,10 @@ use crate::error::LocalError;
 use crate::fast_weights::{self, Weights};
 use crate::model_file;
 
-/// 128 MiB: about 2,800 tokens of context on the 135M default model (46 KB per token), enough
-/// for the recent turns of a few conversations; a long summarized text is not kept whole.
-pub const DEFAULT_PREFIX_CACHE_MAX_BYTES: usize = 128 * 1024 * 1024;
+/// 64 MiB: about 1,400 tokens of context on the 135M default model (46 KB per token), enough
+/// for the recent turns of a conversation or two; a long summarized text is not kept (it is
+/// rarely read twice, and keeping it would add its whole cache to the app's memory).
+pub const DEFAULT_PREFIX_CACHE_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Engine settings that trade memory for speed. The defaults suit one person chatting.
 #[derive(Debug, Clone)]

@@ -78,6 +78,27 @@ fn cpu_bytes(element: &CacheElement) -> Option<usize> {
     on_cpu.then_some(bytes)
 }
 
+/// TOKENWISE PATCH: the bytes `compact` would keep for these layers.
+fn compact_bytes(layers: &[Option<KvCache>]) -> usize {
+    fn used(cache: &SingleCache) -> usize {
+        match cache.all_data() {
+            Some(data) if cache.capacity_seq_len > 0 => {
+                data.elem_count() / cache.capacity_seq_len
+                    * cache.current_seq_len()
+                    * data.dtype().size_in_bytes()
+            }
+            _ => 0,
+        }
+    }
+    layers
+        .iter()
+        .map(|layer| match layer {
+            Some(KvCache::Normal { k, v }) => used(k) + used(v),
+            _ => 0,
+        })
+        .sum()
+}
+
 /// TOKENWISE PATCH: a copy of a layer's KV cache cut to the positions it holds. A sequence's
 /// cache grows in blocks of 512 positions, so a 40-token answer kept for reuse held 512
 /// positions (~23 MB on the 135M default model); kept compact it holds 40 (~2 MB). A sequence
@@ -157,7 +178,13 @@ impl PrefixCacheManagerV2 {
         // For paged attention, prefix caching is handled by the KVCacheManager.
         // PrefixCacheManagerV2 only handles non-paged attention caching.
         if !self.has_paged_attention {
-            // TOKENWISE PATCH (vendor/README.md): kept at the length used, see `compact`.
+            // TOKENWISE PATCH (vendor/README.md): kept at the length used, see `compact`; a
+            // sequence whose cache alone is over the byte budget is not copied just to be
+            // evicted (the copy doubled the memory of a long prompt at its end).
+            let max_bytes = PREFIX_CACHE_MAX_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+            if compact_bytes(seq.normal_cache()) > max_bytes {
+                return;
+            }
             let cache = seq.normal_cache().iter().map(compact).collect();
 
             self.caches.insert(
