@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side by side, in one run, on the same GGUF file, prompts, system prompt, thread count and
 # greedy settings: `tokenwise bench local` against llama.cpp (llama-cpp-python 0.3.36, compiled
-# from source once into target/llamacpp-venv: ~25 min on 2 cores). Prints a table with ratios.
+# from source once into target/llamacpp-venv at the AVX2 level of Tokenwise's build: ~25 min
+# on 2 cores). Prints a table with ratios.
 # Not part of the test command. Usage: scripts/bench-vs-llamacpp.sh [RUNS] [TOKENS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,10 @@ scripts/fetch-model.sh >&2
 if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
     echo "building llama-cpp-python 0.3.36 into $VENV (once; ~25 min on 2 cores)…" >&2
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet llama-cpp-python==0.3.36 >&2
+    # The same vector level as Tokenwise's build (x86-64-v3: AVX2, FMA, F16C), not -march=native:
+    # a fair comparison, and native builds on CPUs that report AMX crashed in generation here.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" \
+        "$VENV/bin/pip" install --quiet --no-cache-dir llama-cpp-python==0.3.36 >&2
 fi
 
 WORK="$(mktemp -d)"

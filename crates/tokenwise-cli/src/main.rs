@@ -21,6 +21,7 @@ mod classify;
 mod company;
 mod desktop;
 mod engine;
+mod models;
 mod output;
 mod policy;
 mod signals;
@@ -63,6 +64,8 @@ enum Command {
         #[command(subcommand)]
         command: policy::PolicyCommand,
     },
+    /// Local models: which fit this laptop, download (resumable, checked), remove.
+    Models(models::ModelsArgs),
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
             Command::Disconnect => company::disconnect().await,
             Command::Sync => company::sync().await,
             Command::Policy { command } => policy::run(command),
+            Command::Models(args) => models::run(args).await,
             Command::Bench { target } => bench::run(target).await,
         }
     });

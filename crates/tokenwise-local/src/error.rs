@@ -39,6 +39,9 @@ pub enum LocalError {
          replaced by hand, delete it and run `{FETCH_COMMAND}`."
     )]
     ModelLoad { path: PathBuf, detail: String },
+
+    #[error("Could not measure this machine's speed: {0}")]
+    Probe(String),
 }
 
 impl From<LocalError> for tokenwise_core::Error {

@@ -10,6 +10,8 @@
 //!   [`tokenwise_core::ChatEngine`]: streaming, cancellable, one generation at a time.
 //! - [`fast_weights`]: a Q8_0 copy of weights whose tensor type has no SIMD kernel in candle
 //!   (the default model is Q4_1), made once and checked on each load: 1.7× faster decode.
+//! - [`probe`]: a short measured probe of how fast this machine runs the decode kernels, for
+//!   the model manager's speed estimates.
 //! - [`cache`]: [`confine_engine_cache`], so the engine writes only in the app's own folder.
 
 pub mod cache;
@@ -18,6 +20,7 @@ pub mod engine;
 pub mod error;
 pub mod fast_weights;
 pub mod model_file;
+pub mod probe;
 
 pub use cache::confine_engine_cache;
 pub use catalog::{ModelSpec, DEFAULT_MODEL};

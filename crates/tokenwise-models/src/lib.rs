@@ -10,6 +10,7 @@
 //!   a verdict in words (runs well / runs slowly / does not fit).
 //! - [`download`]: resumable, checked downloads with progress, cancel and atomic rename.
 //! - [`pins`]: checksums pinned on first download where none is published.
+//! - [`probe_cache`]: the measured speed probe, kept per machine and build.
 //! - [`inventory`]: what is in the models folder now.
 
 pub mod catalog;
@@ -19,6 +20,7 @@ pub mod fit;
 pub mod hardware;
 pub mod inventory;
 pub mod pins;
+pub mod probe_cache;
 
 pub use catalog::{Catalog, CatalogEntry};
 pub use download::{download, DownloadRequest, Downloaded, Progress};
