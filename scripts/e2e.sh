@@ -43,6 +43,12 @@ else
     export TOKENWISE_POLICY_DIR="$TEMP_POLICY_DIR"
 fi
 export TEMP_POLICY_DIR SUITE
+# The model catalog the app reads: a copy of the built-in one, which the Models test extends
+# with a mirror served by a local HTTP server.
+CATALOG_DIR="$(mktemp -d)"
+export TOKENWISE_MODEL_CATALOG="$CATALOG_DIR/catalog.toml"
+cp models/catalog.toml "$TOKENWISE_MODEL_CATALOG"
+export CATALOG_DIR
 # The mock LiteLLM gateway of the cloud test: started by tokenwise-testkit's launcher, which
 # runs the LiteLLM proxy that scripts/install-deps.sh test installs.
 export TOKENWISE_TEST_GATEWAY_BIN="$(realpath "$TARGET/release/tokenwise-test-gateway")"
@@ -74,6 +80,6 @@ exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
         TRAYER_PID=$!
         HOME="$TOKENWISE_E2E_HOME" tauri-driver --port "'"$PORT"'" --native-port "'"$((PORT + 1))"'" > "$TOKENWISE_E2E_ARTIFACTS/tauri-driver.log" 2>&1 &
         DRIVER_PID=$!
-        trap "kill $DRIVER_PID $TRAYER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" \"$TOKENWISE_E2E_HOME\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
+        trap "kill $DRIVER_PID $TRAYER_PID 2>/dev/null || true; rm -rf \"$TOKENWISE_DATA_DIR\" \"$KEYRING_DIR\" \"$CATALOG_DIR\" \"$TOKENWISE_E2E_HOME\" ${TEMP_POLICY_DIR:+\"$TEMP_POLICY_DIR\"}" EXIT
         node --test --test-concurrency=1 --test-reporter=spec "$SUITE"
     '

@@ -6,8 +6,8 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, State};
 use tokenwise_app::{
     AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, CopiedText, ErrorPayload,
-    PolicyOverview, ProviderKeyStatus, QuickSummarizeStatus, RouteQuery, SpendOverview,
-    SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan, Tokenwise,
+    ModelsScreen, PolicyOverview, ProviderKeyStatus, QuickSummarizeStatus, RouteQuery,
+    SpendOverview, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan, Tokenwise,
 };
 
 use crate::{shortcut, summary_window, tray, windows};
@@ -276,4 +276,41 @@ pub async fn disconnect_company(app: App<'_>) -> Result<u64, ErrorPayload> {
 #[tauri::command]
 pub async fn sync_company(app: App<'_>) -> Result<Option<CompanyStatus>, ErrorPayload> {
     Ok(app.sync_company().await?)
+}
+
+/// The Models screen: this machine, each catalog model's verdict, the active one.
+#[tauri::command]
+pub async fn models_screen(app: App<'_>) -> Result<ModelsScreen, ErrorPayload> {
+    Ok(app.models_screen().await?)
+}
+
+/// Starts or resumes a download; progress arrives as `model-download` events. (Async so it
+/// runs on the async runtime the download task is spawned on.)
+#[tauri::command]
+pub async fn pull_model(app: App<'_>, id: String) -> Result<(), ErrorPayload> {
+    Ok(app.start_model_download(&id)?)
+}
+
+/// Pauses (`keep`: what arrived stays for a resume) or cancels a download.
+#[tauri::command]
+pub fn stop_model_download(app: App<'_>, id: String, keep: bool) -> Result<(), ErrorPayload> {
+    Ok(app.stop_model_download(&id, keep)?)
+}
+
+/// Switches the local model without a restart; the previous one answers until it is loaded,
+/// and goes on answering if it cannot be.
+#[tauri::command]
+pub async fn use_model(app: App<'_>, id: String) -> Result<(), ErrorPayload> {
+    let model = app.choose_local_model(&id)?;
+    crate::engine_loader::load(&app, model.as_ref())
+        .await
+        .map_err(|message| ErrorPayload {
+            code: tokenwise_core::ErrorCode::EngineUnavailable,
+            message,
+        })
+}
+
+#[tauri::command]
+pub fn remove_model(app: App<'_>, id: String) -> Result<bool, ErrorPayload> {
+    Ok(app.remove_model(&id)?)
 }

@@ -1,31 +1,53 @@
-//! Loads the local model after the window is up, and pushes engine status changes to the UI
-//! as `engine-status` events. A missing or damaged model leaves the window open with the
-//! reason in the status line.
+//! Loads the local model after the window is up, and pushes engine status changes and model
+//! download progress to the UI (`engine-status`, `model-download` events). A missing or
+//! damaged model leaves the window open with the reason in the status line.
 
 use std::sync::Arc;
 
 use tauri::{AppHandle, Emitter};
+use tokenwise_app::models::InstalledModel;
 use tokenwise_app::Tokenwise;
-use tokenwise_local::{LocalEngine, DEFAULT_MODEL};
+use tokenwise_local::{EngineSettings, LocalEngine, ModelSpec};
 
 pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
     let mut status = app.watch_engine_status();
+    let status_handle = handle.clone();
     tauri::async_runtime::spawn(async move {
         while status.changed().await.is_ok() {
             let current = status.borrow_and_update().clone();
-            let _ = handle.emit("engine-status", current);
+            let _ = status_handle.emit("engine-status", current);
+        }
+    });
+    let mut downloads = app.watch_model_download();
+    tauri::async_runtime::spawn(async move {
+        while downloads.changed().await.is_ok() {
+            let current = downloads.borrow_and_update().clone();
+            let _ = handle.emit("model-download", current);
         }
     });
     tauri::async_runtime::spawn(async move {
-        let models_dir = app.paths().models_dir.clone();
-        let fast_weights_dir = app.paths().fast_weights_dir();
-        // A failure is recorded in the engine status, which the UI shows.
-        let _ = app
-            .load_allowed_engine(
-                DEFAULT_MODEL.file_name,
-                DEFAULT_MODEL.display_name,
-                LocalEngine::load_default(&models_dir, &fast_weights_dir),
-            )
-            .await;
+        // A failure is recorded in the engine status (and a chosen model's in the warnings),
+        // which the UI shows; a chosen model that fails leaves the default answering.
+        let model = app.active_local_model();
+        if load(&app, model.as_ref()).await.is_err() && model.is_some() {
+            let _ = load(&app, None).await;
+        }
     });
+}
+
+/// Loads `model` (`None`: the embedded default) and makes it the one that answers; on a
+/// failed switch the previous model goes on answering.
+pub async fn load(app: &Tokenwise, model: Option<&InstalledModel>) -> Result<(), String> {
+    let spec = ModelSpec::for_model(model);
+    let settings = EngineSettings {
+        max_context_tokens: model.and_then(|m| m.context_tokens),
+        ..EngineSettings::with_fast_weights_in(&app.paths().fast_weights_dir())
+    };
+    let models_dir = app.paths().models_dir.clone();
+    app.load_local_model(
+        model,
+        &spec.file_name,
+        LocalEngine::load(&models_dir, &spec, settings),
+    )
+    .await
 }

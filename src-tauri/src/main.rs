@@ -110,6 +110,11 @@ fn main() {
             commands::start_at_login,
             commands::set_start_at_login,
             commands::set_cloud_paused,
+            commands::models_screen,
+            commands::pull_model,
+            commands::stop_model_download,
+            commands::use_model,
+            commands::remove_model,
         ])
         .build(tauri::generate_context!());
     match result {
@@ -133,6 +138,9 @@ fn open_app() -> Result<Arc<Tokenwise>, Box<dyn std::error::Error>> {
     ))
     .map_err(|error| format!("Tokenwise cannot start: {error}"))?;
     app.set_notifier(Arc::new(tokenwise_notify::DesktopNotifier::new()));
+    let app = app.with_speed_probe(Arc::new(|| {
+        tokenwise_local::probe::weight_bytes_per_second().map_err(|error| error.to_string())
+    }));
     Ok(Arc::new(app))
 }
 

@@ -40,6 +40,21 @@ export class WebDriver {
     return elementId(found);
   }
 
+  /** The first element matching a CSS selector (for an element inside a given row). */
+  async findCss(selector) {
+    const found = await this.cmd("POST", "/element", { using: "css selector", value: selector });
+    return elementId(found);
+  }
+
+  /** Scrolls the first element matching a CSS selector into the middle of its scroll area
+   *  (WebKitWebDriver refuses to click an element scrolled out of an overflow container). */
+  async scrollTo(selector) {
+    await this.cmd("POST", "/execute/sync", {
+      script: "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+      args: [selector],
+    });
+  }
+
   async findAll(testId) {
     const found = await this.cmd("POST", "/elements", {
       using: "css selector",

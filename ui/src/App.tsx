@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { Api } from "./api";
+import type { Api, ModelsApi } from "./api";
 import { errorMessage } from "./api";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { BudgetOverview } from "./bindings/BudgetOverview";
@@ -17,12 +17,13 @@ import { BudgetMeter } from "./components/BudgetMeter";
 import { CloudConfirmDialog } from "./components/CloudConfirmDialog";
 import { ProjectPicker } from "./components/ProjectPicker";
 import { SettingsView } from "./components/SettingsView";
+import { ModelsView } from "./components/ModelsView";
 import { adoptNewChatProject, rememberProject, rememberedProject } from "./projectMemory";
 import { SpendView } from "./components/SpendView";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
 
-export function App({ api }: { api: Api }) {
+export function App({ api, modelsApi }: { api: Api; modelsApi?: ModelsApi }) {
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [chat, setChat] = useState<ChatState>(emptyChat);
@@ -43,6 +44,7 @@ export function App({ api }: { api: Api }) {
   const [spend, setSpend] = useState<SpendOverview | null>(null);
   const [showSpend, setShowSpend] = useState(false);
   const [showSettings, setShowSettings] = useState(false);
+  const [showModels, setShowModels] = useState(false);
   /** "Ask cloud" from the summary popup: asked once its conversation is open. */
   const [cloudRequest, setCloudRequest] = useState<{ conversationId: string; tier: string; prompt: string } | null>(
     null,
@@ -72,6 +74,7 @@ export function App({ api }: { api: Api }) {
       setSpend(await api.spend());
       setShowSpend(true);
       setShowSettings(false);
+      setShowModels(false);
     } catch (e) {
       setSidebarError(errorMessage(e));
     }
@@ -80,6 +83,13 @@ export function App({ api }: { api: Api }) {
   const toggleSettings = () => {
     setShowSettings((open) => !open);
     setShowSpend(false);
+    setShowModels(false);
+  };
+
+  const toggleModels = () => {
+    setShowModels((open) => !open);
+    setShowSpend(false);
+    setShowSettings(false);
   };
 
   const refreshConversations = useCallback(async () => {
@@ -118,6 +128,7 @@ export function App({ api }: { api: Api }) {
       void refreshConversations();
       setShowSpend(false);
       setShowSettings(false);
+      setShowModels(false);
       void openConversationRef.current(request.conversationId);
       if (request.cloudTier && request.cloudPrompt) {
         setCloudRequest({
@@ -315,7 +326,7 @@ export function App({ api }: { api: Api }) {
       />
       <main class="chat">
         <header class="chat-header">
-          <h1 data-testid="chat-title">{showSpend ? "Spend" : showSettings ? "Settings" : title}</h1>
+          <h1 data-testid="chat-title">{showSpend ? "Spend" : showSettings ? "Settings" : showModels ? "Local models" : title}</h1>
           <BudgetMeter overview={budgets} />
           <button
             type="button"
@@ -333,9 +344,22 @@ export function App({ api }: { api: Api }) {
           >
             {showSettings ? "Back to chat" : "Settings"}
           </button>
+          {modelsApi && (
+            <button
+              type="button"
+              class={`spend-toggle ${showModels ? "active" : ""}`}
+              data-testid="models-toggle"
+              onClick={toggleModels}
+            >
+              {showModels ? "Back to chat" : "Models"}
+            </button>
+          )}
         </header>
         {showSpend && spend && <SpendView overview={spend} />}
         {showSettings && <SettingsView api={api} onCompanyChanged={() => void refreshBudgets()} />}
+        {showModels && modelsApi && (
+          <ModelsView api={modelsApi} onSwitched={() => api.status().then(setStatus, () => {})} />
+        )}
         {status?.warnings.map((warning) => (
           <div class="banner warning" data-testid="app-warning" key={warning}>
             {warning}
@@ -346,7 +370,7 @@ export function App({ api }: { api: Api }) {
             {sidebarError}
           </div>
         )}
-        <section class="messages" data-testid="messages" hidden={showSpend || showSettings}>
+        <section class="messages" data-testid="messages" hidden={showSpend || showSettings || showModels}>
           {chat.messages.length === 0 && chat.streaming === null && (
             <p class="placeholder">Simple questions are answered on this laptop, for free.</p>
           )}

@@ -23,6 +23,8 @@ import type { SummarizeInput } from "./bindings/SummarizeInput";
 import type { SummaryEvent } from "./bindings/SummaryEvent";
 import type { SummaryOrigin } from "./bindings/SummaryOrigin";
 import type { SummaryPlan } from "./bindings/SummaryPlan";
+import type { ModelsScreen } from "./bindings/ModelsScreen";
+import type { ModelDownload } from "./bindings/ModelDownload";
 
 export interface Api {
   status(): Promise<AppStatus>;
@@ -66,6 +68,20 @@ export interface Api {
   /** Whether Tokenwise starts at login, in the tray. */
   startAtLogin(): Promise<boolean>;
   setStartAtLogin(on: boolean): Promise<boolean>;
+}
+
+/** What the Models screen needs. */
+export interface ModelsApi {
+  /** This machine, each catalog model with its fit verdict, the active one, the download. */
+  screen(): Promise<ModelsScreen>;
+  /** Starts or resumes a download; progress arrives through onDownload. */
+  pull(id: string): Promise<void>;
+  /** Pauses (keep: what arrived stays for a resume) or cancels a download. */
+  stopDownload(id: string, keep: boolean): Promise<void>;
+  /** Switches the local model without a restart; resolves once it answers. */
+  use(id: string): Promise<void>;
+  remove(id: string): Promise<boolean>;
+  onDownload(handler: (download: ModelDownload | null) => void): Promise<() => void>;
 }
 
 /** What the quick summary popup needs. */
@@ -116,6 +132,15 @@ export const tauriApi: Api = {
   setSelectionFallback: (on) => invoke<QuickSummarizeStatus>("set_selection_fallback", { on }),
   startAtLogin: () => invoke<boolean>("start_at_login"),
   setStartAtLogin: (on) => invoke<boolean>("set_start_at_login", { on }),
+};
+
+export const tauriModelsApi: ModelsApi = {
+  screen: () => invoke<ModelsScreen>("models_screen"),
+  pull: (id) => invoke<void>("pull_model", { id }),
+  stopDownload: (id, keep) => invoke<void>("stop_model_download", { id, keep }),
+  use: (id) => invoke<void>("use_model", { id }),
+  remove: (id) => invoke<boolean>("remove_model", { id }),
+  onDownload: (handler) => listen<ModelDownload | null>("model-download", (e) => handler(e.payload)),
 };
 
 export const tauriSummaryApi: SummaryApi = {

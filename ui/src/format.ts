@@ -55,3 +55,19 @@ export function companyFreshness(syncedAtMs: number | null, offline: string | nu
   const asOf = syncedAtMs === null ? "never synced" : `as of ${clockTime(syncedAtMs)}`;
   return offline === null ? asOf : `${asOf} · offline`;
 }
+
+/** Bytes for people, in decimal units as disks are sold: "98 MB", "1.1 GB". */
+export function bytes(count: number): string {
+  if (count >= 1e9) return `${(count / 1e9).toFixed(1)} GB`;
+  if (count >= 1e6) return `${Math.round(count / 1e6)} MB`;
+  if (count >= 1e3) return `${Math.round(count / 1e3)} kB`;
+  return `${count} B`;
+}
+
+/** Seconds as "m:ss" (or "h:mm:ss" past an hour). */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const two = (n: number) => String(n).padStart(2, "0");
+  if (s >= 3600) return `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+  return `${Math.floor(s / 60)}:${two(s % 60)}`;
+}

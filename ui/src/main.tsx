@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { App } from "./App";
-import { tauriApi, tauriSummaryApi } from "./api";
+import { tauriApi, tauriModelsApi, tauriSummaryApi } from "./api";
 import { SummaryPopup } from "./components/SummaryPopup";
 import "./styles.css";
 
@@ -9,5 +9,5 @@ const root = document.getElementById("root")!;
 if (window.location.hash === "#summary") {
   render(<SummaryPopup api={tauriSummaryApi} />, root);
 } else {
-  render(<App api={tauriApi} />, root);
+  render(<App api={tauriApi} modelsApi={tauriModelsApi} />, root);
 }

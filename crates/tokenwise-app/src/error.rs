@@ -63,6 +63,10 @@ pub enum AppError {
     #[error("{0}")]
     SummaryTooLong(String),
 
+    /// The model catalog, a download, or a model file that cannot be used.
+    #[error("{}", sentence(&.0.to_string()))]
+    Models(#[from] tokenwise_models::ModelsError),
+
     /// A cloud request without the user's approval of its cost; nothing was sent.
     #[error("Sending this to {model} needs your confirmation first ({summary}).")]
     ConfirmationRequired { model: String, summary: String },
@@ -79,6 +83,26 @@ fn sentence(text: &str) -> String {
         out.push('.');
     }
     out
+}
+
+fn models_code(error: &tokenwise_models::ModelsError) -> ErrorCode {
+    use tokenwise_models::ModelsError;
+    match error {
+        ModelsError::Catalog { .. } => ErrorCode::InvalidCatalog,
+        ModelsError::DiskFull { .. } => ErrorCode::DiskFull,
+        ModelsError::HttpStatus { .. }
+        | ModelsError::Interrupted { .. }
+        | ModelsError::LengthMismatch { .. }
+        | ModelsError::ChecksumMismatch { .. }
+        | ModelsError::Cancelled { .. }
+        | ModelsError::Network { .. }
+        | ModelsError::Io { .. } => ErrorCode::ModelDownloadFailed,
+        ModelsError::UnknownModel { .. }
+        | ModelsError::NotDownloadable { .. }
+        | ModelsError::NotDownloaded { .. }
+        | ModelsError::Unverifiable { .. }
+        | ModelsError::Bundled { .. } => ErrorCode::InvalidInput,
+    }
 }
 
 impl AppError {
@@ -99,6 +123,7 @@ impl AppError {
             AppError::NothingToSummarize(_) => ErrorCode::NothingToSummarize,
             AppError::LongSummary(_) => ErrorCode::SummaryNeedsConfirmation,
             AppError::SummaryTooLong(_) => ErrorCode::PromptTooLarge,
+            AppError::Models(error) => models_code(error),
         }
     }
 

@@ -61,6 +61,17 @@ pub struct Tokenwise {
     /// The local model's last measured prefill and decode speeds (tokens/s), for estimating
     /// how long a long summary takes.
     local_speed: Mutex<Option<(f32, f32)>>,
+    /// The model catalog over the models folder.
+    pub(crate) models: tokenwise_models::Models,
+    /// Why the model catalog file could not be used, when it could not.
+    pub(crate) models_warning: Option<String>,
+    /// The loaded local model as routing sees it (reach, tier catalog entry).
+    pub(crate) local_model: RwLock<crate::local_model::LocalModelState>,
+    /// Why the person's chosen local model could not be loaded at start, when it could not.
+    pub(crate) local_model_warning: Mutex<Option<String>>,
+    pub(crate) downloads: crate::local_model::Downloads,
+    /// Measures the machine's speed for the fit verdicts (supplied by the front end).
+    pub(crate) speed_probe: Option<crate::local_model::SpeedProbeFn>,
     paths: AppPaths,
 }
 
@@ -90,6 +101,7 @@ impl Tokenwise {
             paths.tiers_file_required(),
             &paths.data_dir,
         )?;
+        let (models_catalog, models_warning) = crate::local_model::catalog_from_env();
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });
@@ -98,6 +110,7 @@ impl Tokenwise {
             warnings: history_warning
                 .into_iter()
                 .chain(catalog_problem.clone())
+                .chain(models_warning.clone())
                 .collect(),
             catalog_problem,
             engine: RwLock::new(None),
@@ -117,6 +130,12 @@ impl Tokenwise {
             policy_sources: tokenwise_policy::PolicySources::system(),
             cloud_paused: std::sync::atomic::AtomicBool::new(false),
             local_speed: Mutex::new(None),
+            models: tokenwise_models::Models::new(models_catalog, paths.models_dir.clone()),
+            models_warning,
+            local_model: RwLock::new(Default::default()),
+            local_model_warning: Mutex::new(None),
+            downloads: crate::local_model::Downloads::new(),
+            speed_probe: None,
             paths,
         };
         // Answers a killed process left half-written: saved as stopped, cloud calls charged.
@@ -133,6 +152,13 @@ impl Tokenwise {
     /// need longer ones; tests use short ones).
     pub fn with_cloud_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.cloud_timeouts = timeouts;
+        self
+    }
+
+    /// Supplies the speed probe behind the Models screen's expected speeds (the front end's,
+    /// which links the engine). Without one, speeds are left out.
+    pub fn with_speed_probe(mut self, probe: crate::local_model::SpeedProbeFn) -> Self {
+        self.speed_probe = Some(probe);
         self
     }
 
@@ -175,6 +201,12 @@ impl Tokenwise {
                         .map(|problem| format!("The organization's policy: {problem}")),
                 )
                 .chain(self.cloud_paused().then(|| CLOUD_PAUSED.to_string()))
+                .chain(
+                    self.local_model_warning
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clone(),
+                )
                 .collect(),
             database_path: self.store.path().display().to_string(),
             models_dir: self.paths.models_dir.display().to_string(),
@@ -249,6 +281,22 @@ impl Tokenwise {
                 Err(message)
             }
         }
+    }
+
+    /// The engine answering now and its status, if one is loaded.
+    pub(crate) fn engine_slot(&self) -> Option<crate::local_model::EngineSlot> {
+        let engine = self
+            .engine
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        Some((engine, self.engine_status.borrow().clone()))
+    }
+
+    /// Puts back an engine (and its status) after a failed switch.
+    pub(crate) fn restore_engine(&self, engine: Arc<dyn ChatEngine>, status: EngineStatus) {
+        *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Some(engine);
+        self.engine_status.send_replace(status);
     }
 
     /// Records why the engine cannot be used (missing or damaged model file, …).

@@ -34,6 +34,9 @@
 //!   it is long (map-reduce), saved as a conversation with a local answer's ledger row.
 //! - [`quick_summarize`]: its settings (on/off, shortcut, selection fallback): the policy over
 //!   the person's own, kept in `desktop-settings.json`.
+//! - [`local_model`]: which local model answers (the person's choice among downloaded catalog
+//!   models), the Models screen (fit verdicts, what the organization allows) and the one
+//!   download in progress.
 //! - [`keys`]: provider API keys in the OS keyring, for the settings screen.
 //! - [`route`]: the conversation a prompt continues and the router's decision on it.
 //! - [`triage`]: the classifier's verdict on a prompt and the router over the tier catalog.
@@ -53,6 +56,7 @@ pub mod facade;
 pub mod keys;
 pub mod ledger;
 pub mod local_answer;
+pub mod local_model;
 mod offline_allowance;
 pub mod paths;
 pub mod plan;
@@ -70,6 +74,7 @@ pub use company::{CompanyProject, CompanyServerKind, CompanyStatus};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;
+pub use local_model::{DownloadPhase, ModelDownload, ModelsScreen, NotAllowedModel};
 pub use paths::AppPaths;
 pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use policy::{PolicyOverview, PolicySetting};
@@ -82,6 +87,7 @@ pub use summarize::{
 pub use tokenwise_cloud::Timeouts;
 pub use tokenwise_core as core;
 pub use tokenwise_core::Secret;
+pub use tokenwise_models as models;
 pub use tokenwise_quota::CostPreview;
 pub use tokenwise_store::{LedgerRow, LedgerStatus, ScopeFilter, StoreError};
 pub use triage::{PromptClass, RouteContext, Triage};

@@ -22,6 +22,8 @@ pub struct DesktopSettings {
     pub selection_fallback: Option<bool>,
     /// The person has been told that closing the window keeps Tokenwise in the tray.
     pub told_about_tray: bool,
+    /// The catalog id of the local model the person switched to; `None`: the default.
+    pub local_model: Option<String>,
 }
 
 /// Quick summarize as it applies now, for the tray, the shortcut and Settings.
@@ -50,7 +52,7 @@ impl Tokenwise {
             .unwrap_or_default()
     }
 
-    fn save_desktop_settings(&self, settings: &DesktopSettings) -> Result<(), AppError> {
+    pub(crate) fn save_desktop_settings(&self, settings: &DesktopSettings) -> Result<(), AppError> {
         let path = self.paths().desktop_settings_file();
         let text = serde_json::to_string_pretty(settings)
             .map_err(|error| AppError::InvalidInput(error.to_string()))?;

@@ -111,6 +111,7 @@ impl Tokenwise {
             (None, None, Some(ids)) => AllowedTiers::only(ids.iter().cloned()),
             (None, None, None) => AllowedTiers::all(),
         };
+        let local = self.local_model_state();
         let decision = self.triage.route(
             prompt,
             RouteContext {
@@ -119,6 +120,8 @@ impl Tokenwise {
                 allowed,
                 budget: &budget.headroom(),
                 now_ms: self.budget_now(),
+                local_reach: local.reach,
+                tiers: local.tiers.as_ref(),
             },
         );
         Ok(Routed {

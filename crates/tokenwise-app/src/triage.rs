@@ -52,6 +52,10 @@ pub struct RouteContext<'a> {
     pub allowed: AllowedTiers,
     pub budget: &'a dyn BudgetHeadroom,
     pub now_ms: i64,
+    /// The hardest tier the loaded local model answers acceptably.
+    pub local_reach: Difficulty,
+    /// The tier catalog with the loaded local model in its local entry; `None`: as shipped.
+    pub tiers: Option<&'a TierCatalog>,
 }
 
 /// The shipped classifier and the tier catalog, loaded once.
@@ -160,9 +164,14 @@ impl Triage {
             prompt_tokens: context.prompt_tokens,
             choice: context.choice,
             allowed: context.allowed,
+            local_reach: context.local_reach,
             now_ms: context.now_ms,
         };
-        route(&input, &self.catalog, context.budget)
+        route(
+            &input,
+            context.tiers.unwrap_or(&self.catalog),
+            context.budget,
+        )
     }
 }
 
@@ -178,6 +187,8 @@ mod tests {
             allowed: AllowedTiers::all(),
             budget: &NoBudget,
             now_ms: 0,
+            local_reach: Difficulty::Simple,
+            tiers: None,
         }
     }
 

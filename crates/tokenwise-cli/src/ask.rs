@@ -97,7 +97,7 @@ async fn ask(app: &Tokenwise, prompt: String, args: AskArgs) -> Result<(), Strin
         ));
     }
     // Cloud answers do not need the local model; without it routing estimates token counts.
-    if let Err(error) = crate::engine::load_default(app).await {
+    if let Err(error) = crate::engine::load_active(app).await {
         if args.tier.as_deref().is_none_or(|tier| tier == "local") {
             return Err(error);
         }

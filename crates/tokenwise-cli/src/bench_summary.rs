@@ -49,8 +49,8 @@ async fn bench(paths: &AppPaths, scratch: &std::path::Path, json: bool) -> Resul
     .await
     .map_err(|error| error.to_string())?;
     app.load_allowed_engine(
-        DEFAULT_MODEL.file_name,
-        DEFAULT_MODEL.display_name,
+        &DEFAULT_MODEL.file_name,
+        &DEFAULT_MODEL.display_name,
         LocalEngine::load_default(&paths.models_dir, &paths.fast_weights_dir()),
     )
     .await?;

@@ -1,17 +1,36 @@
-//! Loading the default local model into the facade, as the desktop app does.
+//! Loading the local model into the facade, as the desktop app does: the person's chosen
+//! model (`tokenwise models use`), else the embedded default.
 
+use tokenwise_app::models::InstalledModel;
 use tokenwise_app::Tokenwise;
-use tokenwise_local::{LocalEngine, DEFAULT_MODEL};
+use tokenwise_local::{EngineSettings, LocalEngine, ModelSpec};
 
-/// Loads the default model from the app's models folder and installs it, unless the
-/// organization's policy does not allow its file.
-pub async fn load_default(app: &Tokenwise) -> Result<(), String> {
+/// Loads the active model and installs it; when the chosen model cannot be loaded, the
+/// default answers (the status's warnings say why).
+pub async fn load_active(app: &Tokenwise) -> Result<(), String> {
+    let model = app.active_local_model();
+    match load(app, model.as_ref()).await {
+        Err(error) if model.is_some() => {
+            eprintln!("tokenwise: {error} The default model answers instead.");
+            load(app, None).await
+        }
+        loaded => loaded,
+    }
+}
+
+/// Loads `model` (`None`: the embedded default) unless the organization's policy does not
+/// allow its file.
+pub async fn load(app: &Tokenwise, model: Option<&InstalledModel>) -> Result<(), String> {
+    let spec = ModelSpec::for_model(model);
+    let settings = EngineSettings {
+        max_context_tokens: model.and_then(|m| m.context_tokens),
+        ..EngineSettings::with_fast_weights_in(&app.paths().fast_weights_dir())
+    };
     let models_dir = app.paths().models_dir.clone();
-    let fast_weights_dir = app.paths().fast_weights_dir();
-    app.load_allowed_engine(
-        DEFAULT_MODEL.file_name,
-        DEFAULT_MODEL.display_name,
-        LocalEngine::load_default(&models_dir, &fast_weights_dir),
+    app.load_local_model(
+        model,
+        &spec.file_name,
+        LocalEngine::load(&models_dir, &spec, settings),
     )
     .await
 }

@@ -1,15 +1,13 @@
-//! `tokenwise models list|pull|rm`: which local models this laptop runs well, downloads with
-//! progress and checks, and removal. The rules live in `tokenwise-models`; this file prints.
+//! `tokenwise models list|pull|use|rm`: which local models this laptop runs well, downloads
+//! with progress and checks, the switch, and removal. The rules live in `tokenwise-models` and
+//! the facade; this file prints.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use tokenwise_models::{
-    download, fit, inventory, probe_cache, Catalog, DownloadRequest, Hardware, ModelFacts, Pins,
-    Progress, SpeedProbe,
-};
+use tokenwise_models::{fit, probe_cache, Catalog, Hardware, Models, Progress, SpeedProbe};
 use tokio_util::sync::CancellationToken;
 
 use crate::output::out;
@@ -36,6 +34,12 @@ pub enum ModelsCommand {
         /// The model's id (see `tokenwise models list`).
         id: String,
     },
+    /// Answer from this model from now on (the desktop app switches too when it next starts;
+    /// its Models screen switches at once). It is loaded once here to check it runs.
+    Use {
+        /// The model's id.
+        id: String,
+    },
     /// Delete a downloaded model file and any partial download of it.
     Rm {
         /// The model's id.
@@ -53,10 +57,19 @@ pub async fn run(args: ModelsArgs) -> Result<(), String> {
             Catalog::from_toml(&text, &path.display().to_string()).map_err(|e| e.to_string())?
         }
     };
+    let models = Models::new(catalog.clone(), paths.models_dir.clone());
     match args.command {
-        ModelsCommand::List { json } => list(&catalog, &paths, json),
-        ModelsCommand::Pull { id } => pull(&catalog, &paths.models_dir, &id).await,
-        ModelsCommand::Rm { id } => remove(&catalog, &paths.models_dir, &id),
+        ModelsCommand::List { json } => list(&models, &paths, json),
+        ModelsCommand::Pull { id } => pull(&models, &id).await,
+        ModelsCommand::Use { id } => use_model(catalog, paths, &id).await,
+        ModelsCommand::Rm { id } => {
+            if chosen_id(&paths).as_deref() == Some(id.as_str()) {
+                return Err(format!(
+                    "`{id}` answers now; switch to another model first (`tokenwise models use ID`)."
+                ));
+            }
+            remove(&models, &id)
+        }
     }
 }
 
@@ -87,54 +100,37 @@ fn speed_probe(data_dir: &Path, hardware: &Hardware) -> Option<SpeedProbe> {
     }
 }
 
-fn list(catalog: &Catalog, paths: &tokenwise_app::AppPaths, json: bool) -> Result<(), String> {
-    let hardware = Hardware::read(&paths.models_dir);
+/// The id saved by `tokenwise models use` (read without opening the app's database).
+fn chosen_id(paths: &tokenwise_app::AppPaths) -> Option<String> {
+    let text = std::fs::read_to_string(paths.desktop_settings_file()).ok()?;
+    let settings: serde_json::Value = serde_json::from_str(&text).ok()?;
+    settings["local_model"].as_str().map(str::to_string)
+}
+
+fn list(models: &Models, paths: &tokenwise_app::AppPaths, json: bool) -> Result<(), String> {
+    let hardware = Hardware::read(models.models_dir());
     let probe = speed_probe(&paths.data_dir, &hardware);
-    let pins = Pins::load(&paths.models_dir).map_err(|e| e.to_string())?;
-    let states = inventory(catalog, &paths.models_dir);
-    let rows: Vec<_> = states
-        .iter()
-        .map(|state| {
-            let fit = fit::assess(
-                ModelFacts {
-                    entry: state.entry,
-                    file_bytes: state.size_bytes(),
-                    downloaded: state.downloaded(),
-                },
-                &hardware,
-                probe,
-            );
-            (state, fit)
-        })
-        .collect();
+    let overview = models
+        .overview(hardware, probe)
+        .map_err(|e| e.to_string())?;
+    let chosen = chosen_id(paths);
+    let active = |row: &tokenwise_models::ModelRow| match &chosen {
+        Some(id) => *id == row.id,
+        None => row.bundled,
+    };
     if json {
-        let models: Vec<_> = rows
-            .iter()
-            .map(|(state, fit)| {
-                serde_json::json!({
-                    "id": state.entry.id,
-                    "name": state.entry.name,
-                    "parameters": state.entry.parameters,
-                    "quant": state.entry.quant,
-                    "licence": state.entry.licence,
-                    "local_reach": state.entry.local_reach,
-                    "size_bytes": state.size_bytes(),
-                    "downloaded": state.downloaded(),
-                    "partial_bytes": state.partial_bytes,
-                    "checksum": checksum_state(state.entry, &pins),
-                    "fit": fit,
-                })
-            })
-            .collect();
-        let report = serde_json::json!({
-            "hardware": hardware,
-            "weight_bytes_per_second": probe.map(|p| p.weight_bytes_per_second),
-            "models_dir": paths.models_dir,
-            "models": models,
-        });
+        let mut report = serde_json::to_value(&overview).map_err(|e| e.to_string())?;
+        for (row, value) in overview.models.iter().zip(
+            report["models"]
+                .as_array_mut()
+                .expect("models serialize as a list"),
+        ) {
+            value["active"] = active(row).into();
+        }
         out!("{report:#}");
         return Ok(());
     }
+    let hardware = &overview.hardware;
     out!(
         "This machine: {} memory ({} free now), {} cores ({} threads), {}{}",
         fit::gigabytes(hardware.total_memory_bytes),
@@ -159,78 +155,47 @@ fn list(catalog: &Catalog, paths: &tokenwise_app::AppPaths, json: bool) -> Resul
     if let Some(free) = hardware.free_disk_bytes {
         out!(
             "Models folder: {} ({} free)",
-            paths.models_dir.display(),
+            overview.models_dir,
             fit::gigabytes(free)
         );
     }
     out!();
-    for (state, fit) in &rows {
-        let entry = state.entry;
-        let have = if state.downloaded() {
+    for row in &overview.models {
+        let have = if row.downloaded {
             "downloaded".to_string()
-        } else if let Some(partial) = state.partial_bytes {
+        } else if let Some(partial) = row.partial_bytes {
             format!("{} downloaded, resumable", fit::gigabytes(partial))
-        } else if entry.bundled {
+        } else if row.bundled {
             "not fetched (scripts/fetch-model.sh)".to_string()
         } else {
             "not downloaded".to_string()
         };
         out!(
-            "{}  {} {} {}, {}",
-            entry.id,
-            entry.name,
-            entry.quant,
-            state
-                .size_bytes()
+            "{}{}  {} {} {}, {}",
+            if active(row) { "* " } else { "" },
+            row.id,
+            row.name,
+            row.quant,
+            row.size_bytes
                 .map(fit::gigabytes)
                 .unwrap_or_else(|| "size unknown".into()),
             have
         );
-        out!("    {}: {}", fit.verdict.label(), fit.reason);
+        out!("    {}: {}", row.fit.verdict.label(), row.fit.reason);
         out!(
             "    answers {} prompts locally · {} · {}",
-            entry.local_reach.as_str(),
-            entry.licence,
-            checksum_state(entry, &pins)
+            row.local_reach.as_str(),
+            row.licence,
+            row.checksum.label()
         );
     }
+    out!();
+    out!("* answers now. Switch with `tokenwise models use ID`.");
     Ok(())
 }
 
-fn checksum_state(entry: &tokenwise_models::CatalogEntry, pins: &Pins) -> String {
-    match (&entry.sha256, pins.get(&entry.file)) {
-        (Some(_), _) => "checksum published".into(),
-        (None, Some(_)) => "checksum pinned on first download".into(),
-        (None, None) => "checksum will be pinned on first download".into(),
-    }
-}
-
-async fn pull(catalog: &Catalog, models_dir: &Path, id: &str) -> Result<(), String> {
-    let entry = catalog.get(id).map_err(|e| e.to_string())?;
-    let Some(url) = &entry.url else {
-        return Err(tokenwise_models::ModelsError::NotDownloadable { id: id.into() }.to_string());
-    };
-    let mut pins = Pins::load(models_dir).map_err(|e| e.to_string())?;
-    if models_dir.join(&entry.file).is_file() {
-        out!(
-            "{} is already downloaded: {}",
-            entry.name,
-            models_dir.join(&entry.file).display()
-        );
-        return Ok(());
-    }
-    let request = DownloadRequest {
-        url: url.clone(),
-        models_dir: models_dir.to_path_buf(),
-        file_name: entry.file.clone(),
-        // A checksum pinned by an earlier download of the same file counts as published.
-        expected_sha256: entry
-            .sha256
-            .clone()
-            .or_else(|| pins.get(&entry.file).map(str::to_string)),
-        expected_size: entry.size_bytes,
-        stall_timeout: Duration::from_secs(60),
-    };
+async fn pull(models: &Models, id: &str) -> Result<(), String> {
+    let entry = models.entry(id).map_err(|e| e.to_string())?.clone();
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(20))
         .user_agent(concat!("tokenwise/", env!("CARGO_PKG_VERSION")))
@@ -242,33 +207,70 @@ async fn pull(catalog: &Catalog, models_dir: &Path, id: &str) -> Result<(), Stri
         crate::signals::termination().await;
         on_signal.cancel();
     });
-    eprintln!("Downloading {} from {url}", entry.name);
-    let result = download(
-        &client,
-        &request,
-        |folder| Hardware::read(folder).free_disk_bytes,
-        show_progress,
-        &cancel,
-    )
-    .await;
+    if let Some(url) = &entry.url {
+        if !models.models_dir().join(&entry.file).is_file() {
+            eprintln!("Downloading {} from {url}", entry.name);
+        }
+    }
+    let result = models.pull(id, &client, show_progress, &cancel).await;
+    let pulled = result.map_err(|e| {
+        eprintln!();
+        e.to_string()
+    })?;
+    if pulled.already_there {
+        out!(
+            "{} is already downloaded: {}",
+            entry.name,
+            pulled.path.display()
+        );
+        return Ok(());
+    }
     eprintln!();
-    let done = result.map_err(|e| e.to_string())?;
-    if done.pinned {
-        pins.pin(&entry.file, &done.sha256)
-            .map_err(|e| e.to_string())?;
+    if pulled.pinned {
         out!(
             "{} downloaded to {}. Its publisher states no checksum: sha256 {} is now pinned.",
             entry.name,
-            done.path.display(),
-            done.sha256
+            pulled.path.display(),
+            pulled.sha256
         );
     } else {
         out!(
             "{} downloaded to {}, sha256 verified.",
             entry.name,
-            done.path.display()
+            pulled.path.display()
         );
     }
+    out!("Answer from it with `tokenwise models use {id}`.");
+    Ok(())
+}
+
+async fn use_model(
+    catalog: Catalog,
+    paths: tokenwise_app::AppPaths,
+    id: &str,
+) -> Result<(), String> {
+    let app =
+        tokenwise_app::Tokenwise::open(paths, std::sync::Arc::new(tokenwise_core::SystemClock))
+            .await
+            .map_err(|e| e.to_string())?
+            .with_model_catalog(catalog);
+    let model = app.choose_local_model(id).map_err(|e| e.to_string())?;
+    eprintln!("Loading it once to check that it runs…");
+    let loaded = crate::engine::load(&app, model.as_ref()).await;
+    app.close().await;
+    loaded?;
+    let status = app.status();
+    let context = match status.engine {
+        tokenwise_core::EngineStatus::Ready { context_tokens, .. } => context_tokens,
+        _ => 0,
+    };
+    let entry = app.models().entry(id).map_err(|e| e.to_string())?;
+    out!(
+        "{} answers from now on ({} tokens of context; it answers {} prompts locally).",
+        entry.name,
+        context,
+        entry.local_reach.as_str()
+    );
     Ok(())
 }
 
@@ -295,28 +297,15 @@ fn show_progress(progress: Progress) {
     let _ = stderr.flush();
 }
 
-fn remove(catalog: &Catalog, models_dir: &Path, id: &str) -> Result<(), String> {
-    let entry = catalog.get(id).map_err(|e| e.to_string())?;
-    if entry.bundled {
-        return Err(format!(
-            "{} is the default model Tokenwise runs; it is not removed.",
-            entry.name
-        ));
-    }
-    let file = models_dir.join(&entry.file);
-    let partial = tokenwise_models::download::partial_path(models_dir, &entry.file);
-    let mut removed = false;
-    for path in [&file, &partial] {
-        match std::fs::remove_file(path) {
-            Ok(()) => removed = true,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(format!("Could not delete {}: {error}", path.display())),
-        }
-    }
-    let mut pins = Pins::load(models_dir).map_err(|e| e.to_string())?;
-    pins.unpin(&entry.file).map_err(|e| e.to_string())?;
+fn remove(models: &Models, id: &str) -> Result<(), String> {
+    let entry = models.entry(id).map_err(|e| e.to_string())?.clone();
+    let removed = models.remove(id).map_err(|e| e.to_string())?;
     if removed {
-        out!("Removed {} from {}.", entry.name, models_dir.display());
+        out!(
+            "Removed {} from {}.",
+            entry.name,
+            models.models_dir().display()
+        );
     } else {
         out!("{} was not downloaded.", entry.name);
     }

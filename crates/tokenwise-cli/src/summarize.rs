@@ -159,7 +159,7 @@ async fn summarize(
             app.paths().database().display()
         ));
     }
-    crate::engine::load_default(app).await?;
+    crate::engine::load_active(app).await?;
     let plan = app
         .plan_summary(&text, &origin)
         .await

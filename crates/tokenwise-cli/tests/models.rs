@@ -148,8 +148,34 @@ fn pull_from_a_mirror_pins_the_checksum_and_rm_removes_it() {
         "{text}"
     );
 
+    // The switch: loaded once to check it runs, then it is the one that answers.
+    let used = succeeds(&mut run(&["models", "use", "mirrored-smollm2"]));
+    let stdout = String::from_utf8_lossy(&used.stdout);
+    assert!(
+        stdout.contains("SmolLM2 from the mirror answers from now on"),
+        "{stdout}"
+    );
+    let listed = succeeds(&mut run(&["models", "list"]));
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("* mirrored-smollm2"));
+    // The model that answers is not deleted under it.
+    let refused = run(&["models", "rm", "mirrored-smollm2"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("answers now"));
+
+    // Back to the default (the settings file is the person's own), then removal works.
+    std::fs::remove_file(data.path().join("desktop-settings.json")).unwrap();
     succeeds(&mut run(&["models", "rm", "mirrored-smollm2"]));
     assert!(!models.join(FILE).exists());
+    // A model that is not downloaded cannot be chosen.
+    let missing = run(&["models", "use", "mirrored-smollm2"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("not downloaded yet"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
 }
 
 #[test]

@@ -40,6 +40,8 @@ error_codes! {
     GenerationFailed => "generation_failed",
     InvalidCatalog => "invalid_catalog",
     InvalidInput => "invalid_input",
+    /// A local model could not be downloaded (network, server, checksum); the message says why.
+    ModelDownloadFailed => "model_download_failed",
     /// Nothing to summarize: nothing copied, an image, files, binary data, too little text.
     NothingToSummarize => "nothing_to_summarize",
     /// A summary that takes minutes waits for the person's yes.

@@ -28,17 +28,21 @@
 //!   usable cheaper one: the user's choice is a ceiling, never exceeded. An id that is not in
 //!   the catalog is ignored and the prompt routed automatically ([`RouteReason::ChoiceUnknown`]).
 //! * **Automatic**:
-//!   1. *Unsure and short*: when the classifier picked `medium` or `complex` with a confidence
+//!   1. *Within the local model's reach*: a bigger local model (see `models/catalog.toml`,
+//!      `local_reach`) answers `medium` prompts acceptably. When the classifier's tier is at
+//!      most [`RouteInput::local_reach`] and the local entry is usable, it answers
+//!      ([`RouteReason::WithinLocalReach`]); the user can still ask a cloud tier.
+//!   2. *Unsure and short*: when the classifier picked `medium` or `complex` with a confidence
 //!      below [`UNSURE_BELOW`] (0.4; NaN counts as unsure) and the prompt is at most
 //!      [`SHORT_PROMPT_TOKENS`] (128) tokens, the local model answers
 //!      ([`RouteReason::UnsureShortPrompt`]): trying a short prompt locally costs nothing and
 //!      the user can still escalate.
-//!   2. Otherwise the ladder from the classifier's tier down (complex → medium → simple/local):
+//!   3. Otherwise the ladder from the classifier's tier down (complex → medium → simple/local):
 //!      the first usable entry answers. The classifier's own tier is
 //!      [`RouteReason::Classified`]; a cheaper one is [`RouteReason::SteppedDown`], or
 //!      [`RouteReason::LocalOnly`] when it is the local entry and no cloud entry at all is
 //!      usable. A tier missing from the catalog is stepped past like a forbidden one.
-//!   3. When the ladder ends without a usable entry, the prompt is too long for the local
+//!   4. When the ladder ends without a usable entry, the prompt is too long for the local
 //!      model: the cheapest usable cloud entry answers ([`RouteReason::TooLongForLocal`]; it
 //!      needs confirmation like any cloud pick), or, with none, the local entry anyway
 //!      ([`RouteReason::TooLongForAll`]; the engine then says to shorten the prompt).
@@ -163,6 +167,9 @@ pub struct RouteInput {
     pub prompt_tokens: u32,
     pub choice: UserChoice,
     pub allowed: AllowedTiers,
+    /// The hardest tier the active local model answers acceptably: `simple` for the embedded
+    /// 135M model, `medium` for a 1.5B+ one the person switched to.
+    pub local_reach: Difficulty,
     /// Milliseconds since the Unix epoch, for the budget's windows.
     pub now_ms: i64,
 }
@@ -174,6 +181,8 @@ pub struct RouteInput {
 pub enum RouteReason {
     /// Automatic: the entry serving the classifier's tier.
     Classified,
+    /// Automatic: the classifier's tier is within the active local model's reach.
+    WithinLocalReach,
     /// Automatic: the classifier was unsure and the prompt short, so the local model.
     UnsureShortPrompt,
     /// Automatic: the classifier's tier was not usable; a cheaper tier answers.
@@ -203,6 +212,7 @@ impl RouteReason {
     pub fn code(self) -> &'static str {
         match self {
             RouteReason::Classified => "classified",
+            RouteReason::WithinLocalReach => "within_local_reach",
             RouteReason::UnsureShortPrompt => "unsure_short_prompt",
             RouteReason::SteppedDown => "stepped_down",
             RouteReason::LocalOnly => "local_only",
@@ -373,6 +383,20 @@ impl<'a> Router<'a> {
     fn automatic(&self) -> Pick<'a> {
         let input = self.input;
         let local = self.catalog.local();
+        if input.difficulty != Difficulty::Simple
+            && input.difficulty <= input.local_reach
+            && self.check(local).is_ok()
+        {
+            return Pick {
+                entry: local,
+                reason: RouteReason::WithinLocalReach,
+                skipped: Vec::new(),
+                notes: vec![format!(
+                    "the local model answers {} prompts",
+                    input.difficulty
+                )],
+            };
+        }
         // NaN is unsure too.
         let unsure = input.confidence.is_nan() || input.confidence < UNSURE_BELOW;
         if input.difficulty != Difficulty::Simple

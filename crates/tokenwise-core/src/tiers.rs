@@ -278,6 +278,25 @@ impl TierCatalog {
         &self.entries[self.local]
     }
 
+    /// The same catalog with the local entry describing the model actually loaded: its file,
+    /// its name and its context window. Ids, prices and cloud entries are unchanged; the
+    /// longest local answer stays within the new window.
+    pub fn with_local_model(
+        &self,
+        model: &str,
+        display_name: &str,
+        context_tokens: u32,
+    ) -> TierCatalog {
+        let mut catalog = self.clone();
+        let local = &mut catalog.entries[self.local];
+        local.model = model.to_string();
+        local.display_name = display_name.to_string();
+        local.context_tokens = context_tokens.max(1);
+        local.max_output_tokens = local.max_output_tokens.min(local.context_tokens);
+        local.typical_output_tokens = local.typical_output_tokens.min(local.max_output_tokens);
+        catalog
+    }
+
     fn validate(
         entries: Vec<TierEntry>,
         declared: Vec<Provider>,
@@ -570,6 +589,21 @@ context_tokens = 128000
             }
             other => panic!("expected InvalidCatalog, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_local_entry_follows_the_loaded_model() {
+        let builtin = TierCatalog::builtin();
+        let switched = builtin.with_local_model("qwen.gguf", "Qwen2.5 1.5B", 8192);
+        assert_eq!(switched.local().display_name, "Qwen2.5 1.5B");
+        assert_eq!(switched.local().model, "qwen.gguf");
+        assert_eq!(switched.local().context_tokens, 8192);
+        assert_eq!(switched.local().id, builtin.local().id);
+        assert_eq!(switched.entries().len(), builtin.entries().len());
+        // A tiny window caps the answer lengths with it.
+        let tiny = builtin.with_local_model("x", "x", 100);
+        assert!(tiny.local().max_output_tokens <= 100);
+        assert!(tiny.local().typical_output_tokens <= tiny.local().max_output_tokens);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct EngineSettings {
     /// Where to keep a copy of the weights in a format with SIMD kernels, for model files whose
     /// tensors have none (see [`crate::fast_weights`]). `None` loads the file as it is.
     pub fast_weights_dir: Option<PathBuf>,
+    /// The longest context to use, below the model's own: what the machine's memory affords
+    /// (a 32k-token model on an 8 GB laptop). `None`: the model's own.
+    pub max_context_tokens: Option<u32>,
 }
 
 impl Default for EngineSettings {
@@ -52,6 +55,7 @@ impl Default for EngineSettings {
             prefix_cache_sequences: Some(4),
             prefix_cache_max_bytes: DEFAULT_PREFIX_CACHE_MAX_BYTES,
             fast_weights_dir: None,
+            max_context_tokens: None,
         }
     }
 }
@@ -88,22 +92,22 @@ impl LocalEngine {
         settings: EngineSettings,
     ) -> Result<Self, LocalError> {
         let dir = models_dir.to_path_buf();
-        let spec_copy = *spec;
+        let spec_copy = spec.clone();
         let fast_dir = settings.fast_weights_dir.clone();
         let weights = tokio::task::spawn_blocking(move || {
             let path = model_file::verify(&dir, &spec_copy)?;
             Ok::<_, LocalError>(match fast_dir {
-                Some(fast_dir) => fast_weights::prepare(&path, spec_copy.sha256, &fast_dir),
+                Some(fast_dir) => fast_weights::prepare(&path, &spec_copy.sha256, &fast_dir),
                 None => Weights::Original(path),
             })
         })
         .await
         .map_err(|join| LocalError::ModelLoad {
-            path: models_dir.join(spec.file_name),
+            path: models_dir.join(&*spec.file_name),
             detail: join.to_string(),
         })??;
         let mut engine =
-            match Self::load_weights(weights.clone(), spec.display_name, &settings).await {
+            match Self::load_weights(weights.clone(), &spec.display_name, &settings).await {
                 Err(error) if matches!(weights, Weights::Repacked { .. }) => {
                     // The copy loads like its original; if it ever does not, answer from the
                     // original (slower) rather than not at all.
@@ -114,11 +118,11 @@ impl LocalEngine {
                         original,
                         reason: error.to_string(),
                     };
-                    Self::load_weights(fallback, spec.display_name, &settings).await?
+                    Self::load_weights(fallback, &spec.display_name, &settings).await?
                 }
                 loaded => loaded?,
             };
-        engine.system_prompt = spec.system_prompt.map(str::to_string);
+        engine.system_prompt = spec.system_prompt.as_deref().map(str::to_string);
         Ok(engine)
     }
 
@@ -150,7 +154,7 @@ impl LocalEngine {
         if !path.is_file() {
             return Err(LocalError::ModelMissing {
                 path,
-                source_name: "a file you chose",
+                refetch: "choose a file that exists".into(),
             });
         }
         Self::load_weights(Weights::Original(path), display_name, &settings).await
@@ -193,7 +197,9 @@ impl LocalEngine {
             .ok()
             .flatten()
             .and_then(|tokens| u32::try_from(tokens).ok())
-            .unwrap_or(FALLBACK_CONTEXT_TOKENS);
+            .unwrap_or(FALLBACK_CONTEXT_TOKENS)
+            .min(settings.max_context_tokens.unwrap_or(u32::MAX))
+            .max(1);
         Ok(Self {
             model: Arc::new(model),
             weights,

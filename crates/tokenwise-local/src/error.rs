@@ -7,20 +7,18 @@ use crate::catalog::FETCH_COMMAND;
 /// Why the local model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
-    #[error(
-        "The local model file {path} is missing. Run `{FETCH_COMMAND}` to download it \
-         ({source_name}), or set TOKENWISE_MODELS_DIR to the folder that holds it."
-    )]
-    ModelMissing {
-        path: PathBuf,
-        source_name: &'static str,
-    },
+    #[error("The local model file {path} is missing. To get it, {refetch}.")]
+    ModelMissing { path: PathBuf, refetch: String },
 
     #[error(
-        "The local model file {path} is damaged or incomplete ({detail}). Delete it and run \
-         `{FETCH_COMMAND}` to download it again."
+        "The local model file {path} is damaged or incomplete ({detail}). Delete it; to get it \
+         again, {refetch}."
     )]
-    ModelCorrupt { path: PathBuf, detail: String },
+    ModelCorrupt {
+        path: PathBuf,
+        detail: String,
+        refetch: String,
+    },
 
     #[error("Could not read the local model file {path}: {cause}")]
     ModelUnreadable {

@@ -15,25 +15,22 @@ use crate::error::LocalError;
 
 /// Verifies `dir/spec.file_name` against the catalog entry and returns its path.
 pub fn verify(dir: &Path, spec: &ModelSpec) -> Result<PathBuf, LocalError> {
-    let path = dir.join(spec.file_name);
+    let path = dir.join(&*spec.file_name);
     let metadata = match std::fs::metadata(&path) {
         Ok(metadata) => metadata,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             return Err(LocalError::ModelMissing {
                 path,
-                source_name: spec.source,
+                refetch: spec.refetch.to_string(),
             })
         }
         Err(cause) => return Err(LocalError::ModelUnreadable { path, cause }),
     };
-    if metadata.len() != spec.size_bytes {
+    if let Some(expected) = spec.size_bytes.filter(|&size| size != metadata.len()) {
         return Err(LocalError::ModelCorrupt {
-            detail: format!(
-                "it is {} bytes, expected {} bytes",
-                metadata.len(),
-                spec.size_bytes
-            ),
+            detail: format!("it is {} bytes, expected {expected} bytes", metadata.len()),
             path,
+            refetch: spec.refetch.to_string(),
         });
     }
     let actual = sha256_hex(&path).map_err(|cause| LocalError::ModelUnreadable {
@@ -44,6 +41,7 @@ pub fn verify(dir: &Path, spec: &ModelSpec) -> Result<PathBuf, LocalError> {
         return Err(LocalError::ModelCorrupt {
             detail: format!("sha256 {actual}, expected {}", spec.sha256),
             path,
+            refetch: spec.refetch.to_string(),
         });
     }
     Ok(path)
@@ -67,13 +65,15 @@ pub(crate) fn sha256_hex(path: &Path) -> std::io::Result<String> {
 mod tests {
     use super::*;
 
+    use std::borrow::Cow;
+
     const TINY: ModelSpec = ModelSpec {
-        display_name: "tiny",
-        file_name: "tiny.gguf",
+        display_name: Cow::Borrowed("tiny"),
+        file_name: Cow::Borrowed("tiny.gguf"),
         // Not the checksum of any test file: only `intact_file_passes` needs a real one.
-        sha256: "a8b1a4dd4fa2d0d2b2e0e2a6df9c1b8a19c3bd0c51fd6ee8a9a2ac1bd7c6a2a1",
-        size_bytes: 9,
-        source: "a test",
+        sha256: Cow::Borrowed("a8b1a4dd4fa2d0d2b2e0e2a6df9c1b8a19c3bd0c51fd6ee8a9a2ac1bd7c6a2a1"),
+        size_bytes: Some(9),
+        refetch: Cow::Borrowed("run `scripts/fetch-model.sh`"),
         system_prompt: None,
     };
 
@@ -85,6 +85,18 @@ mod tests {
         assert!(matches!(error, LocalError::ModelMissing { .. }));
         assert!(text.contains("tiny.gguf"), "{text}");
         assert!(text.contains("scripts/fetch-model.sh"), "{text}");
+    }
+
+    #[test]
+    fn without_a_published_size_the_checksum_still_catches_a_truncated_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("tiny.gguf"), b"GGUF").unwrap();
+        let spec = ModelSpec {
+            size_bytes: None,
+            ..TINY
+        };
+        let text = verify(dir.path(), &spec).unwrap_err().to_string();
+        assert!(text.contains("sha256"), "{text}");
     }
 
     #[test]
@@ -109,11 +121,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("tiny.gguf"), b"GGUF-test").unwrap();
         let spec = ModelSpec {
-            sha256: Box::leak(
-                sha256_hex(&dir.path().join("tiny.gguf"))
-                    .unwrap()
-                    .into_boxed_str(),
-            ),
+            sha256: sha256_hex(&dir.path().join("tiny.gguf")).unwrap().into(),
             ..TINY
         };
         assert_eq!(

@@ -174,18 +174,18 @@ async fn the_real_model_answers_streams_stops_and_reports_usage() {
 #[tokio::test]
 async fn a_damaged_model_file_is_named_not_loaded() {
     let dir = tempfile::tempdir().unwrap();
-    let original = std::fs::read(models_dir().join(DEFAULT_MODEL.file_name)).unwrap();
+    let original = std::fs::read(models_dir().join(&*DEFAULT_MODEL.file_name)).unwrap();
     // Same size, flipped bytes in the middle: only the checksum can tell.
     let mut damaged = original.clone();
     let middle = damaged.len() / 2;
     damaged[middle..middle + 64].fill(0xff);
-    std::fs::write(dir.path().join(DEFAULT_MODEL.file_name), &damaged).unwrap();
+    std::fs::write(dir.path().join(&*DEFAULT_MODEL.file_name), &damaged).unwrap();
     let error = LocalEngine::load(dir.path(), &DEFAULT_MODEL, EngineSettings::default())
         .await
         .err()
         .expect("a damaged file must not load");
     assert!(matches!(error, LocalError::ModelCorrupt { .. }), "{error}");
-    assert!(error.to_string().contains(DEFAULT_MODEL.file_name));
+    assert!(error.to_string().contains(&*DEFAULT_MODEL.file_name));
 }
 
 #[tokio::test]

@@ -51,14 +51,19 @@ pub fn partial_path(models_dir: &Path, file_name: &str) -> PathBuf {
 }
 
 /// Where a download stands, reported as bytes arrive (at most ~10 times a second).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Progress {
+    #[ts(type = "number")]
     pub downloaded_bytes: u64,
+    #[ts(type = "number | null")]
     pub total_bytes: Option<u64>,
     /// Over the last few seconds.
     pub bytes_per_second: f64,
+    #[ts(type = "number | null")]
     pub eta_seconds: Option<u64>,
     /// Bytes that were already there from an earlier, interrupted download.
+    #[ts(type = "number")]
     pub resumed_from: u64,
 }
 

@@ -53,6 +53,18 @@ pub enum ModelsError {
     #[error("The download of {file} was cancelled. What arrived is kept for a resume.")]
     Cancelled { file: String },
 
+    #[error("{name} is not downloaded yet: pull it first (Models screen, or `tokenwise models pull {id}`).")]
+    NotDownloaded { name: String, id: String },
+
+    #[error(
+        "{file} is in the models folder but was not downloaded by Tokenwise and no checksum is \
+         published or pinned for it, so it cannot be checked. Remove it and pull the model."
+    )]
+    Unverifiable { file: String },
+
+    #[error("{name} is the default model Tokenwise runs; it is not removed.")]
+    Bundled { name: String },
+
     #[error("Could not {action} {path}: {cause}")]
     Io {
         action: &'static str,

@@ -3,6 +3,7 @@
 //! measured [`SpeedProbe`], so they are tested as a table.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::catalog::CatalogEntry;
 use crate::hardware::Hardware;
@@ -33,8 +34,9 @@ pub struct SpeedProbe {
 }
 
 /// The verdict shown beside each model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Verdict {
     RunsWell,
     RunsSlowly,
@@ -52,7 +54,8 @@ impl Verdict {
 }
 
 /// What a model would cost this machine.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 pub struct Fit {
     pub verdict: Verdict,
     /// The reason, in words, e.g. "needs 5.1 GB at 2,048 tokens of context; this laptop has 4.0 GB".
@@ -60,9 +63,11 @@ pub struct Fit {
     /// Context the engine would run it with (the largest that fits), if it fits.
     pub context_tokens: Option<u32>,
     /// Memory needed at that context (or at the smallest, when nothing fits).
+    #[ts(type = "number")]
     pub memory_needed_bytes: u64,
     /// Bytes of weights held in memory (after the Q8_0 copy Tokenwise makes of types without
     /// SIMD kernels).
+    #[ts(type = "number")]
     pub weights_in_memory_bytes: u64,
     /// Expected decode speed, when a probe was measured.
     pub expected_tokens_per_second: Option<f64>,

@@ -4,12 +4,16 @@
 use std::path::Path;
 
 use serde::Serialize;
+use ts_rs::TS;
 
 /// A snapshot of the machine, as the fit rules need it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
 pub struct Hardware {
+    #[ts(type = "number")]
     pub total_memory_bytes: u64,
     /// Memory the OS could hand out now without swapping.
+    #[ts(type = "number")]
     pub available_memory_bytes: u64,
     pub physical_cores: usize,
     pub logical_cores: usize,
@@ -20,6 +24,7 @@ pub struct Hardware {
     /// at compile time, so a CPU's AVX2 helps only a build that uses it).
     pub build_simd: &'static str,
     /// Free space on the disk that holds the models folder; `None` when it cannot be read.
+    #[ts(type = "number | null")]
     pub free_disk_bytes: Option<u64>,
     /// `Some(true)` when running on battery, `Some(false)` on mains or without a battery,
     /// `None` where the OS does not say (read only on Linux for now).
@@ -29,7 +34,7 @@ pub struct Hardware {
 impl Hardware {
     /// Reads this machine. `models_dir` is where model files are (or will be) kept.
     pub fn read(models_dir: &Path) -> Hardware {
-        use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, RefreshKind, System};
+        use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
         let system = System::new_with_specifics(
             RefreshKind::nothing()
                 .with_memory(MemoryRefreshKind::nothing().with_ram())
@@ -44,14 +49,7 @@ impl Hardware {
             .map(|cpu| cpu.brand().trim().to_string())
             .filter(|brand| !brand.is_empty())
             .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-        let disks = Disks::new_with_refreshed_list();
-        let free_disk_bytes = free_space_for(
-            models_dir,
-            disks
-                .list()
-                .iter()
-                .map(|disk| (disk.mount_point(), disk.available_space())),
-        );
+        let free_disk_bytes = Hardware::free_disk_bytes_of(models_dir);
         Hardware {
             total_memory_bytes: system.total_memory(),
             available_memory_bytes: system.available_memory(),
@@ -65,6 +63,20 @@ impl Hardware {
             free_disk_bytes,
             on_battery: on_battery(Path::new("/sys/class/power_supply")),
         }
+    }
+}
+
+impl Hardware {
+    /// Free bytes on the disk holding `folder`, read now (downloads check it before starting).
+    pub fn free_disk_bytes_of(folder: &Path) -> Option<u64> {
+        let disks = sysinfo::Disks::new_with_refreshed_list();
+        free_space_for(
+            folder,
+            disks
+                .list()
+                .iter()
+                .map(|disk| (disk.mount_point(), disk.available_space())),
+        )
     }
 }
 

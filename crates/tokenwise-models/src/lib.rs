@@ -12,6 +12,8 @@
 //! - [`pins`]: checksums pinned on first download where none is published.
 //! - [`probe_cache`]: the measured speed probe, kept per machine and build.
 //! - [`inventory`]: what is in the models folder now.
+//! - [`manager`]: all of the above over one models folder: the overview with verdicts, pull,
+//!   remove, and the checked facts to load a downloaded model.
 
 pub mod catalog;
 pub mod download;
@@ -19,6 +21,7 @@ pub mod error;
 pub mod fit;
 pub mod hardware;
 pub mod inventory;
+pub mod manager;
 pub mod pins;
 pub mod probe_cache;
 
@@ -28,4 +31,5 @@ pub use error::ModelsError;
 pub use fit::{assess, Fit, ModelFacts, SpeedProbe, Verdict};
 pub use hardware::Hardware;
 pub use inventory::{inventory, ModelState};
+pub use manager::{ChecksumState, InstalledModel, ModelRow, Models, ModelsOverview, Pulled};
 pub use pins::Pins;

@@ -3,4 +3,4 @@
 /**
  * Why the router picked what it picked (machine-readable; `snake_case` in JSON).
  */
-export type RouteReason = "classified" | "unsure_short_prompt" | "stepped_down" | "local_only" | "too_long_for_local" | "too_long_for_all" | "user_choice" | "forced_local" | "choice_not_allowed" | "choice_too_long" | "choice_over_budget" | "choice_unknown";
+export type RouteReason = "classified" | "within_local_reach" | "unsure_short_prompt" | "stepped_down" | "local_only" | "too_long_for_local" | "too_long_for_all" | "user_choice" | "forced_local" | "choice_not_allowed" | "choice_too_long" | "choice_over_budget" | "choice_unknown";

@@ -81,7 +81,7 @@ use Choice::{Entry, ForceLocal};
 use Difficulty::{Complex, Medium, Simple};
 use RouteReason::{
     ChoiceNotAllowed, ChoiceOverBudget, ChoiceTooLong, ChoiceUnknown, Classified, ForcedLocal,
-    LocalOnly, SteppedDown, TooLongForAll, TooLongForLocal, UnsureShortPrompt,
+    LocalOnly, SteppedDown, TooLongForAll, TooLongForLocal, UnsureShortPrompt, WithinLocalReach,
 };
 use SkipCause::{NotAllowed, NotInCatalog, OverBudget, TooLong};
 
@@ -96,6 +96,8 @@ struct Case {
     allow: Allow,
     /// Budget headroom in micro-dollars; `None` = no budget configured.
     budget: Option<i64>,
+    /// The active local model's reach.
+    reach: Difficulty,
     /// Expected: the entry picked, the reason, what was skipped (entry id, or the tier's name
     /// when not in the catalog), and whether any cloud entry is usable.
     pick: &'static str,
@@ -116,6 +118,7 @@ fn case(name: &'static str, tier: Difficulty, confidence: f32, tokens: u32) -> C
         choice: Choice::Auto,
         allow: Allow::All,
         budget: None,
+        reach: Simple,
         pick: "",
         reason: Classified,
         skipped: &[],
@@ -140,6 +143,10 @@ impl Case {
         self.budget = Some(micros);
         self
     }
+    fn reach(mut self, reach: Difficulty) -> Case {
+        self.reach = reach;
+        self
+    }
     fn expect(
         mut self,
         pick: &'static str,
@@ -162,6 +169,7 @@ impl Case {
             prompt_tokens: self.tokens,
             choice: self.choice.user_choice(),
             allowed: self.allow.tiers(),
+            local_reach: self.reach,
             now_ms: 1_700_000_000_000,
         }
     }
@@ -208,6 +216,13 @@ fn cases() -> Vec<Case> {
         case("NaN confidence is unsure", Complex, f32::NAN, SHORT).expect("local", UnsureShortPrompt, &[], true),
         case("128 tokens is short", Complex, UNSURE, 128).expect("local", UnsureShortPrompt, &[], true),
         case("129 tokens is long", Complex, UNSURE, 129).expect("frontier", Classified, &[], true),
+        // A stronger local model (reach: medium).
+        case("medium within local reach", Medium, SURE, LONG).reach(Medium)
+            .expect("local", WithinLocalReach, &[], true),
+        case("complex beyond local reach", Complex, SURE, LONG).reach(Medium)
+            .expect("frontier", Classified, &[], true),
+        case("medium within reach but too long for local", Medium, SURE, LONG).reach(Medium).cat(TinyLocal)
+            .expect("mid", Classified, &[], true),
         case("unsure short, cloud forbidden", Medium, UNSURE, SHORT).allow(NoCloud)
             .expect("local", UnsureShortPrompt, &[], false),
         case("unsure short, but local cannot hold it", Medium, UNSURE, 120).cat(TinyLocal)
@@ -387,6 +402,7 @@ fn every_reason_and_skip_cause_appears_in_the_table() {
     let reasons: BTreeSet<&str> = cases.iter().map(|c| c.reason.code()).collect();
     for reason in [
         Classified,
+        WithinLocalReach,
         UnsureShortPrompt,
         SteppedDown,
         LocalOnly,
@@ -427,6 +443,7 @@ fn explain(
         prompt_tokens: tokens,
         choice,
         allowed,
+        local_reach: Difficulty::Simple,
         now_ms: 0,
     };
     route(&input, &TierCatalog::builtin(), budget).explanation
@@ -604,6 +621,7 @@ fn explanations_read_as_one_line() {
         prompt_tokens: LONG,
         choice: UserChoice::Auto,
         allowed: AllowedTiers::all(),
+        local_reach: Simple,
         now_ms: 0,
     };
     let no_frontier = route(&input, &catalog(NoFrontier), &NoBudget);
@@ -622,6 +640,7 @@ fn decision_carries_costs_names_and_confirmation() {
         prompt_tokens: LONG,
         choice: UserChoice::Auto,
         allowed: AllowedTiers::all(),
+        local_reach: Simple,
         now_ms: 0,
     };
     let headroom = FixedHeadroom(Money::from_cents(40));
@@ -673,6 +692,7 @@ fn the_budget_is_asked_at_the_time_passed_in() {
         prompt_tokens: LONG,
         choice: UserChoice::Auto,
         allowed: AllowedTiers::all(),
+        local_reach: Simple,
         now_ms: 999,
     };
     let before = route(&input, &TierCatalog::builtin(), &reset);
@@ -700,6 +720,7 @@ fn a_free_cloud_entry_is_affordable_on_an_empty_budget() {
         prompt_tokens: LONG,
         choice: UserChoice::Auto,
         allowed: AllowedTiers::all(),
+        local_reach: Simple,
         now_ms: 0,
     };
     let decision = route(&input, &catalog, &FixedHeadroom(Money::from_micros(-1)));
@@ -748,6 +769,7 @@ fn decisions_and_choices_serialise_for_the_ui() {
 fn reason_codes_match_their_json() {
     for reason in [
         Classified,
+        WithinLocalReach,
         UnsureShortPrompt,
         SteppedDown,
         LocalOnly,
@@ -813,6 +835,8 @@ fn invariants_hold_over_a_grid_of_inputs() {
                                     prompt_tokens,
                                     choice: choice.user_choice(),
                                     allowed: allow.tiers(),
+                                    // Both reaches, alternating over the prompt sizes.
+                                    local_reach: if count % 2 == 0 { Simple } else { Medium },
                                     now_ms: 0,
                                 };
                                 let headroom = budget.map(|m| FixedHeadroom(Money::from_micros(m)));
@@ -899,4 +923,47 @@ fn check_invariants(
             }
         }
     }
+}
+
+#[test]
+fn a_stronger_local_model_keeps_work_within_its_reach() {
+    let input = |difficulty, choice| RouteInput {
+        difficulty,
+        confidence: 0.9,
+        reason: "x".into(),
+        prompt_tokens: LONG,
+        choice,
+        allowed: AllowedTiers::all(),
+        local_reach: Medium,
+        now_ms: 0,
+    };
+    let catalog = TierCatalog::builtin();
+    let medium = route(&input(Medium, UserChoice::Auto), &catalog, &NoBudget);
+    assert_eq!(medium.tier_id, "local");
+    assert_eq!(medium.reason, RouteReason::WithinLocalReach);
+    assert!(!medium.needs_confirmation);
+    assert!(medium.cloud_available, "the user can still ask the cloud");
+    assert!(
+        medium
+            .explanation
+            .contains("the local model answers medium prompts"),
+        "{}",
+        medium.explanation
+    );
+    // Beyond its reach, the ladder as before.
+    let complex = route(&input(Complex, UserChoice::Auto), &catalog, &NoBudget);
+    assert_eq!(complex.tier_id, "frontier");
+    assert_eq!(complex.reason, RouteReason::Classified);
+    // The person's own choice still wins.
+    let chosen = route(
+        &input(Medium, UserChoice::Entry { id: "mid".into() }),
+        &catalog,
+        &NoBudget,
+    );
+    assert_eq!(chosen.tier_id, "mid");
+    // A prompt too long for the local model is not forced onto it.
+    let mut long = input(Medium, UserChoice::Auto);
+    long.prompt_tokens = 100_000;
+    let long = route(&long, &catalog, &NoBudget);
+    assert_ne!(long.reason, RouteReason::WithinLocalReach);
 }

@@ -1,0 +1,548 @@
+//! Which local model answers, and the Models screen: the person's choice among the downloaded
+//! catalog models (kept in `desktop-settings.json`), the organization's allow-list over it
+//! (`local_models_allowed`), this machine's fit verdicts, and the one download in progress
+//! (start, pause, resume, cancel, its progress as a watch channel).
+//!
+//! Loading the engine itself is the front end's (it links mistral.rs; this crate does not):
+//! it asks [`Tokenwise::active_local_model`] or [`Tokenwise::choose_local_model`] what to load
+//! and hands the loading future to [`Tokenwise::load_local_model`], which keeps the previous
+//! model answering when a switch fails. Once loaded, routing follows the model's reach
+//! ([`LocalModelState::reach`]) and the tier catalog's local entry carries its name and context.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokenwise_core::{Difficulty, EngineStatus, TierCatalog};
+use tokenwise_models::{
+    probe_cache, Catalog, Hardware, InstalledModel, Models, ModelsError, ModelsOverview, Progress,
+    SpeedProbe,
+};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::error::AppError;
+use crate::facade::Tokenwise;
+
+/// Environment variable naming a model catalog file that replaces the built-in one (IT's
+/// internal mirror, a shorter list).
+pub const CATALOG_ENV: &str = "TOKENWISE_MODEL_CATALOG";
+
+/// Measures how fast this machine streams quantized weights (bytes/s); supplied by the front
+/// end, which links the engine (`tokenwise_local::probe`).
+pub type SpeedProbeFn = Arc<dyn Fn() -> Result<f64, String> + Send + Sync>;
+
+/// The model catalog: the file [`CATALOG_ENV`] names, else the built-in one. A file that
+/// cannot be used gives the built-in catalog and a warning saying why.
+pub(crate) fn catalog_from_env() -> (Catalog, Option<String>) {
+    let Some(path) = std::env::var_os(CATALOG_ENV).map(std::path::PathBuf::from) else {
+        return (Catalog::builtin(), None);
+    };
+    let parsed = std::fs::read_to_string(&path)
+        .map_err(|error| format!("could not be read ({error})"))
+        .and_then(|text| {
+            Catalog::from_toml(&text, &path.display().to_string()).map_err(|e| e.to_string())
+        });
+    match parsed {
+        Ok(catalog) => (catalog, None),
+        Err(problem) => (
+            Catalog::builtin(),
+            Some(format!(
+                "The model catalog {}: {problem} The built-in catalog applies.",
+                path.display()
+            )),
+        ),
+    }
+}
+
+/// The loaded local model as routing sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalModelState {
+    /// The catalog id, `None` for the embedded default.
+    pub id: Option<String>,
+    /// The hardest tier it answers acceptably.
+    pub reach: Difficulty,
+    /// The tier catalog with its local entry describing this model (name, context).
+    pub tiers: Option<TierCatalog>,
+}
+
+impl Default for LocalModelState {
+    fn default() -> Self {
+        LocalModelState {
+            id: None,
+            reach: Difficulty::Simple,
+            tiers: None,
+        }
+    }
+}
+
+/// Where the download in progress stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DownloadPhase {
+    Running,
+    /// Stopped by the person; what arrived is kept and "Resume" continues it.
+    Paused,
+    /// Stopped by the person; what arrived was deleted.
+    Cancelled,
+    /// Broken off (network, disk, checksum); `message` says why and what to do.
+    Failed,
+    /// Downloaded and verified.
+    Done,
+}
+
+/// The download the Models screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ModelDownload {
+    pub id: String,
+    pub name: String,
+    pub phase: DownloadPhase,
+    pub progress: Option<Progress>,
+    /// Why it failed, or what a finished download did ("checksum pinned").
+    pub message: Option<String>,
+}
+
+/// Everything the Models screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ModelsScreen {
+    pub overview: ModelsOverview,
+    /// The catalog id of the model answering now (or loading); `None`: the embedded default
+    /// outside the catalog.
+    pub active_id: Option<String>,
+    /// Ids the organization does not allow, each with the sentence saying so.
+    pub not_allowed: Vec<NotAllowedModel>,
+    pub download: Option<ModelDownload>,
+    /// Problems to show above the list (a catalog file that could not be used).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct NotAllowedModel {
+    pub id: String,
+    pub reason: String,
+}
+
+/// The download slot: at most one at a time (they share one network link and one disk).
+pub(crate) struct Downloads {
+    running: Mutex<Option<RunningDownload>>,
+    status: watch::Sender<Option<ModelDownload>>,
+}
+
+struct RunningDownload {
+    id: String,
+    cancel: CancellationToken,
+    /// Set before cancelling: delete what arrived (cancel) or keep it (pause).
+    discard: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Downloads {
+    pub(crate) fn new() -> Downloads {
+        Downloads {
+            running: Mutex::new(None),
+            status: watch::channel(None).0,
+        }
+    }
+}
+
+impl Tokenwise {
+    /// Replaces the model catalog (IT's file given on the command line).
+    pub fn with_model_catalog(mut self, catalog: Catalog) -> Self {
+        self.models = Models::new(catalog, self.paths().models_dir.clone());
+        self
+    }
+
+    /// The model catalog over this app's models folder.
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    /// Download progress and outcomes, for pushing to a user interface.
+    pub fn watch_model_download(&self) -> watch::Receiver<Option<ModelDownload>> {
+        self.downloads.status.subscribe()
+    }
+
+    /// The model to load at start: the person's choice when it is still downloaded, checkable
+    /// and allowed; `None` for the embedded default. A choice that no longer holds is said in
+    /// the status line's warnings (the default answers instead).
+    pub fn active_local_model(&self) -> Option<InstalledModel> {
+        let id = self.desktop_settings().local_model?;
+        let (model, warning) = match self.switchable(&id) {
+            Ok(model) if model.bundled => (None, None),
+            Ok(model) => (Some(model), None),
+            Err(error) => (
+                None,
+                Some(format!(
+                    "Your local model `{id}` cannot be used: {error} The default model answers."
+                )),
+            ),
+        };
+        *self
+            .local_model_warning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = warning;
+        model
+    }
+
+    /// Checks that model `id` can answer here (in the catalog, downloaded with a checksum,
+    /// allowed by the organization, fits this machine's memory) and saves it as the person's
+    /// choice. Returns what to load; `None` for the embedded default.
+    pub fn choose_local_model(&self, id: &str) -> Result<Option<InstalledModel>, AppError> {
+        let model = self.switchable(id)?;
+        let mut settings = self.desktop_settings();
+        settings.local_model = (!model.bundled).then(|| model.id.clone());
+        self.save_desktop_settings(&settings)?;
+        Ok((!model.bundled).then_some(model))
+    }
+
+    /// Model `id` if it can answer here, with the context this machine's memory affords.
+    fn switchable(&self, id: &str) -> Result<InstalledModel, AppError> {
+        let mut model = self.models.installed(id)?;
+        self.check_local_model(&model.file)?;
+        let hardware = Hardware::read(self.models.models_dir());
+        let file_bytes = std::fs::metadata(self.models.models_dir().join(&model.file))
+            .map(|m| m.len())
+            .ok();
+        let fit = tokenwise_models::assess(
+            tokenwise_models::ModelFacts {
+                entry: self.models.entry(id)?,
+                file_bytes,
+                downloaded: true,
+            },
+            &hardware,
+            None,
+        );
+        if fit.verdict == tokenwise_models::Verdict::DoesNotFit {
+            return Err(AppError::InvalidInput(format!(
+                "{} does not fit this laptop: {}",
+                model.name, fit.reason
+            )));
+        }
+        model.context_tokens = fit.context_tokens;
+        Ok(model)
+    }
+
+    /// Loads a local model with `load` (the front end's engine loader), unless the policy
+    /// forbids `file_name`. On success routing follows the model (`reach`, its name and
+    /// context in the tier catalog). When a switch fails and a model was answering, that model
+    /// goes on answering and the error is returned; at start, the status says why.
+    pub async fn load_local_model<E, F, D>(
+        &self,
+        model: Option<&InstalledModel>,
+        file_name: &str,
+        load: F,
+    ) -> Result<(), String>
+    where
+        E: tokenwise_core::ChatEngine + 'static,
+        F: std::future::Future<Output = Result<E, D>>,
+        D: std::fmt::Display,
+    {
+        if let Err(refused) = self.check_local_model(file_name) {
+            return Err(self.switch_failed(refused.to_string()));
+        }
+        let previous = self.engine_slot();
+        let name = model.map_or("the default model", |m| m.name.as_str());
+        self.engine_loading(name);
+        match load.await {
+            Ok(engine) => {
+                let engine: Arc<dyn tokenwise_core::ChatEngine> = Arc::new(engine);
+                let tiers = self.triage.catalog().with_local_model(
+                    file_name,
+                    &engine.model_name(),
+                    engine.context_tokens(),
+                );
+                *self.local_model.write().unwrap_or_else(|e| e.into_inner()) = LocalModelState {
+                    id: model.map(|m| m.id.clone()),
+                    reach: model.map_or(Difficulty::Simple, |m| m.local_reach),
+                    tiers: Some(tiers),
+                };
+                if model.is_some() {
+                    *self
+                        .local_model_warning
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = None;
+                }
+                self.engine_ready(engine);
+                Ok(())
+            }
+            Err(error) => {
+                // A model that does not load is not kept as the choice: the saved choice goes
+                // back to the model that answers (or the default).
+                let mut settings = self.desktop_settings();
+                settings.local_model = self.local_model_state().id;
+                let _ = self.save_desktop_settings(&settings);
+                match previous {
+                    Some((engine, status)) => {
+                        self.restore_engine(engine, status);
+                        Err(format!(
+                            "Could not switch to {name}: {error} The previous model goes on \
+                             answering."
+                        ))
+                    }
+                    None => {
+                        if let Some(model) = model {
+                            *self
+                                .local_model_warning
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner()) = Some(format!(
+                                "Your local model {} could not be loaded: {error}",
+                                model.name
+                            ));
+                        }
+                        Err(self.switch_failed(error.to_string()))
+                    }
+                }
+            }
+        }
+    }
+
+    fn switch_failed(&self, message: String) -> String {
+        if self.engine_slot().is_none() {
+            self.engine_failed(message.clone());
+        }
+        message
+    }
+
+    /// The loaded local model as routing sees it.
+    pub fn local_model_state(&self) -> LocalModelState {
+        self.local_model
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// This machine, every catalog model with its verdict, the active one, what the
+    /// organization allows and the download in progress. Runs the speed probe once per machine
+    /// and build (about a second) when it was never measured.
+    pub async fn models_screen(&self) -> Result<ModelsScreen, AppError> {
+        let models_dir = self.models.models_dir().to_path_buf();
+        let data_dir = self.paths().data_dir.clone();
+        let probe_fn = self.speed_probe.clone();
+        let hardware = {
+            let models_dir = models_dir.clone();
+            tokio::task::spawn_blocking(move || Hardware::read(&models_dir))
+                .await
+                .map_err(|e| AppError::InvalidInput(e.to_string()))?
+        };
+        let threads = probe_threads();
+        let probe = match probe_cache::load(&data_dir, &hardware, threads) {
+            Some(probe) => Some(probe),
+            None => match probe_fn {
+                Some(measure) => {
+                    let hardware = hardware.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let rate = measure().ok()?;
+                        let probe = SpeedProbe {
+                            weight_bytes_per_second: rate,
+                        };
+                        probe_cache::save(&data_dir, &hardware, threads, probe);
+                        Some(probe)
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+                }
+                None => None,
+            },
+        };
+        let overview = self.models.overview(hardware, probe)?;
+        let not_allowed = overview
+            .models
+            .iter()
+            .filter_map(|row| {
+                let entry = self.models.entry(&row.id).ok()?;
+                self.check_local_model(&entry.file)
+                    .err()
+                    .map(|error| NotAllowedModel {
+                        id: row.id.clone(),
+                        reason: error.to_string(),
+                    })
+            })
+            .collect();
+        let active_id = self.local_model_state().id.or_else(|| {
+            // The embedded default is the catalog's bundled entry, when it lists one.
+            overview
+                .models
+                .iter()
+                .find(|row| row.bundled)
+                .map(|row| row.id.clone())
+        });
+        Ok(ModelsScreen {
+            overview,
+            active_id,
+            not_allowed,
+            download: self.downloads.status.borrow().clone(),
+            warnings: self.models_warning.iter().cloned().collect(),
+        })
+    }
+
+    /// Starts (or resumes) downloading model `id` in the background; progress and the outcome
+    /// arrive on [`Tokenwise::watch_model_download`]. One download at a time.
+    pub fn start_model_download(self: &Arc<Self>, id: &str) -> Result<(), AppError> {
+        let entry = self.models.entry(id)?.clone();
+        self.check_local_model(&entry.file)?;
+        if !entry.downloadable() {
+            return Err(ModelsError::NotDownloadable { id: id.into() }.into());
+        }
+        let cancel = CancellationToken::new();
+        let discard = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let mut running = self
+                .downloads
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some(other) = running.as_ref() {
+                return Err(AppError::InvalidInput(format!(
+                    "{} is downloading; pause or cancel it first.",
+                    self.models
+                        .entry(&other.id)
+                        .map_or(other.id.clone(), |e| e.name.clone())
+                )));
+            }
+            *running = Some(RunningDownload {
+                id: entry.id.clone(),
+                cancel: cancel.clone(),
+                discard: discard.clone(),
+            });
+        }
+        let report = {
+            let (id, name) = (entry.id.clone(), entry.name.clone());
+            move |phase, progress, message| {
+                Some(ModelDownload {
+                    id: id.clone(),
+                    name: name.clone(),
+                    phase,
+                    progress,
+                    message,
+                })
+            }
+        };
+        self.downloads
+            .status
+            .send_replace(report(DownloadPhase::Running, None, None));
+        let app = Arc::clone(self);
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(20))
+                .user_agent(concat!("tokenwise/", env!("CARGO_PKG_VERSION")))
+                .build();
+            let status = app.downloads.status.clone();
+            let result = match client {
+                Ok(client) => {
+                    let mut last = None;
+                    let outcome = app
+                        .models
+                        .pull(
+                            &entry.id,
+                            &client,
+                            |progress| {
+                                last = Some(progress);
+                                status.send_replace(report(
+                                    DownloadPhase::Running,
+                                    Some(progress),
+                                    None,
+                                ));
+                            },
+                            &cancel,
+                        )
+                        .await;
+                    outcome.map_err(|error| (error, last))
+                }
+                Err(error) => Err((
+                    ModelsError::Network {
+                        url: entry.url.clone().unwrap_or_default(),
+                        detail: error.to_string(),
+                    },
+                    None,
+                )),
+            };
+            let final_report = match result {
+                Ok(pulled) => report(
+                    DownloadPhase::Done,
+                    None,
+                    pulled.pinned.then(|| {
+                        format!(
+                            "No checksum is published for it: sha256 {} is now pinned.",
+                            pulled.sha256
+                        )
+                    }),
+                ),
+                Err((ModelsError::Cancelled { .. }, last)) => {
+                    if discard.load(std::sync::atomic::Ordering::SeqCst) {
+                        let _ = app.models.discard_partial(&entry.id);
+                        report(DownloadPhase::Cancelled, None, None)
+                    } else {
+                        report(DownloadPhase::Paused, last, None)
+                    }
+                }
+                Err((error, last)) => report(DownloadPhase::Failed, last, Some(error.to_string())),
+            };
+            *app.downloads
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = None;
+            status.send_replace(final_report);
+        });
+        Ok(())
+    }
+
+    /// Stops the download of `id`: `keep` pauses it (what arrived stays for a resume), else
+    /// cancels it (what arrived is deleted). A download that is not running is left as is.
+    pub fn stop_model_download(&self, id: &str, keep: bool) -> Result<(), AppError> {
+        let running = self
+            .downloads
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match running.as_ref() {
+            Some(download) if download.id == id => {
+                download
+                    .discard
+                    .store(!keep, std::sync::atomic::Ordering::SeqCst);
+                download.cancel.cancel();
+                Ok(())
+            }
+            _ if keep => Ok(()),
+            _ => {
+                // Cancelling a paused download: delete what arrived.
+                drop(running);
+                self.models.discard_partial(id)?;
+                let mut status = self.downloads.status.borrow().clone();
+                if let Some(download) = status.as_mut().filter(|d| d.id == id) {
+                    download.phase = DownloadPhase::Cancelled;
+                    download.progress = None;
+                }
+                self.downloads.status.send_replace(status);
+                Ok(())
+            }
+        }
+    }
+
+    /// Deletes a downloaded model. The one answering now cannot be removed (switch first).
+    pub fn remove_model(&self, id: &str) -> Result<bool, AppError> {
+        if self.local_model_state().id.as_deref() == Some(id) {
+            return Err(AppError::InvalidInput(
+                "This model is answering now; switch to another one before removing it.".into(),
+            ));
+        }
+        Ok(self.models.remove(id)?)
+    }
+}
+
+/// Threads the probe (and the engine) use.
+fn probe_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// What [`Tokenwise::engine_slot`] returns: the engine and its status, to put back.
+pub(crate) type EngineSlot = (Arc<dyn tokenwise_core::ChatEngine>, EngineStatus);
