@@ -61,10 +61,13 @@ pub struct Tokenwise {
     /// The local model's last measured prefill and decode speeds (tokens/s), for estimating
     /// how long a long summary takes.
     local_speed: Mutex<Option<(f32, f32)>>,
-    /// The model catalog over the models folder.
+    /// The person's model catalog (or the built-in one) over the models folder; the policy's
+    /// may replace it ([`Tokenwise::models`]).
     pub(crate) models: tokenwise_models::Models,
     /// Why the model catalog file could not be used, when it could not.
     pub(crate) models_warning: Option<String>,
+    /// The person named a catalog (a recommended policy's then does not apply).
+    pub(crate) models_chosen: bool,
     /// The loaded local model as routing sees it (reach, tier catalog entry).
     pub(crate) local_model: RwLock<crate::local_model::LocalModelState>,
     /// Why the person's chosen local model could not be loaded at start, when it could not.
@@ -101,7 +104,8 @@ impl Tokenwise {
             paths.tiers_file_required(),
             &paths.data_dir,
         )?;
-        let (models_catalog, models_warning) = crate::local_model::catalog_from_env();
+        let (models_catalog, models_warning, models_chosen) =
+            crate::local_model::catalog_from_env();
         let (engine_status, _) = watch::channel(EngineStatus::Unavailable {
             message: "The local model has not been loaded yet.".into(),
         });
@@ -132,6 +136,7 @@ impl Tokenwise {
             local_speed: Mutex::new(None),
             models: tokenwise_models::Models::new(models_catalog, paths.models_dir.clone()),
             models_warning,
+            models_chosen,
             local_model: RwLock::new(Default::default()),
             local_model_warning: Mutex::new(None),
             downloads: crate::local_model::Downloads::new(),

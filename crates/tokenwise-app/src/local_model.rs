@@ -34,26 +34,31 @@ pub const CATALOG_ENV: &str = "TOKENWISE_MODEL_CATALOG";
 pub type SpeedProbeFn = Arc<dyn Fn() -> Result<f64, String> + Send + Sync>;
 
 /// The model catalog: the file [`CATALOG_ENV`] names, else the built-in one. A file that
-/// cannot be used gives the built-in catalog and a warning saying why.
-pub(crate) fn catalog_from_env() -> (Catalog, Option<String>) {
+/// cannot be used gives the built-in catalog and a warning saying why. The second value says
+/// whether the person named a catalog (a recommended policy's then does not apply).
+pub(crate) fn catalog_from_env() -> (Catalog, Option<String>, bool) {
     let Some(path) = std::env::var_os(CATALOG_ENV).map(std::path::PathBuf::from) else {
-        return (Catalog::builtin(), None);
+        return (Catalog::builtin(), None, false);
     };
-    let parsed = std::fs::read_to_string(&path)
-        .map_err(|error| format!("could not be read ({error})"))
-        .and_then(|text| {
-            Catalog::from_toml(&text, &path.display().to_string()).map_err(|e| e.to_string())
-        });
-    match parsed {
-        Ok(catalog) => (catalog, None),
+    match read_catalog(&path) {
+        Ok(catalog) => (catalog, None, true),
         Err(problem) => (
             Catalog::builtin(),
             Some(format!(
-                "The model catalog {}: {problem} The built-in catalog applies.",
+                "The model catalog {} {problem} The built-in catalog applies.",
                 path.display()
             )),
+            true,
         ),
     }
+}
+
+/// Reads and checks a catalog file; the error completes "The model catalog FILE …".
+fn read_catalog(path: &std::path::Path) -> Result<Catalog, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|error| format!("could not be read ({error})."))?;
+    Catalog::from_toml(&text, &path.display().to_string())
+        .map_err(|error| format!("cannot be used: {error}"))
 }
 
 /// The loaded local model as routing sees it.
@@ -156,12 +161,43 @@ impl Tokenwise {
     /// Replaces the model catalog (IT's file given on the command line).
     pub fn with_model_catalog(mut self, catalog: Catalog) -> Self {
         self.models = Models::new(catalog, self.paths().models_dir.clone());
+        self.models_chosen = true;
         self
     }
 
-    /// The model catalog over this app's models folder.
-    pub fn models(&self) -> &Models {
-        &self.models
+    /// The model catalog in force over this app's models folder: the managed policy's
+    /// `model_catalog_file`, else the one the person named (`TOKENWISE_MODEL_CATALOG`,
+    /// `--catalog`), else a recommended policy's, else the built-in one.
+    pub fn models(&self) -> Models {
+        self.models_in_force().0
+    }
+
+    /// Why the catalog the organization set cannot be used, if it cannot: downloads are
+    /// stopped until it is fixed (its list may exist to keep some models out).
+    pub fn model_catalog_problem(&self) -> Option<String> {
+        self.models_in_force().1
+    }
+
+    fn models_in_force(&self) -> (Models, Option<String>) {
+        let policy = self.policy();
+        let managed = policy
+            .setting("model_catalog_file")
+            .is_some_and(|setting| setting.locked);
+        match policy.policy.model_catalog_file.as_deref() {
+            Some(path) if managed || !self.models_chosen => {
+                match read_catalog(std::path::Path::new(path)) {
+                    Ok(catalog) => (Models::new(catalog, self.paths().models_dir.clone()), None),
+                    Err(problem) => (
+                        self.models.clone(),
+                        Some(format!(
+                            "The model catalog your organization set ({path}) {problem} \
+                             Downloads are stopped until it is fixed."
+                        )),
+                    ),
+                }
+            }
+            _ => (self.models.clone(), None),
+        }
     }
 
     /// Download progress and outcomes, for pushing to a user interface.
@@ -204,15 +240,16 @@ impl Tokenwise {
 
     /// Model `id` if it can answer here, with the context this machine's memory affords.
     fn switchable(&self, id: &str) -> Result<InstalledModel, AppError> {
-        let mut model = self.models.installed(id)?;
+        let models = self.models();
+        let mut model = models.installed(id)?;
         self.check_local_model(&model.file)?;
-        let hardware = Hardware::read(self.models.models_dir());
-        let file_bytes = std::fs::metadata(self.models.models_dir().join(&model.file))
+        let hardware = Hardware::read(models.models_dir());
+        let file_bytes = std::fs::metadata(models.models_dir().join(&model.file))
             .map(|m| m.len())
             .ok();
         let fit = tokenwise_models::assess(
             tokenwise_models::ModelFacts {
-                entry: self.models.entry(id)?,
+                entry: models.entry(id)?,
                 file_bytes,
                 downloaded: true,
             },
@@ -322,7 +359,8 @@ impl Tokenwise {
     /// organization allows and the download in progress. Runs the speed probe once per machine
     /// and build (about a second) when it was never measured.
     pub async fn models_screen(&self) -> Result<ModelsScreen, AppError> {
-        let models_dir = self.models.models_dir().to_path_buf();
+        let (models, catalog_problem) = self.models_in_force();
+        let models_dir = models.models_dir().to_path_buf();
         let data_dir = self.paths().data_dir.clone();
         let probe_fn = self.speed_probe.clone();
         let hardware = {
@@ -352,12 +390,12 @@ impl Tokenwise {
                 None => None,
             },
         };
-        let overview = self.models.overview(hardware, probe)?;
+        let overview = models.overview(hardware, probe)?;
         let not_allowed = overview
             .models
             .iter()
             .filter_map(|row| {
-                let entry = self.models.entry(&row.id).ok()?;
+                let entry = models.entry(&row.id).ok()?;
                 self.check_local_model(&entry.file)
                     .err()
                     .map(|error| NotAllowedModel {
@@ -379,14 +417,23 @@ impl Tokenwise {
             active_id,
             not_allowed,
             download: self.downloads.status.borrow().clone(),
-            warnings: self.models_warning.iter().cloned().collect(),
+            warnings: self
+                .models_warning
+                .iter()
+                .cloned()
+                .chain(catalog_problem)
+                .collect(),
         })
     }
 
     /// Starts (or resumes) downloading model `id` in the background; progress and the outcome
     /// arrive on [`Tokenwise::watch_model_download`]. One download at a time.
     pub fn start_model_download(self: &Arc<Self>, id: &str) -> Result<(), AppError> {
-        let entry = self.models.entry(id)?.clone();
+        let (models, catalog_problem) = self.models_in_force();
+        if let Some(problem) = catalog_problem {
+            return Err(AppError::InvalidInput(problem));
+        }
+        let entry = models.entry(id)?.clone();
         self.check_local_model(&entry.file)?;
         if !entry.downloadable() {
             return Err(ModelsError::NotDownloadable { id: id.into() }.into());
@@ -402,7 +449,7 @@ impl Tokenwise {
             if let Some(other) = running.as_ref() {
                 return Err(AppError::InvalidInput(format!(
                     "{} is downloading; pause or cancel it first.",
-                    self.models
+                    models
                         .entry(&other.id)
                         .map_or(other.id.clone(), |e| e.name.clone())
                 )));
@@ -438,8 +485,7 @@ impl Tokenwise {
             let result = match client {
                 Ok(client) => {
                     let mut last = None;
-                    let outcome = app
-                        .models
+                    let outcome = models
                         .pull(
                             &entry.id,
                             &client,
@@ -477,7 +523,7 @@ impl Tokenwise {
                 ),
                 Err((ModelsError::Cancelled { .. }, last)) => {
                     if discard.load(std::sync::atomic::Ordering::SeqCst) {
-                        let _ = app.models.discard_partial(&entry.id);
+                        let _ = models.discard_partial(&entry.id);
                         report(DownloadPhase::Cancelled, None, None)
                     } else {
                         report(DownloadPhase::Paused, last, None)
@@ -514,7 +560,7 @@ impl Tokenwise {
             _ => {
                 // Cancelling a paused download: delete what arrived.
                 drop(running);
-                self.models.discard_partial(id)?;
+                self.models().discard_partial(id)?;
                 let mut status = self.downloads.status.borrow().clone();
                 if let Some(download) = status.as_mut().filter(|d| d.id == id) {
                     download.phase = DownloadPhase::Cancelled;
@@ -533,7 +579,7 @@ impl Tokenwise {
                 "This model is answering now; switch to another one before removing it.".into(),
             ));
         }
-        Ok(self.models.remove(id)?)
+        Ok(self.models().remove(id)?)
     }
 }
 

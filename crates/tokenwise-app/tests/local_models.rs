@@ -349,3 +349,71 @@ async fn a_download_shows_progress_pauses_resumes_and_cancels() {
     wait_for_phase(&app, DownloadPhase::Cancelled).await;
     assert!(!partial.exists(), "a cancelled download leaves nothing");
 }
+
+#[tokio::test]
+async fn the_organization_can_replace_the_catalog_and_a_broken_one_stops_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), "http://127.0.0.1:9").await;
+    let dirs = PolicyDirs {
+        root: dir.path().join("policy"),
+    };
+    std::fs::create_dir_all(dirs.dir(Level::Managed)).unwrap();
+    let theirs = dir.path().join("company-catalog.toml");
+    let only_the_mirror = CATALOG_HEAD.replace("@URL@", "https://mirror.example.com");
+    std::fs::write(&theirs, only_the_mirror).unwrap();
+    let policy = format!(
+        r#"{{"model_catalog_file": {}}}"#,
+        serde_json::to_string(&theirs.display().to_string()).unwrap()
+    );
+    std::fs::write(dirs.dir(Level::Managed).join("20.json"), policy).unwrap();
+    let screen = app.models_screen().await.unwrap();
+    let ids: Vec<_> = screen
+        .overview
+        .models
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["mirrored"],
+        "the organization's list replaces the person's"
+    );
+    assert_eq!(
+        app.models().entry("mirrored").unwrap().url.as_deref(),
+        Some("https://mirror.example.com/m.gguf")
+    );
+
+    // Broken: downloads stop and the screen says why; the list falls back for the verdicts.
+    std::fs::write(&theirs, "[[model]]\nid = ").unwrap();
+    let refused = app.start_model_download("stronger").unwrap_err();
+    assert!(
+        refused.to_string().contains("Downloads are stopped"),
+        "{refused}"
+    );
+    let screen = app.models_screen().await.unwrap();
+    assert!(
+        screen
+            .warnings
+            .iter()
+            .any(|w| w.contains("company-catalog.toml")),
+        "{:?}",
+        screen.warnings
+    );
+}
+
+const CATALOG_HEAD: &str = r#"
+[[model]]
+id = "mirrored"
+name = "Mirrored"
+parameters = "135M"
+quant = "Q4_1"
+file = "m.gguf"
+url = "@URL@/m.gguf"
+licence = "Apache-2.0"
+source = "IT"
+context_tokens = 8192
+layers = 30
+kv_heads = 3
+head_dim = 64
+local_reach = "simple"
+"#;

@@ -49,28 +49,49 @@ pub enum ModelsCommand {
 
 pub async fn run(args: ModelsArgs) -> Result<(), String> {
     let paths = tokenwise_app::AppPaths::from_env();
-    let catalog = match &args.catalog {
-        None => Catalog::builtin(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("Could not read the model catalog {}: {e}", path.display()))?;
-            Catalog::from_toml(&text, &path.display().to_string()).map_err(|e| e.to_string())?
+    let mut app = tokenwise_app::Tokenwise::open(
+        paths.clone(),
+        std::sync::Arc::new(tokenwise_core::SystemClock),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if let Some(path) = &args.catalog {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("Could not read the model catalog {}: {e}", path.display()))?;
+        let catalog =
+            Catalog::from_toml(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
+        app = app.with_model_catalog(catalog);
+    }
+    // The organization's catalog, when its policy sets one, wins over --catalog.
+    let models = app.models();
+    let result = match args.command {
+        ModelsCommand::List { json } => {
+            if let Some(problem) = app.model_catalog_problem() {
+                eprintln!("tokenwise: {problem}");
+            }
+            list(&models, &paths, json)
         }
-    };
-    let models = Models::new(catalog.clone(), paths.models_dir.clone());
-    match args.command {
-        ModelsCommand::List { json } => list(&models, &paths, json),
-        ModelsCommand::Pull { id } => pull(&models, &id).await,
-        ModelsCommand::Use { id } => use_model(catalog, paths, &id).await,
+        ModelsCommand::Pull { id } => match app.model_catalog_problem() {
+            Some(problem) => Err(problem),
+            None => {
+                app.check_local_model(&models.entry(&id).map_err(|e| e.to_string())?.file)
+                    .map_err(|e| e.to_string())?;
+                pull(&models, &id).await
+            }
+        },
+        ModelsCommand::Use { id } => use_model(&app, &models, &id).await,
         ModelsCommand::Rm { id } => {
             if chosen_id(&paths).as_deref() == Some(id.as_str()) {
-                return Err(format!(
+                Err(format!(
                     "`{id}` answers now; switch to another model first (`tokenwise models use ID`)."
-                ));
+                ))
+            } else {
+                remove(&models, &id)
             }
-            remove(&models, &id)
         }
-    }
+    };
+    app.close().await;
+    result
 }
 
 fn threads() -> usize {
@@ -245,26 +266,18 @@ async fn pull(models: &Models, id: &str) -> Result<(), String> {
 }
 
 async fn use_model(
-    catalog: Catalog,
-    paths: tokenwise_app::AppPaths,
+    app: &tokenwise_app::Tokenwise,
+    models: &Models,
     id: &str,
 ) -> Result<(), String> {
-    let app =
-        tokenwise_app::Tokenwise::open(paths, std::sync::Arc::new(tokenwise_core::SystemClock))
-            .await
-            .map_err(|e| e.to_string())?
-            .with_model_catalog(catalog);
     let model = app.choose_local_model(id).map_err(|e| e.to_string())?;
     eprintln!("Loading it once to check that it runs…");
-    let loaded = crate::engine::load(&app, model.as_ref()).await;
-    app.close().await;
-    loaded?;
-    let status = app.status();
-    let context = match status.engine {
+    crate::engine::load(app, model.as_ref()).await?;
+    let context = match app.status().engine {
         tokenwise_core::EngineStatus::Ready { context_tokens, .. } => context_tokens,
         _ => 0,
     };
-    let entry = app.models().entry(id).map_err(|e| e.to_string())?;
+    let entry = models.entry(id).map_err(|e| e.to_string())?;
     out!(
         "{} answers from now on ({} tokens of context; it answers {} prompts locally).",
         entry.name,

@@ -49,6 +49,12 @@ pub struct Policy {
     /// File names of the local models that may be loaded. Absent: any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_models_allowed: Option<Vec<String>>,
+    /// Path of a model catalog file (TOML, as `models/catalog.toml`) that replaces the
+    /// built-in one on the Models screen and in `tokenwise models`: an internal mirror's
+    /// download addresses, a shorter list, checksums IT has verified. Managed: used even when
+    /// the user names another catalog; a file that cannot be used stops downloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_catalog_file: Option<String>,
     /// Whether the tray's "quick summarize" of the clipboard is offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quick_summarize_enabled: Option<bool>,
@@ -113,6 +119,13 @@ impl Policy {
                     format!("{days} is outside 1 to 3650"),
                 );
             }
+        }
+        if self
+            .model_catalog_file
+            .as_deref()
+            .is_some_and(|path| path.trim().is_empty())
+        {
+            bad("model_catalog_file", "it is empty".into());
         }
         for (key, list) in [
             ("allowed_tiers", &self.allowed_tiers),
