@@ -171,6 +171,10 @@ const spendOverview = {
   topConversations: [{ conversationId: "c0", title: "Older chat", cost: 1_200_000, saved: 0, requests: 2 }],
   spent: 1_200_000,
   saved: 34_000,
+  savedByModel: [
+    { model: "Qwen2.5 1.5B Instruct", answers: 3, saved: 30_000 },
+    { model: "SmolLM2-135M-Instruct Q4_1", answers: 9, saved: 4_000 },
+  ],
   timeZone: "Europe/Berlin",
 };
 
@@ -431,6 +435,9 @@ describe("chat view", () => {
     await screen.findByTestId("spend-view");
     expect(screen.getByTestId("spend-total").textContent).toBe("$1.20");
     expect(screen.getByTestId("spend-saved").textContent).toBe("$0.034");
+    const byModel = screen.getByTestId("saved-by-model").textContent;
+    expect(byModel).toContain("Qwen2.5 1.5B Instruct$0.033 answers");
+    expect(byModel).toContain("SmolLM2-135M-Instruct Q4_1$0.0049 answers");
     expect(screen.getAllByTestId("spend-bar")).toHaveLength(2);
     expect(screen.getByTestId("top-conversations").textContent).toContain("Older chat");
     expect(screen.getByTestId("messages").hidden).toBe(true);

@@ -105,6 +105,17 @@ pub struct ConversationCost {
     pub requests: u32,
 }
 
+/// What one local model answered and saved over the spend view's period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ModelSaving {
+    /// The model's name as the engine reported it (the stats line under its answers).
+    pub model: String,
+    pub answers: u32,
+    pub saved: Money,
+}
+
 /// The spend view: daily spend by tier, the costliest conversations, and what local answers
 /// saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -116,6 +127,8 @@ pub struct SpendOverview {
     pub top_conversations: Vec<ConversationCost>,
     pub spent: Money,
     pub saved: Money,
+    /// The saving by local model, most first: what switching to a stronger one brought.
+    pub saved_by_model: Vec<ModelSaving>,
     pub time_zone: String,
 }
 
@@ -412,11 +425,23 @@ impl Tokenwise {
                 requests: u32::try_from(c.requests).unwrap_or(u32::MAX),
             })
             .collect();
+        let saved_by_model = self
+            .store
+            .local_savings_by_model(starts[0])
+            .await?
+            .into_iter()
+            .map(|m| ModelSaving {
+                model: m.model,
+                answers: u32::try_from(m.answers).unwrap_or(u32::MAX),
+                saved: Money::from_micros(m.saved_micros),
+            })
+            .collect();
         Ok(SpendOverview {
             days,
             top_conversations,
             spent,
             saved,
+            saved_by_model,
             time_zone: calendar.zone_name().to_string(),
         })
     }

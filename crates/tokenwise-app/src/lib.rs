@@ -69,7 +69,9 @@ pub mod test_support;
 pub mod triage;
 
 pub use ask::{AskInput, ASK_MAX_PROMPT_CHARS};
-pub use budgets::{BudgetOverview, ConversationCost, DaySpend, SpendOverview, TierSpend};
+pub use budgets::{
+    BudgetOverview, ConversationCost, DaySpend, ModelSaving, SpendOverview, TierSpend,
+};
 pub use company::{CompanyProject, CompanyServerKind, CompanyStatus};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};

@@ -186,6 +186,11 @@ async fn a_local_answer_is_a_free_ledger_row_that_records_what_it_saved() {
     assert_eq!(spend.days.len(), 30);
     assert_eq!(spend.saved, Money::from_micros(3_500));
     assert_eq!(spend.spent, Money::ZERO);
+    // By the model that answered: what a switch to a stronger one brings shows here.
+    assert_eq!(spend.saved_by_model.len(), 1);
+    assert_eq!(spend.saved_by_model[0].model, row.model);
+    assert_eq!(spend.saved_by_model[0].answers, 1);
+    assert_eq!(spend.saved_by_model[0].saved, Money::from_micros(3_500));
     assert!(app.budget_overview().await.unwrap().statuses.is_empty());
 }
 

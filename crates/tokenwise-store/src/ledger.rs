@@ -213,6 +213,14 @@ pub struct ConversationSpend {
     pub requests: i64,
 }
 
+/// What one local model answered and saved over a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSavings {
+    pub model: String,
+    pub answers: i64,
+    pub saved_micros: i64,
+}
+
 /// One ledger row, as `tokenwise usage` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerRow {
@@ -656,6 +664,31 @@ impl Store {
                 cost_micros: row.get("cost"),
                 saved_micros: row.get("saved"),
                 requests: row.get("requests"),
+            })
+            .collect())
+    }
+
+    /// Local answers since `since_ms` by the model that gave them, most saved first: what a
+    /// stronger local model, once switched to, has kept off the paid tiers.
+    pub async fn local_savings_by_model(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<ModelSavings>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT model, COUNT(*) AS answers, SUM(saved_micros) AS saved FROM ledger \
+             WHERE status = 'local' AND created_at_ms >= ? \
+             GROUP BY model ORDER BY saved DESC, model",
+        )
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        Ok(rows
+            .iter()
+            .map(|row| ModelSavings {
+                model: row.get("model"),
+                answers: row.get("answers"),
+                saved_micros: row.get("saved"),
             })
             .collect())
     }

@@ -26,7 +26,8 @@ pub use company::{CompanyKind, CompanyLink, OutboxCounts, OutboxItem, OutboxKind
 pub use drafts::{AnswerDraft, DraftCharge, DraftText, RecoveredAnswer, STALE_DRAFT_MS};
 pub use error::StoreError;
 pub use ledger::{
-    BucketSpend, ConversationSpend, LedgerRow, LedgerStatus, LocalRecord, Reservation,
-    ReserveRequest, ScopeFilter, ScopeIds, ScopeKind, SettleInput, WindowTotals, WindowUse,
+    BucketSpend, ConversationSpend, LedgerRow, LedgerStatus, LocalRecord, ModelSavings,
+    Reservation, ReserveRequest, ScopeFilter, ScopeIds, ScopeKind, SettleInput, WindowTotals,
+    WindowUse,
 };
 pub use open::{Store, BUSY_TIMEOUT};

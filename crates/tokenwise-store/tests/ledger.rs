@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use tokenwise_core::{BudgetWindow, Money, WindowKind};
 use tokenwise_store::{
-    BucketSpend, ConversationSpend, LedgerStatus, LocalRecord, ReserveRequest, ScopeFilter,
-    ScopeIds, ScopeKind, SettleInput, Store, StoreError, WindowTotals,
+    BucketSpend, ConversationSpend, LedgerStatus, LocalRecord, ModelSavings, ReserveRequest,
+    ScopeFilter, ScopeIds, ScopeKind, SettleInput, Store, StoreError, WindowTotals,
 };
 
 /// 2026-01-01T00:00:00Z.
@@ -966,4 +966,42 @@ async fn everything_reported_done_survives_a_crash() {
         "r2, r5, … r38 are still reserved"
     );
     assert_eq!(day.local_saved_micros, 40 * 7);
+}
+
+#[tokio::test]
+async fn local_savings_are_counted_by_the_model_that_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("t.sqlite3")).await.unwrap();
+    store
+        .record_local(&local("a", T0, None, 1_000))
+        .await
+        .unwrap();
+    store
+        .record_local(&local("b", T0 + 1, None, 2_000))
+        .await
+        .unwrap();
+    let stronger = LocalRecord {
+        model: "Qwen2.5 1.5B".into(),
+        ..local("c", T0 + 2, None, 50_000)
+    };
+    store.record_local(&stronger).await.unwrap();
+    store
+        .record_local(&local("old", T0 - DAY, None, 9_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.local_savings_by_model(T0).await.unwrap(),
+        vec![
+            ModelSavings {
+                model: "Qwen2.5 1.5B".into(),
+                answers: 1,
+                saved_micros: 50_000,
+            },
+            ModelSavings {
+                model: "SmolLM2".into(),
+                answers: 2,
+                saved_micros: 3_000,
+            },
+        ]
+    );
 }

@@ -77,6 +77,22 @@ export function SpendView({ overview }: { overview: SpendOverview }) {
           </span>
         ))}
       </div>
+      {overview.savedByModel.length > 0 && (
+        <>
+          <h2>Saved by each local model</h2>
+          <table class="top-conversations" data-testid="saved-by-model">
+            <tbody>
+              {overview.savedByModel.map((m) => (
+                <tr key={m.model}>
+                  <td>{m.model}</td>
+                  <td class="num saved">{money(m.saved)}</td>
+                  <td class="num muted">{m.answers} answers</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h2>Costliest conversations</h2>
       {overview.topConversations.length === 0 ? (
         <p class="placeholder">No spend yet.</p>
