@@ -38,6 +38,7 @@ struct RunningLock {
 fn main() {
     // Before any thread exists (it sets an environment variable).
     tokenwise_local::confine_engine_cache(&AppPaths::from_env().engine_cache_dir());
+    tokenwise_local::use_physical_cores();
     let summarize_at_start = std::env::args().any(|arg| arg == SUMMARIZE_FLAG);
     let hidden_at_start = std::env::args().any(|arg| arg == HIDDEN_FLAG);
 

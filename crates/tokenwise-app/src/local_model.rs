@@ -585,9 +585,7 @@ impl Tokenwise {
 
 /// Threads the probe (and the engine) use.
 fn probe_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    tokenwise_models::hardware::engine_threads_here()
 }
 
 /// What [`Tokenwise::engine_slot`] returns: the engine and its status, to put back.

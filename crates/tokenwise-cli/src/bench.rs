@@ -376,7 +376,7 @@ async fn generate_once(
 fn cpu_name() -> String {
     tokenwise_core::host::cpu_model()
         .map(|name| {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let threads = tokenwise_models::hardware::engine_threads_here();
             format!("{name}, {threads} threads")
         })
         .unwrap_or_else(|| "unknown".into())

@@ -77,6 +77,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Before the runtime starts any thread (it sets an environment variable).
     tokenwise_local::confine_engine_cache(&tokenwise_app::AppPaths::from_env().engine_cache_dir());
+    tokenwise_local::use_physical_cores();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

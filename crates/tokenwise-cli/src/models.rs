@@ -95,9 +95,7 @@ pub async fn run(args: ModelsArgs) -> Result<(), String> {
 }
 
 fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    tokenwise_models::hardware::engine_threads_here()
 }
 
 /// The cached probe, or a fresh one (about a second, once per machine and build).

@@ -12,7 +12,8 @@
 //!   (the default model is Q4_1), made once and checked on each load: 1.7× faster decode.
 //! - [`probe`]: a short measured probe of how fast this machine runs the decode kernels, for
 //!   the model manager's speed estimates.
-//! - [`cache`]: [`confine_engine_cache`], so the engine writes only in the app's own folder.
+//! - [`cache`]: [`confine_engine_cache`], so the engine writes only in the app's own folder,
+//!   and [`use_physical_cores`], one engine thread per physical core.
 
 pub mod cache;
 pub mod catalog;
@@ -22,7 +23,7 @@ pub mod fast_weights;
 pub mod model_file;
 pub mod probe;
 
-pub use cache::confine_engine_cache;
+pub use cache::{confine_engine_cache, use_physical_cores};
 pub use catalog::{ModelSpec, DEFAULT_MODEL};
 pub use engine::{EngineSettings, LocalEngine, TokenCandidate};
 pub use error::LocalError;

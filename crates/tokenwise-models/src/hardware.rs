@@ -80,6 +80,35 @@ impl Hardware {
     }
 }
 
+/// Threads the engine should run: one per physical core. A second thread on a core's SMT
+/// sibling shares its vector units and caches, which quantized matrix work saturates (llama.cpp
+/// defaults to physical cores for the same reason). `RAYON_NUM_THREADS`, when set to a
+/// number, wins (benchmarks pin it).
+pub fn engine_threads(physical: Option<usize>, logical: usize, configured: Option<&str>) -> usize {
+    if let Some(n) = configured
+        .and_then(|text| text.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    physical
+        .filter(|&p| p > 0 && p <= logical)
+        .unwrap_or(logical)
+        .max(1)
+}
+
+/// [`engine_threads`] for this machine and process.
+pub fn engine_threads_here() -> usize {
+    let logical = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    engine_threads(
+        sysinfo::System::physical_core_count(),
+        logical,
+        std::env::var("RAYON_NUM_THREADS").ok().as_deref(),
+    )
+}
+
 /// Free space of the mount that holds `folder`: the mount point that is its longest prefix.
 /// The folder may not exist yet; its nearest existing parent is used.
 pub fn free_space_for<'a>(
@@ -149,6 +178,30 @@ pub fn on_battery(power_supply_dir: &Path) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_engine_runs_one_thread_per_physical_core_unless_told_otherwise() {
+        assert_eq!(engine_threads(Some(4), 8, None), 4, "SMT laptop");
+        assert_eq!(engine_threads(Some(2), 2, None), 2, "a VM's vCPUs");
+        assert_eq!(engine_threads(None, 6, None), 6, "unknown: logical");
+        assert_eq!(engine_threads(Some(0), 6, None), 6);
+        assert_eq!(
+            engine_threads(Some(16), 8, None),
+            8,
+            "never more than logical"
+        );
+        assert_eq!(
+            engine_threads(Some(4), 8, Some("2")),
+            2,
+            "pinned by RAYON_NUM_THREADS"
+        );
+        assert_eq!(
+            engine_threads(Some(4), 8, Some("zero")),
+            4,
+            "not a number: ignored"
+        );
+        assert_eq!(engine_threads(Some(4), 8, Some("0")), 4);
+    }
 
     #[test]
     fn this_machine_reads_sanely() {
