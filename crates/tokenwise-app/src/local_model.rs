@@ -247,9 +247,15 @@ impl Tokenwise {
         let file_bytes = std::fs::metadata(models.models_dir().join(&model.file))
             .map(|m| m.len())
             .ok();
+        let entry = models.as_downloaded(models.entry(id)?).map_err(|problem| {
+            AppError::InvalidInput(format!(
+                "{} cannot be used: the file {}. Remove it and download it again.",
+                model.name, problem.0
+            ))
+        })?;
         let fit = tokenwise_models::assess(
             tokenwise_models::ModelFacts {
-                entry: models.entry(id)?,
+                entry: &entry,
                 file_bytes,
                 downloaded: true,
             },

@@ -75,9 +75,21 @@ async fn app(dir: &Path, url: &str) -> Arc<Tokenwise> {
     Arc::new(app)
 }
 
+/// The first 8 MiB of the real default model: its whole GGUF header (what the fit rules read),
+/// without the 98 MB of weights a stand-in engine does not need.
+fn gguf_header() -> Vec<u8> {
+    let models = std::env::var_os("TOKENWISE_MODELS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"));
+    let mut bytes = std::fs::read(models.join("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        .expect("run scripts/fetch-model.sh");
+    bytes.truncate(8 << 20);
+    bytes
+}
+
 /// Puts `stronger.gguf` in the models folder as a finished, pinned download would.
 fn downloaded(dir: &Path) {
-    std::fs::write(dir.join("models/stronger.gguf"), b"weights").unwrap();
+    std::fs::write(dir.join("models/stronger.gguf"), gguf_header()).unwrap();
     Pins::load(&dir.join("models"))
         .unwrap()
         .pin("stronger.gguf", &"ab".repeat(32))
@@ -192,6 +204,40 @@ async fn a_switch_that_fails_leaves_the_previous_model_answering_and_chosen() {
 }
 
 #[tokio::test]
+async fn a_file_that_is_not_a_model_is_caught_before_the_engine_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), "http://127.0.0.1:9").await;
+    std::fs::write(
+        dir.path().join("models/stronger.gguf"),
+        b"<html>login page</html>",
+    )
+    .unwrap();
+    Pins::load(&dir.path().join("models"))
+        .unwrap()
+        .pin("stronger.gguf", &"ab".repeat(32))
+        .unwrap();
+    let refused = app.choose_local_model("stronger").unwrap_err();
+    assert!(
+        refused.to_string().contains("not a GGUF model file"),
+        "{refused}"
+    );
+    assert_eq!(app.desktop_settings().local_model, None);
+    let screen = app.models_screen().await.unwrap();
+    let row = screen
+        .overview
+        .models
+        .iter()
+        .find(|r| r.id == "stronger")
+        .unwrap();
+    assert_eq!(row.fit.verdict, tokenwise_app::models::Verdict::DoesNotFit);
+    assert!(
+        row.fit.reason.contains("download it again"),
+        "{}",
+        row.fit.reason
+    );
+}
+
+#[tokio::test]
 async fn the_organization_decides_which_models_may_run() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path(), "http://127.0.0.1:9").await;
@@ -289,8 +335,8 @@ async fn wait_for_phase(app: &Tokenwise, phase: DownloadPhase) -> tokenwise_app:
 
 #[tokio::test]
 async fn a_download_shows_progress_pauses_resumes_and_cancels() {
-    let body: Arc<Vec<u8>> = Arc::new((0..2_000_000u32).map(|i| (i % 251) as u8).collect());
-    let url = slow_server(body.clone(), 32 * 1024);
+    let body: Arc<Vec<u8>> = Arc::new(gguf_header());
+    let url = slow_server(body.clone(), 128 * 1024);
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path(), &url).await;
     let partial = dir.path().join("models/.download/stronger.gguf.part");
@@ -311,13 +357,13 @@ async fn a_download_shows_progress_pauses_resumes_and_cancels() {
     })
     .await
     .unwrap();
-    assert_eq!(progress.total_bytes, Some(2_000_000));
+    assert_eq!(progress.total_bytes, Some(body.len() as u64));
 
     // Pause: what arrived is kept.
     app.stop_model_download("stronger", true).unwrap();
     let paused = wait_for_phase(&app, DownloadPhase::Paused).await;
     let kept = std::fs::metadata(&partial).unwrap().len();
-    assert!(kept > 0 && kept < 2_000_000, "{kept} bytes kept");
+    assert!(kept > 0 && kept < body.len() as u64, "{kept} bytes kept");
     assert!(paused.progress.is_some());
     let screen = app.models_screen().await.unwrap();
     let row = screen

@@ -8,6 +8,7 @@
 //! - [`hardware`]: memory, cores, CPU vector level, free disk and battery, read with `sysinfo`.
 //! - [`fit`]: memory needed, the context that fits, expected speed from a measured probe, and
 //!   a verdict in words (runs well / runs slowly / does not fit).
+//! - [`gguf`]: the shape a downloaded file states in its GGUF header (bounded reads).
 //! - [`download`]: resumable, checked downloads with progress, cancel and atomic rename.
 //! - [`pins`]: checksums pinned on first download where none is published.
 //! - [`probe_cache`]: the measured speed probe, kept per machine and build.
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod download;
 pub mod error;
 pub mod fit;
+pub mod gguf;
 pub mod hardware;
 pub mod inventory;
 pub mod manager;

@@ -15,6 +15,7 @@ use crate::catalog::{Catalog, CatalogEntry};
 use crate::download::{download, partial_path, DownloadRequest, Progress};
 use crate::error::ModelsError;
 use crate::fit::{assess, Fit, ModelFacts, SpeedProbe};
+use crate::gguf::{read_shape, NotGguf};
 use crate::hardware::Hardware;
 use crate::inventory::inventory;
 use crate::pins::Pins;
@@ -142,7 +143,34 @@ impl Models {
         let models = inventory(&self.catalog, &self.models_dir)
             .into_iter()
             .map(|state| {
-                let entry = state.entry;
+                let catalog_entry = state.entry;
+                let (entry, unreadable) = match self.as_downloaded(catalog_entry) {
+                    Ok(entry) => (entry, None),
+                    Err(problem) => (catalog_entry.clone(), Some(problem)),
+                };
+                let entry = &entry;
+                let fit = match unreadable {
+                    Some(problem) => Fit {
+                        verdict: crate::fit::Verdict::DoesNotFit,
+                        reason: format!(
+                            "the file in the models folder {}: remove it and download it again",
+                            problem.0
+                        ),
+                        context_tokens: None,
+                        memory_needed_bytes: 0,
+                        weights_in_memory_bytes: 0,
+                        expected_tokens_per_second: None,
+                    },
+                    None => assess(
+                        ModelFacts {
+                            entry,
+                            file_bytes: state.size_bytes(),
+                            downloaded: state.downloaded(),
+                        },
+                        &hardware,
+                        probe,
+                    ),
+                };
                 ModelRow {
                     id: entry.id.clone(),
                     name: entry.name.clone(),
@@ -156,15 +184,7 @@ impl Models {
                     checksum: checksum_state(entry, &pins),
                     bundled: entry.bundled,
                     downloadable: entry.downloadable(),
-                    fit: assess(
-                        ModelFacts {
-                            entry,
-                            file_bytes: state.size_bytes(),
-                            downloaded: state.downloaded(),
-                        },
-                        &hardware,
-                        probe,
-                    ),
+                    fit,
                 }
             })
             .collect();
@@ -300,6 +320,24 @@ impl Models {
     pub fn entry(&self, id: &str) -> Result<&CatalogEntry, ModelsError> {
         self.catalog.get(id)
     }
+
+    /// `entry` with the shape its downloaded file states (layers, KV heads, head size, trained
+    /// context), which the fit rules trust over the catalog's; the entry as it is when the file
+    /// is not here. A file whose GGUF header cannot be read is an error, in words.
+    pub fn as_downloaded(&self, entry: &CatalogEntry) -> Result<CatalogEntry, NotGguf> {
+        let path = self.models_dir.join(&entry.file);
+        if !path.is_file() {
+            return Ok(entry.clone());
+        }
+        let shape = read_shape(&path)?;
+        Ok(CatalogEntry {
+            layers: shape.layers,
+            kv_heads: shape.kv_heads,
+            head_dim: shape.head_dim,
+            context_tokens: shape.context_tokens.unwrap_or(entry.context_tokens),
+            ..entry.clone()
+        })
+    }
 }
 
 fn checksum_state(entry: &CatalogEntry, pins: &Pins) -> ChecksumState {
@@ -431,6 +469,13 @@ local_reach = "medium"
         assert!(bundled.downloaded && bundled.bundled && !bundled.downloadable);
         assert_eq!(bundled.checksum, ChecksumState::Published);
         assert_eq!(bundled.size_bytes, Some(9));
+        // Nine bytes are no model: the verdict says so instead of guessing.
+        assert_eq!(bundled.fit.verdict, crate::Verdict::DoesNotFit);
+        assert!(
+            bundled.fit.reason.contains("not a GGUF"),
+            "{}",
+            bundled.fit.reason
+        );
         assert!(!bigger.downloaded && bigger.downloadable);
         assert_eq!(bigger.checksum, ChecksumState::PinnedOnFirstDownload);
         assert_eq!(bigger.size_bytes, Some(1000));
