@@ -43,7 +43,9 @@ pub async fn load(app: &Tokenwise, model: Option<&InstalledModel>) -> Result<(),
         max_context_tokens: model.and_then(|m| m.context_tokens),
         ..EngineSettings::with_fast_weights_in(&app.paths().fast_weights_dir())
     };
-    let models_dir = app.paths().models_dir.clone();
+    // A downloaded model may live in the data folder (an installed app's models folder is
+    // read-only); the default lives in the models folder.
+    let models_dir = model.map_or_else(|| app.paths().models_dir.clone(), |m| m.dir.clone());
     app.load_local_model(
         model,
         &spec.file_name,

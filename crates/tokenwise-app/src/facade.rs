@@ -134,7 +134,7 @@ impl Tokenwise {
             policy_sources: tokenwise_policy::PolicySources::system(),
             cloud_paused: std::sync::atomic::AtomicBool::new(false),
             local_speed: Mutex::new(None),
-            models: tokenwise_models::Models::new(models_catalog, paths.models_dir.clone()),
+            models: crate::local_model::models_over(&paths, models_catalog),
             models_warning,
             models_chosen,
             local_model: RwLock::new(Default::default()),

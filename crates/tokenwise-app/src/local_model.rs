@@ -53,6 +53,11 @@ pub(crate) fn catalog_from_env() -> (Catalog, Option<String>, bool) {
     }
 }
 
+/// `catalog` over the app's models folder, downloads into the folder this user can write.
+pub(crate) fn models_over(paths: &crate::paths::AppPaths, catalog: Catalog) -> Models {
+    Models::new(catalog, paths.models_dir.clone()).with_download_dir(paths.model_downloads_dir())
+}
+
 /// Reads and checks a catalog file; the error completes "The model catalog FILE …".
 fn read_catalog(path: &std::path::Path) -> Result<Catalog, String> {
     let text =
@@ -160,7 +165,7 @@ impl Downloads {
 impl Tokenwise {
     /// Replaces the model catalog (IT's file given on the command line).
     pub fn with_model_catalog(mut self, catalog: Catalog) -> Self {
-        self.models = Models::new(catalog, self.paths().models_dir.clone());
+        self.models = models_over(self.paths(), catalog);
         self.models_chosen = true;
         self
     }
@@ -243,8 +248,8 @@ impl Tokenwise {
         let models = self.models();
         let mut model = models.installed(id)?;
         self.check_local_model(&model.file)?;
-        let hardware = Hardware::read(models.models_dir());
-        let file_bytes = std::fs::metadata(models.models_dir().join(&model.file))
+        let hardware = Hardware::read(models.download_dir());
+        let file_bytes = std::fs::metadata(model.dir.join(&model.file))
             .map(|m| m.len())
             .ok();
         let entry = models.as_downloaded(models.entry(id)?).map_err(|problem| {
@@ -366,7 +371,7 @@ impl Tokenwise {
     /// and build (about a second) when it was never measured.
     pub async fn models_screen(&self) -> Result<ModelsScreen, AppError> {
         let (models, catalog_problem) = self.models_in_force();
-        let models_dir = models.models_dir().to_path_buf();
+        let models_dir = models.download_dir().to_path_buf();
         let data_dir = self.paths().data_dir.clone();
         let probe_fn = self.speed_probe.clone();
         let hardware = {

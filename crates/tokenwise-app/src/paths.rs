@@ -2,6 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
+/// Whether this process can create files in `dir` (made if missing): tried, not guessed from
+/// permission bits (ACLs, read-only mounts, and root all defeat the guess).
+fn writable(dir: &Path) -> bool {
+    if std::fs::create_dir_all(dir).is_err() {
+        return false;
+    }
+    let probe = dir.join(format!(".tokenwise-write-test-{}", std::process::id()));
+    let created = std::fs::File::create(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    created
+}
+
 /// Folders and files the app uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPaths {
@@ -68,6 +80,17 @@ impl AppPaths {
     }
 
     /// The desktop app's own settings (the quick summarize shortcut, …), JSON.
+    /// Where downloaded models go: the models folder when this user can write there (a source
+    /// checkout, `TOKENWISE_MODELS_DIR`), else `<data_dir>/models` (an installed package's
+    /// `/usr/share/tokenwise/models` is read-only; its bundled model is still found there).
+    pub fn model_downloads_dir(&self) -> PathBuf {
+        if writable(&self.models_dir) {
+            self.models_dir.clone()
+        } else {
+            self.data_dir.join("models")
+        }
+    }
+
     pub fn desktop_settings_file(&self) -> PathBuf {
         self.data_dir.join("desktop-settings.json")
     }
@@ -153,6 +176,34 @@ pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn downloads_go_to_the_data_folder_when_the_models_folder_is_not_writable() {
+        let data = tempfile::tempdir().unwrap();
+        // A "folder" under a regular file can never be created: not writable, even for root.
+        let blocker = data.path().join("a-file");
+        std::fs::write(&blocker, b"x").unwrap();
+        let read_only = AppPaths {
+            data_dir: data.path().to_path_buf(),
+            models_dir: blocker.join("models"),
+        };
+        assert_eq!(read_only.model_downloads_dir(), data.path().join("models"));
+        let writable = AppPaths {
+            data_dir: data.path().to_path_buf(),
+            models_dir: data.path().join("checkout-models"),
+        };
+        assert_eq!(
+            writable.model_downloads_dir(),
+            data.path().join("checkout-models")
+        );
+        assert_eq!(
+            std::fs::read_dir(data.path().join("checkout-models"))
+                .unwrap()
+                .count(),
+            0,
+            "the write test leaves nothing behind"
+        );
+    }
 
     #[test]
     fn models_default_to_the_data_folder_without_a_checkout() {

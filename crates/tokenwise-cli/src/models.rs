@@ -127,7 +127,7 @@ fn chosen_id(paths: &tokenwise_app::AppPaths) -> Option<String> {
 }
 
 fn list(models: &Models, paths: &tokenwise_app::AppPaths, json: bool) -> Result<(), String> {
-    let hardware = Hardware::read(models.models_dir());
+    let hardware = Hardware::read(models.download_dir());
     let probe = speed_probe(&paths.data_dir, &hardware);
     let overview = models
         .overview(hardware, probe)
@@ -227,7 +227,7 @@ async fn pull(models: &Models, id: &str) -> Result<(), String> {
         on_signal.cancel();
     });
     if let Some(url) = &entry.url {
-        if !models.models_dir().join(&entry.file).is_file() {
+        if models.file_path(&entry.file).is_none() {
             eprintln!("Downloading {} from {url}", entry.name);
         }
     }
@@ -315,7 +315,7 @@ fn remove(models: &Models, id: &str) -> Result<(), String> {
         out!(
             "Removed {} from {}.",
             entry.name,
-            models.models_dir().display()
+            models.download_dir().display()
         );
     } else {
         out!("{} was not downloaded.", entry.name);

@@ -78,6 +78,7 @@ mod tests {
 
     fn installed(file: &str) -> InstalledModel {
         InstalledModel {
+            dir: "/models".into(),
             id: "qwen2.5-1.5b".into(),
             name: "Qwen2.5 1.5B Instruct".into(),
             file: file.into(),

@@ -27,8 +27,13 @@ impl ModelState<'_> {
     }
 }
 
-/// Every catalog model with what `models_dir` holds of it.
-pub fn inventory<'a>(catalog: &'a Catalog, models_dir: &Path) -> Vec<ModelState<'a>> {
+/// Every catalog model with what the folders hold of it: the file in the first of `dirs` that
+/// has it, an interrupted download in `download_dir`.
+pub fn inventory<'a>(
+    catalog: &'a Catalog,
+    dirs: &[&Path],
+    download_dir: &Path,
+) -> Vec<ModelState<'a>> {
     let size = |path: &Path| {
         std::fs::metadata(path)
             .ok()
@@ -40,8 +45,8 @@ pub fn inventory<'a>(catalog: &'a Catalog, models_dir: &Path) -> Vec<ModelState<
         .iter()
         .map(|entry| ModelState {
             entry,
-            file_bytes: size(&models_dir.join(&entry.file)),
-            partial_bytes: size(&partial_path(models_dir, &entry.file)),
+            file_bytes: dirs.iter().find_map(|dir| size(&dir.join(&entry.file))),
+            partial_bytes: size(&partial_path(download_dir, &entry.file)),
         })
         .collect()
 }

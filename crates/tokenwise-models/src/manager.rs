@@ -79,6 +79,7 @@ pub struct ModelsOverview {
     pub hardware: Hardware,
     /// The measured speed probe, when there is one.
     pub weight_bytes_per_second: Option<f64>,
+    /// Where downloads go (the models folder, or the data folder's when that one is read-only).
     pub models_dir: String,
     pub models: Vec<ModelRow>,
 }
@@ -86,6 +87,8 @@ pub struct ModelsOverview {
 /// A downloaded model, checked against its published or pinned checksum before loading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstalledModel {
+    /// The folder holding the file.
+    pub dir: PathBuf,
     pub id: String,
     pub name: String,
     pub file: String,
@@ -110,27 +113,48 @@ pub struct Pulled {
     pub already_there: bool,
 }
 
-/// The catalog over one models folder.
+/// The catalog over the models folders: the one the app was installed or pointed at (which
+/// holds the bundled model and may be read-only), and the one downloads go to.
 #[derive(Debug, Clone)]
 pub struct Models {
     catalog: Catalog,
     models_dir: PathBuf,
+    download_dir: PathBuf,
 }
 
 impl Models {
+    /// Models in `models_dir`, downloads into it too.
     pub fn new(catalog: Catalog, models_dir: impl Into<PathBuf>) -> Models {
+        let models_dir = models_dir.into();
         Models {
             catalog,
-            models_dir: models_dir.into(),
+            download_dir: models_dir.clone(),
+            models_dir,
         }
+    }
+
+    /// Downloads (and their pins) go to `dir`; files are looked for there first, then in the
+    /// models folder. For an installed app whose models folder is read-only.
+    pub fn with_download_dir(mut self, dir: impl Into<PathBuf>) -> Models {
+        self.download_dir = dir.into();
+        self
     }
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
 
-    pub fn models_dir(&self) -> &Path {
-        &self.models_dir
+    /// Where downloads go.
+    pub fn download_dir(&self) -> &Path {
+        &self.download_dir
+    }
+
+    /// Where `file` is: the download folder first, then the models folder.
+    pub fn file_path(&self, file: &str) -> Option<PathBuf> {
+        [&self.download_dir, &self.models_dir]
+            .into_iter()
+            .map(|dir| dir.join(file))
+            .find(|path| path.is_file())
     }
 
     /// Every catalog model with what the folder holds of it and its fit on `hardware`.
@@ -139,59 +163,63 @@ impl Models {
         hardware: Hardware,
         probe: Option<SpeedProbe>,
     ) -> Result<ModelsOverview, ModelsError> {
-        let pins = Pins::load(&self.models_dir)?;
-        let models = inventory(&self.catalog, &self.models_dir)
-            .into_iter()
-            .map(|state| {
-                let catalog_entry = state.entry;
-                let (entry, unreadable) = match self.as_downloaded(catalog_entry) {
-                    Ok(entry) => (entry, None),
-                    Err(problem) => (catalog_entry.clone(), Some(problem)),
-                };
-                let entry = &entry;
-                let fit = match unreadable {
-                    Some(problem) => Fit {
-                        verdict: crate::fit::Verdict::DoesNotFit,
-                        reason: format!(
-                            "the file in the models folder {}: remove it and download it again",
-                            problem.0
-                        ),
-                        context_tokens: None,
-                        memory_needed_bytes: 0,
-                        weights_in_memory_bytes: 0,
-                        expected_tokens_per_second: None,
-                    },
-                    None => assess(
-                        ModelFacts {
-                            entry,
-                            file_bytes: state.size_bytes(),
-                            downloaded: state.downloaded(),
-                        },
-                        &hardware,
-                        probe,
+        let pins = Pins::load(&self.download_dir)?;
+        let models = inventory(
+            &self.catalog,
+            &[&self.download_dir, &self.models_dir],
+            &self.download_dir,
+        )
+        .into_iter()
+        .map(|state| {
+            let catalog_entry = state.entry;
+            let (entry, unreadable) = match self.as_downloaded(catalog_entry) {
+                Ok(entry) => (entry, None),
+                Err(problem) => (catalog_entry.clone(), Some(problem)),
+            };
+            let entry = &entry;
+            let fit = match unreadable {
+                Some(problem) => Fit {
+                    verdict: crate::fit::Verdict::DoesNotFit,
+                    reason: format!(
+                        "the file in the models folder {}: remove it and download it again",
+                        problem.0
                     ),
-                };
-                ModelRow {
-                    id: entry.id.clone(),
-                    name: entry.name.clone(),
-                    parameters: entry.parameters.clone(),
-                    quant: entry.quant.clone(),
-                    licence: entry.licence.clone(),
-                    local_reach: entry.local_reach,
-                    size_bytes: state.size_bytes(),
-                    downloaded: state.downloaded(),
-                    partial_bytes: state.partial_bytes,
-                    checksum: checksum_state(entry, &pins),
-                    bundled: entry.bundled,
-                    downloadable: entry.downloadable(),
-                    fit,
-                }
-            })
-            .collect();
+                    context_tokens: None,
+                    memory_needed_bytes: 0,
+                    weights_in_memory_bytes: 0,
+                    expected_tokens_per_second: None,
+                },
+                None => assess(
+                    ModelFacts {
+                        entry,
+                        file_bytes: state.size_bytes(),
+                        downloaded: state.downloaded(),
+                    },
+                    &hardware,
+                    probe,
+                ),
+            };
+            ModelRow {
+                id: entry.id.clone(),
+                name: entry.name.clone(),
+                parameters: entry.parameters.clone(),
+                quant: entry.quant.clone(),
+                licence: entry.licence.clone(),
+                local_reach: entry.local_reach,
+                size_bytes: state.size_bytes(),
+                downloaded: state.downloaded(),
+                partial_bytes: state.partial_bytes,
+                checksum: checksum_state(entry, &pins),
+                bundled: entry.bundled,
+                downloadable: entry.downloadable(),
+                fit,
+            }
+        })
+        .collect();
         Ok(ModelsOverview {
             hardware,
             weight_bytes_per_second: probe.map(|p| p.weight_bytes_per_second),
-            models_dir: self.models_dir.display().to_string(),
+            models_dir: self.download_dir.display().to_string(),
             models,
         })
     }
@@ -209,13 +237,12 @@ impl Models {
         let Some(url) = &entry.url else {
             return Err(ModelsError::NotDownloadable { id: id.into() });
         };
-        let mut pins = Pins::load(&self.models_dir)?;
+        let mut pins = Pins::load(&self.download_dir)?;
         let expected_sha256 = entry
             .sha256
             .clone()
             .or_else(|| pins.get(&entry.file).map(str::to_string));
-        let path = self.models_dir.join(&entry.file);
-        if path.is_file() {
+        if let Some(path) = self.file_path(&entry.file) {
             return Ok(Pulled {
                 path,
                 sha256: expected_sha256.unwrap_or_default(),
@@ -225,7 +252,7 @@ impl Models {
         }
         let request = DownloadRequest {
             url: url.clone(),
-            models_dir: self.models_dir.clone(),
+            models_dir: self.download_dir.clone(),
             file_name: entry.file.clone(),
             // A checksum pinned by an earlier download of the same file counts as published.
             expected_sha256,
@@ -261,24 +288,28 @@ impl Models {
             });
         }
         let mut removed = false;
-        for path in [
-            self.models_dir.join(&entry.file),
-            partial_path(&self.models_dir, &entry.file),
-        ] {
+        let mut paths = vec![
+            self.download_dir.join(&entry.file),
+            partial_path(&self.download_dir, &entry.file),
+        ];
+        if self.models_dir != self.download_dir {
+            paths.push(self.models_dir.join(&entry.file));
+        }
+        for path in paths {
             match std::fs::remove_file(&path) {
                 Ok(()) => removed = true,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
                 Err(error) => return Err(ModelsError::io("delete", &path, error)),
             }
         }
-        Pins::load(&self.models_dir)?.unpin(&entry.file)?;
+        Pins::load(&self.download_dir)?.unpin(&entry.file)?;
         Ok(removed)
     }
 
     /// Deletes an interrupted download of model `id` (a cancelled download).
     pub fn discard_partial(&self, id: &str) -> Result<(), ModelsError> {
         let entry = self.catalog.get(id)?;
-        let path = partial_path(&self.models_dir, &entry.file);
+        let path = partial_path(&self.download_dir, &entry.file);
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -290,13 +321,13 @@ impl Models {
     /// (published, or pinned when it was downloaded).
     pub fn installed(&self, id: &str) -> Result<InstalledModel, ModelsError> {
         let entry = self.catalog.get(id)?;
-        if !self.models_dir.join(&entry.file).is_file() {
+        let Some(path) = self.file_path(&entry.file) else {
             return Err(ModelsError::NotDownloaded {
                 name: entry.name.clone(),
                 id: entry.id.clone(),
             });
-        }
-        let pins = Pins::load(&self.models_dir)?;
+        };
+        let pins = Pins::load(&self.download_dir)?;
         let sha256 = entry
             .sha256
             .clone()
@@ -305,6 +336,9 @@ impl Models {
                 file: entry.file.clone(),
             })?;
         Ok(InstalledModel {
+            dir: path
+                .parent()
+                .map_or_else(|| self.models_dir.clone(), Path::to_path_buf),
             id: entry.id.clone(),
             name: entry.name.clone(),
             file: entry.file.clone(),
@@ -325,10 +359,9 @@ impl Models {
     /// context), which the fit rules trust over the catalog's; the entry as it is when the file
     /// is not here. A file whose GGUF header cannot be read is an error, in words.
     pub fn as_downloaded(&self, entry: &CatalogEntry) -> Result<CatalogEntry, NotGguf> {
-        let path = self.models_dir.join(&entry.file);
-        if !path.is_file() {
+        let Some(path) = self.file_path(&entry.file) else {
             return Ok(entry.clone());
-        }
+        };
         let shape = read_shape(&path)?;
         Ok(CatalogEntry {
             layers: shape.layers,
@@ -480,5 +513,42 @@ local_reach = "medium"
         assert_eq!(bigger.checksum, ChecksumState::PinnedOnFirstDownload);
         assert_eq!(bigger.size_bytes, Some(1000));
         assert_eq!(bigger.local_reach, Difficulty::Medium);
+    }
+}
+
+#[cfg(test)]
+mod two_folders {
+    use super::*;
+
+    #[test]
+    fn downloads_go_to_the_writable_folder_and_the_bundled_model_is_found_in_the_other() {
+        let installed = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
+        let catalog = Catalog::builtin();
+        let bundled = catalog.models().iter().find(|e| e.bundled).unwrap().clone();
+        std::fs::write(installed.path().join(&bundled.file), b"x").unwrap();
+        let models = Models::new(catalog, installed.path()).with_download_dir(downloads.path());
+        assert_eq!(models.download_dir(), downloads.path());
+        assert_eq!(
+            models.file_path(&bundled.file),
+            Some(installed.path().join(&bundled.file))
+        );
+        let installed_model = models.installed(&bundled.id).unwrap();
+        assert_eq!(installed_model.dir, installed.path());
+        let other = models
+            .catalog()
+            .models()
+            .iter()
+            .find(|e| !e.bundled)
+            .unwrap()
+            .clone();
+        std::fs::write(downloads.path().join(&other.file), b"y").unwrap();
+        Pins::load(downloads.path())
+            .unwrap()
+            .pin(&other.file, &"cd".repeat(32))
+            .unwrap();
+        assert_eq!(models.installed(&other.id).unwrap().dir, downloads.path());
+        assert!(models.remove(&other.id).unwrap());
+        assert!(!downloads.path().join(&other.file).exists());
     }
 }

@@ -9,4 +9,8 @@ export type ModelsOverview = { hardware: Hardware,
 /**
  * The measured speed probe, when there is one.
  */
-weight_bytes_per_second: number | null, models_dir: string, models: Array<ModelRow>, };
+weight_bytes_per_second: number | null, 
+/**
+ * Where downloads go (the models folder, or the data folder's when that one is read-only).
+ */
+models_dir: string, models: Array<ModelRow>, };
