@@ -358,6 +358,34 @@ impl Tokenwise {
         message
     }
 
+    /// Routes as if `model` (`None`: the default) were loaded, without loading it: for audits
+    /// of the router's decisions (`tokenwise route`), which need its reach and context, not
+    /// its answers. Not for answering: an engine loaded later replaces this.
+    pub fn route_as_if_loaded(&self, model: Option<&InstalledModel>) {
+        let state = match model {
+            None => LocalModelState::default(),
+            Some(model) => {
+                let context = model.context_tokens.unwrap_or_else(|| {
+                    self.models()
+                        .entry(&model.id)
+                        .map_or(self.triage.catalog().local().context_tokens, |e| {
+                            e.context_tokens
+                        })
+                });
+                LocalModelState {
+                    id: Some(model.id.clone()),
+                    reach: model.local_reach,
+                    tiers: Some(self.triage.catalog().with_local_model(
+                        &model.file,
+                        &model.name,
+                        context,
+                    )),
+                }
+            }
+        };
+        *self.local_model.write().unwrap_or_else(|e| e.into_inner()) = state;
+    }
+
     /// The loaded local model as routing sees it.
     pub fn local_model_state(&self) -> LocalModelState {
         self.local_model

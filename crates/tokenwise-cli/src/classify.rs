@@ -116,19 +116,19 @@ pub fn classify_lines(
 }
 
 /// A failed read or write as a message; a closed reader of stdout ends the command quietly.
-fn quiet_if_closed(error: std::io::Error, context: &str) -> String {
+pub(crate) fn quiet_if_closed(error: std::io::Error, context: &str) -> String {
     if crate::output::is_closed_reader(&error) {
         crate::output::exit_on_write_error(&error);
     }
     format!("{context}: {error}")
 }
 
-fn trim_line_end(raw: &[u8]) -> &[u8] {
+pub(crate) fn trim_line_end(raw: &[u8]) -> &[u8] {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     raw.strip_suffix(b"\r").unwrap_or(raw)
 }
 
-fn prompt_of(line: &[u8]) -> Result<String, String> {
+pub(crate) fn prompt_of(line: &[u8]) -> Result<String, String> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Err("blank line (expected {\"prompt\": …})".to_string());
     }

@@ -24,6 +24,8 @@ mod engine;
 mod models;
 mod output;
 mod policy;
+mod route;
+mod route_score;
 mod signals;
 mod summarize;
 mod usage;
@@ -51,6 +53,9 @@ enum Command {
     Summarize(summarize::SummarizeArgs),
     /// Say how hard a prompt is: tier (simple / medium / complex), confidence and reason.
     Classify(classify::ClassifyArgs),
+    /// Where the app would send a prompt after every rule (confidence, the local model's reach,
+    /// length, budget, policy): an audit, nothing is sent.
+    Route(route::RouteArgs),
     /// Budgets (tightest first) and spend: what the window's meter and spend view show.
     Usage(usage::UsageArgs),
     /// Connect this device to your company's quota server with a one-time code.
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
             Command::Ask(args) => ask::run(args).await,
             Command::Summarize(args) => summarize::run(args).await,
             Command::Classify(args) => classify::run(args),
+            Command::Route(args) => route::run(args).await,
             Command::Usage(args) => usage::run(args).await,
             Command::Connect(args) => company::connect(args).await,
             Command::Disconnect => company::disconnect().await,

@@ -716,3 +716,103 @@ fn policy_validate_show_and_a_managed_tier_limit() {
         );
     }
 }
+
+/// `tokenwise route` prints where each prompt would go after every rule, not only the
+/// classifier's tier: the budget and the organization's policy change the answer.
+#[test]
+fn route_audits_the_final_decision_after_budget_and_policy() {
+    let data = tempfile::tempdir().unwrap();
+    let input = data.path().join("prompts.jsonl");
+    let hard = "Design a distributed rate limiter for a multi-region API: compare token bucket \
+                and sliding window approaches, analyse the consistency trade-offs step by step, \
+                prove the bound on over-admission, and write the Rust implementation with tests.";
+    std::fs::write(
+        &input,
+        format!(
+            "{}\n{}\n\n{}\n",
+            serde_json::json!({"id": "easy", "prompt": "What is the capital of France?", "tier": "simple"}),
+            serde_json::json!({"id": "hard", "prompt": hard, "tier": "complex"}),
+            serde_json::json!({"id": "proof", "prompt": "Prove that n^3 - n is divisible by 6 for every positive integer n.", "tier": "complex"}),
+        ),
+    )
+    .unwrap();
+    let run = |policy: Option<&std::path::Path>| {
+        let mut command = tokenwise(data.path());
+        command.args(["route", "--jsonl"]).arg(&input);
+        if let Some(policy) = policy {
+            command.env("TOKENWISE_POLICY_DIR", policy);
+        }
+        command.output().unwrap()
+    };
+    let lines = |output: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let open = run(None);
+    assert!(
+        !open.status.success(),
+        "the blank line fails the command at the end"
+    );
+    assert!(String::from_utf8_lossy(&open.stderr).contains("1 of 4 lines could not be routed"));
+    let routed = lines(&open);
+    assert_eq!(routed.len(), 4, "one line out per line in");
+    assert_eq!(routed[0]["id"], "easy");
+    assert_eq!(routed[0]["tier"], "local");
+    assert_eq!(routed[1]["id"], "hard");
+    assert_eq!(routed[1]["tier"], "frontier", "{}", routed[1]);
+    assert_eq!(routed[1]["needs_confirmation"], true);
+    assert!(routed[1]["estimated_cost_micros"].as_i64().unwrap() > 0);
+    assert!(routed[2]["error"].as_str().unwrap().contains("line 3"));
+    // A short proof is not tried on the small local model on a hunch.
+    assert_eq!(
+        routed[3]["classifier"]["difficulty"], "complex",
+        "{}",
+        routed[3]
+    );
+    assert_ne!(routed[3]["tier"], "local", "{}", routed[3]);
+
+    // Labelled lines are scored against their labels.
+    let scored = tokenwise(data.path())
+        .args(["route", "--score", "--jsonl"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&scored.stderr);
+    assert!(report.contains("3 labelled prompts"), "{report}");
+    assert!(report.contains("| final route |"), "{report}");
+
+    // A budget with a cent left: the frontier is stepped past, and the line says why.
+    std::fs::write(
+        data.path().join("budgets.toml"),
+        "time_zone = \"UTC\"\n[identity]\nuser_id = \"ada\"\n\n[[budget]]\nscope = \"user\"\n\
+         id = \"ada\"\nwindow = \"day\"\nlimit_usd = \"0.0002\"\n",
+    )
+    .unwrap();
+    let tight = lines(&run(None));
+    assert_ne!(tight[1]["tier"], "frontier", "{}", tight[1]);
+    assert!(
+        tight[1]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("budget too low"),
+        "{}",
+        tight[1]
+    );
+    std::fs::remove_file(data.path().join("budgets.toml")).unwrap();
+
+    // The organization turns the cloud off: the same prompt stays on the laptop, and says why.
+    let policy = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(policy.path().join("managed")).unwrap();
+    std::fs::write(
+        policy.path().join("managed/10.json"),
+        r#"{"cloud_enabled": false}"#,
+    )
+    .unwrap();
+    let closed = lines(&run(Some(policy.path())));
+    assert_eq!(closed[1]["tier"], "local");
+    assert_eq!(closed[1]["reason"], "local_only");
+    assert_eq!(closed[1]["classifier"]["difficulty"], "complex");
+}

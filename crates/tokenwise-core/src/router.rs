@@ -32,11 +32,14 @@
 //!      `local_reach`) answers `medium` prompts acceptably. When the classifier's tier is at
 //!      most [`RouteInput::local_reach`] and the local entry is usable, it answers
 //!      ([`RouteReason::WithinLocalReach`]); the user can still ask a cloud tier.
-//!   2. *Unsure and short*: when the classifier picked `medium` or `complex` with a confidence
-//!      below [`UNSURE_BELOW`] (0.4; NaN counts as unsure) and the prompt is at most
+//!   2. *Unsure and short*: when the classifier picked `medium` with a confidence below
+//!      [`UNSURE_BELOW`] (0.4; NaN counts as unsure) and the prompt is at most
 //!      [`SHORT_PROMPT_TOKENS`] (128) tokens, the local model answers
 //!      ([`RouteReason::UnsureShortPrompt`]): trying a short prompt locally costs nothing and
-//!      the user can still escalate.
+//!      the user can still escalate. Not for `complex`: measured on the workplace set
+//!      (`data/routing/workplace_eval.jsonl`), that rule sent 20 of 50 complex prompts (most
+//!      real complex asks are short) to the 135M model; a proof or a system design answered
+//!      wrongly for free costs the person more than the frontier call.
 //!   3. Otherwise the ladder from the classifier's tier down (complex → medium → simple/local):
 //!      the first usable entry answers. The classifier's own tier is
 //!      [`RouteReason::Classified`]; a cheaper one is [`RouteReason::SteppedDown`], or
@@ -399,7 +402,7 @@ impl<'a> Router<'a> {
         }
         // NaN is unsure too.
         let unsure = input.confidence.is_nan() || input.confidence < UNSURE_BELOW;
-        if input.difficulty != Difficulty::Simple
+        if input.difficulty == Difficulty::Medium
             && unsure
             && input.prompt_tokens <= SHORT_PROMPT_TOKENS
             && self.check(local).is_ok()

@@ -208,14 +208,15 @@ fn cases() -> Vec<Case> {
         case("medium unsure long", Medium, UNSURE, LONG).expect("mid", Classified, &[], true),
         case("complex sure short", Complex, SURE, SHORT).expect("frontier", Classified, &[], true),
         case("complex sure long", Complex, SURE, LONG).expect("frontier", Classified, &[], true),
-        case("complex unsure short", Complex, UNSURE, SHORT).expect("local", UnsureShortPrompt, &[], true),
+        // Complex is never tried locally on a hunch: a wrong proof for free costs more.
+        case("complex unsure short", Complex, UNSURE, SHORT).expect("frontier", Classified, &[], true),
         case("complex unsure long", Complex, UNSURE, LONG).expect("frontier", Classified, &[], true),
         // The thresholds' edges.
-        case("confidence at threshold is sure", Complex, 0.4, SHORT).expect("frontier", Classified, &[], true),
-        case("confidence just below threshold", Complex, 0.399, SHORT).expect("local", UnsureShortPrompt, &[], true),
-        case("NaN confidence is unsure", Complex, f32::NAN, SHORT).expect("local", UnsureShortPrompt, &[], true),
-        case("128 tokens is short", Complex, UNSURE, 128).expect("local", UnsureShortPrompt, &[], true),
-        case("129 tokens is long", Complex, UNSURE, 129).expect("frontier", Classified, &[], true),
+        case("confidence at threshold is sure", Medium, 0.4, SHORT).expect("mid", Classified, &[], true),
+        case("confidence just below threshold", Medium, 0.399, SHORT).expect("local", UnsureShortPrompt, &[], true),
+        case("NaN confidence is unsure", Medium, f32::NAN, SHORT).expect("local", UnsureShortPrompt, &[], true),
+        case("128 tokens is short", Medium, UNSURE, 128).expect("local", UnsureShortPrompt, &[], true),
+        case("129 tokens is long", Medium, UNSURE, 129).expect("mid", Classified, &[], true),
         // A stronger local model (reach: medium).
         case("medium within local reach", Medium, SURE, LONG).reach(Medium)
             .expect("local", WithinLocalReach, &[], true),
@@ -346,7 +347,7 @@ fn cases() -> Vec<Case> {
             .expect("local", ChoiceUnknown, &[("frontier", NotAllowed), ("mid", NotAllowed)], false),
         case("choice of a tier missing from the catalog", Medium, SURE, LONG).cat(NoMid).choice(Entry("mid"))
             .expect("local", ChoiceUnknown, &[("medium", NotInCatalog)], true),
-        case("unknown choice, unsure short", Complex, UNSURE, SHORT).choice(Entry("gemini"))
+        case("unknown choice, unsure short", Medium, UNSURE, SHORT).choice(Entry("gemini"))
             .expect("local", ChoiceUnknown, &[], true),
     ]
 }
