@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, Emitter};
 use tokenwise_app::models::InstalledModel;
 use tokenwise_app::Tokenwise;
-use tokenwise_local::{EngineSettings, LocalEngine, ModelSpec};
+use tokenwise_local::{LocalEngine, ModelSpec};
 
 pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
     let mut status = app.watch_engine_status();
@@ -38,18 +38,9 @@ pub fn spawn(handle: AppHandle, app: Arc<Tokenwise>) {
 /// Loads `model` (`None`: the embedded default) and makes it the one that answers; on a
 /// failed switch the previous model goes on answering.
 pub async fn load(app: &Tokenwise, model: Option<&InstalledModel>) -> Result<(), String> {
-    let spec = ModelSpec::for_model(model);
-    let settings = EngineSettings {
-        max_context_tokens: model.and_then(|m| m.context_tokens),
-        ..EngineSettings::with_fast_weights_in(&app.paths().fast_weights_dir())
-    };
-    // A downloaded model may live in the data folder (an installed app's models folder is
-    // read-only); the default lives in the models folder.
-    let models_dir = model.map_or_else(|| app.paths().models_dir.clone(), |m| m.dir.clone());
-    app.load_local_model(
-        model,
-        &spec.file_name,
-        LocalEngine::load(&models_dir, &spec, settings),
-    )
-    .await
+    let paths = app.paths();
+    let file_name = ModelSpec::for_model(model).file_name;
+    let fast_weights_dir = paths.fast_weights_dir();
+    let load = LocalEngine::load_model(model, &paths.models_dir, &fast_weights_dir);
+    app.load_local_model(model, &file_name, load).await
 }

@@ -3,7 +3,7 @@
 
 use tokenwise_app::models::InstalledModel;
 use tokenwise_app::Tokenwise;
-use tokenwise_local::{EngineSettings, LocalEngine, ModelSpec};
+use tokenwise_local::{LocalEngine, ModelSpec};
 
 /// Loads the active model and installs it; when the chosen model cannot be loaded, the
 /// default answers (the status's warnings say why).
@@ -21,18 +21,9 @@ pub async fn load_active(app: &Tokenwise) -> Result<(), String> {
 /// Loads `model` (`None`: the embedded default) unless the organization's policy does not
 /// allow its file.
 pub async fn load(app: &Tokenwise, model: Option<&InstalledModel>) -> Result<(), String> {
-    let spec = ModelSpec::for_model(model);
-    let settings = EngineSettings {
-        max_context_tokens: model.and_then(|m| m.context_tokens),
-        ..EngineSettings::with_fast_weights_in(&app.paths().fast_weights_dir())
-    };
-    // A downloaded model may live in the data folder (an installed app's models folder is
-    // read-only); the default lives in the models folder.
-    let models_dir = model.map_or_else(|| app.paths().models_dir.clone(), |m| m.dir.clone());
-    app.load_local_model(
-        model,
-        &spec.file_name,
-        LocalEngine::load(&models_dir, &spec, settings),
-    )
-    .await
+    let paths = app.paths();
+    let file_name = ModelSpec::for_model(model).file_name;
+    let fast_weights_dir = paths.fast_weights_dir();
+    let load = LocalEngine::load_model(model, &paths.models_dir, &fast_weights_dir);
+    app.load_local_model(model, &file_name, load).await
 }

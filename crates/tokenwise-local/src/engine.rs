@@ -126,8 +126,25 @@ impl LocalEngine {
         Ok(engine)
     }
 
-    /// Loads the embedded default model ([`crate::DEFAULT_MODEL`]) from `models_dir`, as the
-    /// desktop app and the CLI do, keeping its fast copy in `fast_weights_dir`.
+    /// Loads what the app runs: `model`, a catalog model the person downloaded (from the
+    /// folder holding it, with the context the machine affords), or with `None` the embedded
+    /// default from `models_dir`; fast copies of weights are kept in `fast_weights_dir`.
+    pub async fn load_model(
+        model: Option<&tokenwise_models::InstalledModel>,
+        models_dir: &Path,
+        fast_weights_dir: &Path,
+    ) -> Result<Self, LocalError> {
+        let spec = ModelSpec::for_model(model);
+        let settings = EngineSettings {
+            max_context_tokens: model.and_then(|m| m.context_tokens),
+            ..EngineSettings::with_fast_weights_in(fast_weights_dir)
+        };
+        let dir = model.map_or_else(|| models_dir.to_path_buf(), |m| m.dir.clone());
+        Self::load(&dir, &spec, settings).await
+    }
+
+    /// Loads the embedded default model ([`crate::DEFAULT_MODEL`]) from `models_dir`, keeping
+    /// its fast copy in `fast_weights_dir`.
     pub async fn load_default(
         models_dir: &Path,
         fast_weights_dir: &Path,
