@@ -77,9 +77,47 @@ pub struct LinesSummary {
     pub first_error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct LineError<'a> {
-    error: &'a str,
+impl LinesSummary {
+    /// Writes `{"error": "line N: problem"}` in place of the answer to line N and counts it.
+    pub fn fail(
+        &mut self,
+        output: &mut impl Write,
+        line_number: usize,
+        problem: &str,
+    ) -> std::io::Result<()> {
+        let message = format!("line {line_number}: {problem}");
+        writeln!(output, "{}", serde_json::json!({ "error": message }))?;
+        self.failed += 1;
+        self.first_error.get_or_insert(message);
+        Ok(())
+    }
+}
+
+/// Reads a JSON-lines input a line at a time, counting the lines.
+pub struct JsonLines<R> {
+    input: R,
+    raw: Vec<u8>,
+    pub summary: LinesSummary,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    pub fn new(input: R) -> Self {
+        JsonLines {
+            input,
+            raw: Vec::new(),
+            summary: LinesSummary::default(),
+        }
+    }
+
+    /// The next line's number and bytes (its line end trimmed); `None` at the end.
+    pub fn next_line(&mut self) -> std::io::Result<Option<(usize, &[u8])>> {
+        self.raw.clear();
+        if self.input.read_until(b'\n', &mut self.raw)? == 0 {
+            return Ok(None);
+        }
+        self.summary.lines += 1;
+        Ok(Some((self.summary.lines, trim_line_end(&self.raw))))
+    }
 }
 
 /// Classifies each line of `input`, writing exactly one JSON line per input line to `output`:
@@ -88,31 +126,17 @@ struct LineError<'a> {
 /// input line N.
 pub fn classify_lines(
     triage: &Triage,
-    mut input: impl BufRead,
+    input: impl BufRead,
     output: &mut impl Write,
 ) -> std::io::Result<LinesSummary> {
-    let mut summary = LinesSummary::default();
-    let mut raw = Vec::new();
-    let mut line_number = 0usize;
-    loop {
-        raw.clear();
-        if input.read_until(b'\n', &mut raw)? == 0 {
-            break;
-        }
-        line_number += 1;
-        let line = trim_line_end(&raw);
-        summary.lines += 1;
+    let mut lines = JsonLines::new(input);
+    while let Some((line_number, line)) = lines.next_line()? {
         match prompt_of(line) {
             Ok(prompt) => writeln!(output, "{}", to_json(&triage.classify(&prompt)))?,
-            Err(problem) => {
-                let message = format!("line {line_number}: {problem}");
-                writeln!(output, "{}", to_json(&LineError { error: &message }))?;
-                summary.failed += 1;
-                summary.first_error.get_or_insert(message);
-            }
+            Err(problem) => lines.summary.fail(output, line_number, &problem)?,
         }
     }
-    Ok(summary)
+    Ok(lines.summary)
 }
 
 /// A failed read or write as a message; a closed reader of stdout ends the command quietly.
@@ -123,7 +147,7 @@ pub(crate) fn quiet_if_closed(error: std::io::Error, context: &str) -> String {
     format!("{context}: {error}")
 }
 
-pub(crate) fn trim_line_end(raw: &[u8]) -> &[u8] {
+fn trim_line_end(raw: &[u8]) -> &[u8] {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     raw.strip_suffix(b"\r").unwrap_or(raw)
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokenwise_app::{AppPaths, RouteQuery, Tokenwise, Triage};
 use tokenwise_core::{Difficulty, SystemClock, UserChoice};
 
-use crate::classify::{prompt_of, quiet_if_closed, trim_line_end, LinesSummary};
+use crate::classify::{prompt_of, quiet_if_closed, JsonLines, LinesSummary};
 use crate::output::out;
 
 #[derive(clap::Args)]
@@ -157,21 +157,12 @@ async fn route_file(
 async fn route_lines(
     app: &Tokenwise,
     triage: &Triage,
-    mut input: impl BufRead,
+    input: impl BufRead,
     output: &mut impl Write,
     labelled: &mut Vec<crate::route_score::Labelled>,
 ) -> std::io::Result<LinesSummary> {
-    let mut summary = LinesSummary::default();
-    let mut raw = Vec::new();
-    let mut line_number = 0usize;
-    loop {
-        raw.clear();
-        if input.read_until(b'\n', &mut raw)? == 0 {
-            break;
-        }
-        line_number += 1;
-        summary.lines += 1;
-        let line = trim_line_end(&raw);
+    let mut lines = JsonLines::new(input);
+    while let Some((line_number, line)) = lines.next_line()? {
         let value = serde_json::from_slice::<serde_json::Value>(line).ok();
         let id = value.as_ref().and_then(|value| value.get("id").cloned());
         let label = value
@@ -193,13 +184,8 @@ async fn route_lines(
                 }
                 writeln!(output, "{}", to_json(&routed))?
             }
-            Err(problem) => {
-                let message = format!("line {line_number}: {problem}");
-                writeln!(output, "{}", serde_json::json!({ "error": message }))?;
-                summary.failed += 1;
-                summary.first_error.get_or_insert(message);
-            }
+            Err(problem) => lines.summary.fail(output, line_number, &problem)?,
         }
     }
-    Ok(summary)
+    Ok(lines.summary)
 }
