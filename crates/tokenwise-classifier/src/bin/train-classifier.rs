@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use tokenwise_classifier::training::pipeline::{run, TrainingOptions};
+use tokenwise_classifier::training::dataset::Dataset;
+use tokenwise_classifier::training::pipeline::{run_on, TrainingOptions};
 use tokenwise_classifier::training::report::{comparison_table, latency_section, render};
-use tokenwise_classifier::ClassifierError;
+use tokenwise_classifier::training::workplace;
+use tokenwise_classifier::{Classifier, ClassifierError};
 
 /// The command documented in the report (paths relative to the repository root).
 const REPRODUCE_COMMAND: &str =
@@ -45,6 +47,15 @@ struct Arguments {
     /// Skip the exploration variants (faster; the report then omits their table).
     #[arg(long)]
     skip_variants: bool,
+    /// Second labels (`labels_v2.jsonl`) that replace the dataset's own.
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// With --labels: train and validate only on the records whose two labels agree.
+    #[arg(long, requires = "labels")]
+    consensus: bool,
+    /// A labelled set never trained on, reported beside LOSO ("none" to skip).
+    #[arg(long, default_value = "data/routing/workplace_eval.jsonl")]
+    evaluate: PathBuf,
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), ClassifierError> {
@@ -61,7 +72,11 @@ fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
         variants: !arguments.skip_variants,
     };
     let started = std::time::Instant::now();
-    let outcome = run(&arguments.data, &options)?;
+    let mut dataset = Dataset::load(&arguments.data)?;
+    if let Some(labels) = &arguments.labels {
+        dataset.relabel(labels, arguments.consensus)?;
+    }
+    let outcome = run_on(&dataset, &options)?;
     let records = &outcome.dataset.records;
 
     println!(
@@ -94,7 +109,14 @@ fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
     );
 
     let existing = std::fs::read_to_string(&arguments.report).unwrap_or_default();
-    let report = render(&outcome, REPRODUCE_COMMAND, latency_section(&existing));
+    let mut report = render(&outcome, REPRODUCE_COMMAND, latency_section(&existing));
+    if arguments.evaluate.as_os_str() != "none" {
+        let classifier = Classifier::from_json(&outcome.weights_json)?;
+        let evaluation = workplace::evaluate(&classifier, &arguments.evaluate)?;
+        let section = workplace::section(&evaluation, &arguments.evaluate);
+        println!("{section}");
+        report = insert_before_method(&report, &section);
+    }
     write(&arguments.report, &report)?;
     println!("wrote {}", arguments.report.display());
     Ok(())
@@ -108,5 +130,13 @@ fn main() -> ExitCode {
             eprintln!("train-classifier: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Puts `section` before the report's "## Method" heading (at the end when there is none).
+fn insert_before_method(report: &str, section: &str) -> String {
+    match report.find("\n## Method") {
+        Some(at) => format!("{}\n{}{}", &report[..at], section, &report[at..]),
+        None => format!("{report}\n{section}"),
     }
 }

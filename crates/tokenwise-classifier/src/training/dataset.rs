@@ -33,6 +33,12 @@ struct RawRecord {
     category: String,
 }
 
+#[derive(Deserialize)]
+struct SecondLabel {
+    id: String,
+    tier: String,
+}
+
 /// A loaded dataset and the SHA-256 of the file it came from.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -54,6 +60,48 @@ impl Dataset {
         })?;
         let records = parse_jsonl(&text)?;
         Ok(Self { records, sha256 })
+    }
+
+    /// Replaces each record's label with the one `labels` (a `labels_v2.jsonl`: `{"id",
+    /// "tier", ...}` lines) gives it; with `consensus_only`, keeps only the records whose two
+    /// labels agree instead. Every record must have a second label. The fingerprint then
+    /// covers both files.
+    pub fn relabel(&mut self, labels_path: &Path, consensus_only: bool) -> Result<()> {
+        let bytes = std::fs::read(labels_path)
+            .map_err(|e| ClassifierError::io(labels_path.display().to_string(), e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let mut labels = std::collections::HashMap::new();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let raw: SecondLabel =
+                serde_json::from_str(line).map_err(|e| ClassifierError::InvalidRecord {
+                    line: index + 1,
+                    message: e.to_string(),
+                })?;
+            let tier =
+                Difficulty::parse(&raw.tier).ok_or_else(|| ClassifierError::InvalidRecord {
+                    line: index + 1,
+                    message: format!("unknown tier {:?}", raw.tier),
+                })?;
+            labels.insert(raw.id, tier);
+        }
+        if let Some(missing) = self.records.iter().find(|r| !labels.contains_key(&r.id)) {
+            return Err(ClassifierError::InvalidRecord {
+                line: 0,
+                message: format!("record {} has no second label", missing.id),
+            });
+        }
+        if consensus_only {
+            self.records.retain(|r| labels[&r.id] == r.difficulty);
+        } else {
+            for record in &mut self.records {
+                record.difficulty = labels[&record.id];
+            }
+        }
+        self.sha256 = sha256_hex(format!("{}+{}", self.sha256, sha256_hex(&bytes)).as_bytes());
+        Ok(())
     }
 
     /// The distinct sources, sorted by name.
@@ -101,6 +149,40 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn second_labels_replace_the_first_or_keep_only_where_they_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("train.jsonl");
+        std::fs::write(
+            &data,
+            "{\"id\":\"a\",\"prompt\":\"x\",\"tier\":\"simple\",\"source\":\"s\"}\n\
+             {\"id\":\"b\",\"prompt\":\"y\",\"tier\":\"complex\",\"source\":\"t\"}\n",
+        )
+        .unwrap();
+        let labels = dir.path().join("labels.jsonl");
+        std::fs::write(
+            &labels,
+            "{\"id\":\"a\",\"tier\":\"simple\",\"why\":\"w\"}\n{\"id\":\"b\",\"tier\":\"medium\"}\n",
+        )
+        .unwrap();
+        let mut v2 = Dataset::load(&data).unwrap();
+        let first = v2.sha256.clone();
+        v2.relabel(&labels, false).unwrap();
+        let tiers: Vec<_> = v2.records.iter().map(|r| r.difficulty).collect();
+        assert_eq!(tiers, [Difficulty::Simple, Difficulty::Medium]);
+        assert_ne!(v2.sha256, first);
+        let mut consensus = Dataset::load(&data).unwrap();
+        consensus.relabel(&labels, true).unwrap();
+        assert_eq!(consensus.records.len(), 1);
+        assert_eq!(consensus.records[0].id, "a");
+        std::fs::write(&labels, "{\"id\":\"a\",\"tier\":\"simple\"}\n").unwrap();
+        let error = Dataset::load(&data)
+            .unwrap()
+            .relabel(&labels, false)
+            .unwrap_err();
+        assert!(error.to_string().contains("no second label"), "{error}");
+    }
 
     #[test]
     fn parses_records_and_rejects_unknown_tiers() {

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod report;
 pub mod softmax_regression;
+pub mod workplace;
 
 use crate::features::FeatureConfig;
 

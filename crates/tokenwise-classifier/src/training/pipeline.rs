@@ -89,7 +89,11 @@ impl<'a> FeatureCache<'a> {
 
 /// Runs training and evaluation on the JSONL file at `data`.
 pub fn run(data: &Path, options: &TrainingOptions) -> Result<TrainingOutcome> {
-    let dataset = Dataset::load(data)?;
+    run_on(&Dataset::load(data)?, options)
+}
+
+/// Runs training and evaluation on a loaded (perhaps relabelled) dataset.
+pub fn run_on(dataset: &Dataset, options: &TrainingOptions) -> Result<TrainingOutcome> {
     let records = &dataset.records;
     if dataset.sources().len() < 2 {
         return Err(ClassifierError::Training(
@@ -161,7 +165,7 @@ pub fn run(data: &Path, options: &TrainingOptions) -> Result<TrainingOutcome> {
         hashed_rows: file.hashed_weights.len(),
         memory_bytes: classifier.memory_bytes(),
         weights_json,
-        dataset,
+        dataset: dataset.clone(),
     })
 }
 
