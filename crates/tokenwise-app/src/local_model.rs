@@ -297,7 +297,11 @@ impl Tokenwise {
         }
         let previous = self.engine_slot();
         let name = model.map_or("the default model", |m| m.name.as_str());
-        self.engine_loading(name);
+        // During a switch the previous model goes on answering, so the status stays "ready"
+        // (the Models screen shows the switch in progress); at start it says "loading".
+        if previous.is_none() {
+            self.engine_loading(name);
+        }
         match load.await {
             Ok(engine) => {
                 let engine: Arc<dyn tokenwise_core::ChatEngine> = Arc::new(engine);

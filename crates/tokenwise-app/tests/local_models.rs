@@ -147,7 +147,14 @@ async fn switching_to_a_stronger_model_keeps_medium_work_local_without_a_restart
     let model = app.choose_local_model("stronger").unwrap().unwrap();
     assert_eq!(model.sha256, "ab".repeat(32));
     assert!(model.context_tokens.is_some_and(|c| c <= 8192));
-    app.load_local_model(Some(&model), &model.file, async {
+    let during = Arc::clone(&app);
+    app.load_local_model(Some(&model), &model.file, async move {
+        // While the new model loads, the previous one answers: the status stays "ready".
+        assert!(
+            matches!(during.status().engine, EngineStatus::Ready { .. }),
+            "{:?}",
+            during.status().engine
+        );
         Ok::<_, String>(WordsEngine::new(&["Stronger", "answer."]))
     })
     .await
