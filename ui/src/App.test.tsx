@@ -4,7 +4,7 @@ import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "./App";
-import { tauriApi } from "./api";
+import { tauriApi, tauriModelsApi } from "./api";
 import type { ChatEvent } from "./bindings/ChatEvent";
 import type { ChatMessage } from "./bindings/ChatMessage";
 import type { CompanyStatus } from "./bindings/CompanyStatus";
@@ -162,6 +162,30 @@ function companyStatus(overrides: Partial<CompanyStatus> = {}): CompanyStatus {
   };
 }
 
+const modelsScreen = {
+  overview: {
+    hardware: {
+      total_memory_bytes: 16e9,
+      available_memory_bytes: 9e9,
+      physical_cores: 4,
+      logical_cores: 8,
+      cpu_brand: "Test CPU",
+      cpu_simd: ["AVX2"],
+      build_simd: "AVX2",
+      free_disk_bytes: 50e9,
+      on_battery: null,
+    },
+    weight_bytes_per_second: null,
+    models_dir: "/tmp/models",
+    models: [],
+  },
+  activeId: null,
+  notAllowed: [],
+  offers: [],
+  download: null,
+  warnings: [],
+};
+
 const spendOverview = {
   days: Array.from({ length: 30 }, (_, i) => ({
     startMs: 1_700_000_000_000 + i * 86_400_000,
@@ -259,6 +283,8 @@ beforeEach(() => {
           return { ...budgetOverview, company };
         case "policy_overview":
           return policyOverview;
+        case "models_screen":
+          return modelsScreen;
         case "company_status":
         case "sync_company":
           return company;
@@ -339,19 +365,19 @@ describe("chat view", () => {
       "The history database /tmp/db is damaged. Until then, chats in this session are not saved.",
       "The tier catalog file tiers.toml, line 2: unknown field; the built-in catalog applies.",
     ];
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const banners = await screen.findAllByTestId("app-warning");
     expect(banners.map((b) => b.textContent)).toEqual(statusWarnings);
   });
 
   it("lists conversations and shows the engine status", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     expect(await screen.findByText("Older chat")).toBeTruthy();
     expect((await screen.findByTestId("engine-status")).textContent).toContain("ready");
   });
 
   it("streams an answer token by token, offers Stop meanwhile, then shows the figures", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
     fireEvent.input(input, { target: { value: "What is the capital of France?" } });
     fireEvent.click(screen.getByTestId("send-button"));
@@ -403,7 +429,7 @@ describe("chat view", () => {
   });
 
   it("keeps the draft and shows the reason when a question is refused", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
     fireEvent.input(input, { target: { value: "a very long paste" } });
     fireEvent.click(screen.getByTestId("send-button"));
@@ -418,7 +444,7 @@ describe("chat view", () => {
   });
 
   it("shows the budget meter: each window's tightest scope, coloured, every scope on hover", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const today = await screen.findByTestId("meter-day");
     expect(today.textContent).toContain("$4.50 / $5.00"); // the team's day is tighter than alice's
     expect(today.className).toContain("critical");
@@ -429,8 +455,19 @@ describe("chat view", () => {
     expect(details).toContain("user alice · day: $1.20 of $5.00 (24 %), hard");
   });
 
+  it("opens the Models screen in place of the chat and goes back", async () => {
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
+    fireEvent.click(await screen.findByTestId("models-toggle"));
+    expect((await screen.findByTestId("models-machine")).textContent).toContain("16.0 GB memory");
+    expect(screen.getByTestId("chat-title").textContent).toBe("Local models");
+    expect(screen.getByTestId("messages").hidden).toBe(true);
+    fireEvent.click(screen.getByTestId("models-toggle"));
+    await waitFor(() => expect(screen.queryByTestId("models-view")).toBeNull());
+    expect(screen.getByTestId("messages").hidden).toBe(false);
+  });
+
   it("opens the spend view: chart by tier, costliest conversations, savings", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("spend-toggle"));
     await screen.findByTestId("spend-view");
     expect(screen.getByTestId("spend-total").textContent).toBe("$1.20");
@@ -450,7 +487,7 @@ const cloudPrompt = "Design a multi-region rate limiter and prove its bounds.";
 
 /** Types the cloud-bound question and presses Send. */
 async function sendCloudQuestion() {
-  render(<App api={tauriApi} />);
+  render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
   const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
   fireEvent.input(input, { target: { value: cloudPrompt } });
   fireEvent.click(screen.getByTestId("send-button"));
@@ -461,7 +498,7 @@ const asks = () => calls.filter((c) => c.cmd === "ask").map((c) => c.args.input)
 
 /** Sends `prompt`, routed locally, and lets the answer start. */
 async function startLocalAnswer(prompt: string) {
-  render(<App api={tauriApi} />);
+  render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
   const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
   fireEvent.input(input, { target: { value: prompt } });
   fireEvent.click(screen.getByTestId("send-button"));
@@ -552,7 +589,7 @@ describe("cloud confirmation", () => {
   });
 
   it("shows no cost on local answers' badges", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const input = (await screen.findByTestId("composer-input")) as HTMLTextAreaElement;
     fireEvent.input(input, { target: { value: "Hi" } });
     fireEvent.click(screen.getByTestId("send-button"));
@@ -726,7 +763,7 @@ describe("cloud confirmation", () => {
 
 describe("settings", () => {
   it("lists the providers, saves a key to the keyring, and never shows it again", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("spend-toggle"));
     await screen.findByTestId("spend-view");
     fireEvent.click(screen.getByTestId("settings-toggle")); // opening one closes the other
@@ -773,7 +810,7 @@ describe("settings", () => {
   });
 
   it("shows why a key could not be saved, next to its provider", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     const field = (await screen.findByTestId("key-input-anthropic")) as HTMLInputElement;
     fireEvent.input(field, { target: { value: "sk-ant-xyz" } });
@@ -786,7 +823,7 @@ describe("settings", () => {
 
 describe("company", () => {
   it("connects with the address and code, shows who and how current, and disconnects", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     const url = (await screen.findByTestId("company-url")) as HTMLInputElement;
     const code = screen.getByTestId("company-code") as HTMLInputElement;
@@ -820,7 +857,7 @@ describe("company", () => {
   });
 
   it("connects to a LiteLLM proxy with a virtual key, typed like a password", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     fireEvent.click(await screen.findByTestId("company-litellm"));
     const key = screen.getByTestId("company-code") as HTMLInputElement;
@@ -844,7 +881,7 @@ describe("company", () => {
       refusedRecords: 1,
       lastRefusal: "project_forbidden",
     });
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const marker = await screen.findByTestId("meter-company");
     expect(marker.textContent).toBe("as of 14:02 · offline");
     expect(marker.getAttribute("title")).toContain("cannot be reached");
@@ -856,7 +893,7 @@ describe("company", () => {
 
   it("pulls the company's figures when the window gains focus", async () => {
     company = companyStatus();
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     await screen.findByTestId("meter-company");
     const before = calls.filter((c) => c.cmd === "sync_company").length;
     fireEvent.focus(window);
@@ -865,7 +902,7 @@ describe("company", () => {
 
   it("charges the picked project, remembered per conversation", async () => {
     company = companyStatus();
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     const picker = (await screen.findByTestId("project-picker")) as HTMLSelectElement;
     expect(picker.value).toBe("");
     expect([...picker.options].map((o) => o.textContent)).toEqual(["No project", "Apollo", "Hermes"]);
@@ -889,7 +926,7 @@ describe("company", () => {
   it("shows no picker without projects, and never sends a project the server no longer allows", async () => {
     localStorage.setItem("tokenwise.projectByConversation", JSON.stringify({ "": "gone" }));
     company = companyStatus({ projects: [] });
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     await screen.findByTestId("meter-company");
     expect(screen.queryByTestId("project-picker")).toBeNull();
     fireEvent.input(screen.getByTestId("composer-input"), { target: { value: "What is 2+2?" } });
@@ -910,7 +947,7 @@ describe("policy", () => {
       problems: ["/etc/tokenwise/policies/managed/60.json, line 3, column 1: expected value"],
       cloudBlocked: "Your organization's policy cannot be used (…). Cloud answers are off until it is fixed; local answers work as usual.",
     };
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     const tiers = await screen.findByTestId("policy-allowed_tiers");
     expect(tiers.textContent).toContain("Managed by your organization");
@@ -929,7 +966,7 @@ describe("policy", () => {
       problems: [],
       cloudBlocked: null,
     };
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     const url = (await screen.findByTestId("company-url")) as HTMLInputElement;
     await waitFor(() => expect(url.value).toBe("https://quota.example.com"));
@@ -938,7 +975,7 @@ describe("policy", () => {
   });
 
   it("shows no policy card when nothing is set", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     await screen.findByTestId("company-settings");
     expect(screen.queryByTestId("policy-card")).toBeNull();
@@ -947,7 +984,7 @@ describe("policy", () => {
 
 describe("quick summarize hand-off", () => {
   it("opens the popup's conversation and plans Ask cloud with the named tier", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     await screen.findByText("Older chat");
     await emit("open-conversation", { conversationId: "c0", cloudTier: null, cloudPrompt: null });
     await waitFor(() =>
@@ -969,7 +1006,7 @@ describe("quick summarize hand-off", () => {
   });
 
   it("Settings shows the shortcut and saves a new one", async () => {
-    render(<App api={tauriApi} />);
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
     fireEvent.click(await screen.findByTestId("settings-toggle"));
     const input = (await screen.findByTestId("quick-summarize-shortcut")) as HTMLInputElement;
     await waitFor(() => expect(input.value).toBe("Ctrl+Alt+S"));

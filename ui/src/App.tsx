@@ -23,7 +23,7 @@ import { SpendView } from "./components/SpendView";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
 
-export function App({ api, modelsApi }: { api: Api; modelsApi?: ModelsApi }) {
+export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [chat, setChat] = useState<ChatState>(emptyChat);
@@ -344,20 +344,18 @@ export function App({ api, modelsApi }: { api: Api; modelsApi?: ModelsApi }) {
           >
             {showSettings ? "Back to chat" : "Settings"}
           </button>
-          {modelsApi && (
-            <button
-              type="button"
-              class={`spend-toggle ${showModels ? "active" : ""}`}
-              data-testid="models-toggle"
-              onClick={toggleModels}
-            >
-              {showModels ? "Back to chat" : "Models"}
-            </button>
-          )}
+          <button
+            type="button"
+            class={`spend-toggle ${showModels ? "active" : ""}`}
+            data-testid="models-toggle"
+            onClick={toggleModels}
+          >
+            {showModels ? "Back to chat" : "Models"}
+          </button>
         </header>
         {showSpend && spend && <SpendView overview={spend} />}
         {showSettings && <SettingsView api={api} onCompanyChanged={() => void refreshBudgets()} />}
-        {showModels && modelsApi && (
+        {showModels && (
           <ModelsView api={modelsApi} onSwitched={() => api.status().then(setStatus, () => {})} />
         )}
         {status?.warnings.map((warning) => (

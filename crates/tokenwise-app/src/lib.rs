@@ -76,7 +76,7 @@ pub use company::{CompanyProject, CompanyServerKind, CompanyStatus};
 pub use error::{AppError, ErrorPayload};
 pub use facade::{AppStatus, Tokenwise};
 pub use keys::ProviderKeyStatus;
-pub use local_model::{DownloadPhase, ModelDownload, ModelsScreen, NotAllowedModel};
+pub use local_model::{DownloadPhase, ModelDownload, ModelOffer, ModelsScreen, NotAllowedModel};
 pub use paths::AppPaths;
 pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use policy::{PolicyOverview, PolicySetting};

@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use tokenwise_core::{Difficulty, EngineStatus, TierCatalog};
 use tokenwise_models::{
     probe_cache, Catalog, Hardware, InstalledModel, Models, ModelsError, ModelsOverview, Progress,
-    SpeedProbe,
 };
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -53,7 +52,8 @@ pub(crate) fn catalog_from_env() -> (Catalog, Option<String>, bool) {
     }
 }
 
-/// `catalog` over the app's models folder, downloads into the folder this user can write.
+/// `catalog` over the app's models folder, downloads into the folder this user can write
+/// (tried once, at start: `AppPaths::model_downloads_dir`).
 pub(crate) fn models_over(paths: &crate::paths::AppPaths, catalog: Catalog) -> Models {
     Models::new(catalog, paths.models_dir.clone()).with_download_dir(paths.model_downloads_dir())
 }
@@ -127,9 +127,42 @@ pub struct ModelsScreen {
     pub active_id: Option<String>,
     /// Ids the organization does not allow, each with the sentence saying so.
     pub not_allowed: Vec<NotAllowedModel>,
+    /// What the screen offers for each model, in the order of `overview.models`.
+    pub offers: Vec<ModelOffer>,
     pub download: Option<ModelDownload>,
     /// Problems to show above the list (a catalog file that could not be used).
     pub warnings: Vec<String>,
+}
+
+/// The actions the Models screen offers for one model (a download in progress adds Pause and
+/// Cancel, which the screen knows from the download itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ModelOffer {
+    pub id: String,
+    /// Download (or resume): not here yet, downloadable, allowed, and it fits (or a partial
+    /// download waits).
+    pub download: bool,
+    /// Switch to it: downloaded, not the one answering, allowed, and it fits.
+    pub switch_to: bool,
+    /// Delete it: downloaded, not the one answering, not the bundled model.
+    pub remove: bool,
+}
+
+impl ModelOffer {
+    fn for_row(row: &tokenwise_models::ModelRow, active: bool, allowed: bool) -> ModelOffer {
+        let fits = row.fit.verdict != tokenwise_models::Verdict::DoesNotFit;
+        ModelOffer {
+            id: row.id.clone(),
+            download: !row.downloaded
+                && row.downloadable
+                && allowed
+                && (fits || row.partial_bytes.is_some()),
+            switch_to: row.downloaded && !active && allowed && fits,
+            remove: row.downloaded && !active && !row.bundled,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -165,7 +198,7 @@ impl Downloads {
 impl Tokenwise {
     /// Replaces the model catalog (IT's file given on the command line).
     pub fn with_model_catalog(mut self, catalog: Catalog) -> Self {
-        self.models = models_over(self.paths(), catalog);
+        self.models = self.over_models_folder(catalog);
         self.models_chosen = true;
         self
     }
@@ -181,6 +214,13 @@ impl Tokenwise {
     /// stopped until it is fixed (its list may exist to keep some models out).
     pub fn model_catalog_problem(&self) -> Option<String> {
         self.models_in_force().1
+    }
+
+    /// `catalog` over the same folders as the catalog the app opened with (the write test of
+    /// the download folder is not repeated).
+    fn over_models_folder(&self, catalog: Catalog) -> Models {
+        Models::new(catalog, self.paths().models_dir.clone())
+            .with_download_dir(self.models.download_dir())
     }
 
     fn models_in_force(&self) -> (Models, Option<String>) {
@@ -405,41 +445,28 @@ impl Tokenwise {
         let (models, catalog_problem) = self.models_in_force();
         let models_dir = models.download_dir().to_path_buf();
         let data_dir = self.paths().data_dir.clone();
-        let probe_fn = self.speed_probe.clone();
-        let hardware = {
-            let models_dir = models_dir.clone();
-            tokio::task::spawn_blocking(move || Hardware::read(&models_dir))
-                .await
-                .map_err(|e| AppError::InvalidInput(e.to_string()))?
-        };
-        let threads = probe_threads();
-        let probe = match probe_cache::load(&data_dir, &hardware, threads) {
-            Some(probe) => Some(probe),
-            None => match probe_fn {
+        let measure = self.speed_probe.clone();
+        let (hardware, probe) = tokio::task::spawn_blocking(move || {
+            let hardware = Hardware::read(&models_dir);
+            let threads = tokenwise_models::hardware::engine_threads_here();
+            let probe = match measure {
                 Some(measure) => {
-                    let hardware = hardware.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let rate = measure().ok()?;
-                        let probe = SpeedProbe {
-                            weight_bytes_per_second: rate,
-                        };
-                        probe_cache::save(&data_dir, &hardware, threads, probe);
-                        Some(probe)
-                    })
-                    .await
-                    .ok()
-                    .flatten()
+                    probe_cache::load_or_measure(&data_dir, &hardware, threads, || measure()).ok()
                 }
-                None => None,
-            },
-        };
+                None => probe_cache::load(&data_dir, &hardware, threads),
+            };
+            (hardware, probe)
+        })
+        .await
+        .map_err(|e| AppError::InvalidInput(e.to_string()))?;
         let overview = models.overview(hardware, probe)?;
-        let not_allowed = overview
+        let policy = self.policy();
+        let not_allowed: Vec<NotAllowedModel> = overview
             .models
             .iter()
             .filter_map(|row| {
                 let entry = models.entry(&row.id).ok()?;
-                self.check_local_model(&entry.file)
+                crate::policy::local_model_refusal(&policy, &entry.file)
                     .err()
                     .map(|error| NotAllowedModel {
                         id: row.id.clone(),
@@ -455,8 +482,20 @@ impl Tokenwise {
                 .find(|row| row.bundled)
                 .map(|row| row.id.clone())
         });
+        let offers = overview
+            .models
+            .iter()
+            .map(|row| {
+                ModelOffer::for_row(
+                    row,
+                    active_id.as_deref() == Some(row.id.as_str()),
+                    !not_allowed.iter().any(|n| n.id == row.id),
+                )
+            })
+            .collect();
         Ok(ModelsScreen {
             overview,
+            offers,
             active_id,
             not_allowed,
             download: self.downloads.status.borrow().clone(),
@@ -624,11 +663,6 @@ impl Tokenwise {
         }
         Ok(self.models().remove(id)?)
     }
-}
-
-/// Threads the probe (and the engine) use.
-fn probe_threads() -> usize {
-    tokenwise_models::hardware::engine_threads_here()
 }
 
 /// What [`Tokenwise::engine_slot`] returns: the engine and its status, to put back.

@@ -84,27 +84,7 @@ impl Tokenwise {
 
     /// Refuses a local model file the managed `local_models_allowed` leaves out.
     pub fn check_local_model(&self, file_name: &str) -> Result<(), AppError> {
-        let policy = self.policy();
-        let Some(setting) = policy.setting("local_models_allowed").filter(|s| s.locked) else {
-            return Ok(());
-        };
-        let allowed = policy
-            .policy
-            .local_models_allowed
-            .clone()
-            .unwrap_or_default();
-        if allowed.iter().any(|name| name == file_name) {
-            return Ok(());
-        }
-        Err(AppError::InvalidInput(format!(
-            "Your organization does not allow the local model {file_name} ({}); it allows: {}.",
-            setting.location,
-            if allowed.is_empty() {
-                "none".to_string()
-            } else {
-                allowed.join(", ")
-            }
-        )))
+        local_model_refusal(&self.policy(), file_name)
     }
 
     /// Loads a local model with `load` unless the policy forbids its file (then the engine
@@ -253,4 +233,32 @@ impl Tokenwise {
             cloud_blocked: policy.cloud_blocked(),
         }
     }
+}
+
+/// Refuses a local model file the managed `local_models_allowed` of `policy` leaves out (one
+/// policy read for many files).
+pub(crate) fn local_model_refusal(
+    policy: &EffectivePolicy,
+    file_name: &str,
+) -> Result<(), AppError> {
+    let Some(setting) = policy.setting("local_models_allowed").filter(|s| s.locked) else {
+        return Ok(());
+    };
+    let allowed = policy
+        .policy
+        .local_models_allowed
+        .clone()
+        .unwrap_or_default();
+    if allowed.iter().any(|name| name == file_name) {
+        return Ok(());
+    }
+    Err(AppError::InvalidInput(format!(
+        "Your organization does not allow the local model {file_name} ({}); it allows: {}.",
+        setting.location,
+        if allowed.is_empty() {
+            "none".to_string()
+        } else {
+            allowed.join(", ")
+        }
+    )))
 }

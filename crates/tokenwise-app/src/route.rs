@@ -50,6 +50,11 @@ pub(crate) struct Routed {
 }
 
 impl Tokenwise {
+    /// The classifier's own verdict on `prompt`, before the router's rules (for audits).
+    pub fn classify(&self, prompt: &str) -> crate::triage::PromptClass {
+        self.triage.classify(prompt)
+    }
+
     /// The conversation `prompt` continues, read once (see [`Conversation`]).
     pub(crate) async fn conversation(
         &self,

@@ -182,6 +182,11 @@ async fn switching_to_a_stronger_model_keeps_medium_work_local_without_a_restart
     assert!(error.to_string().contains("switch"), "{error}");
     let screen = app.models_screen().await.unwrap();
     assert_eq!(screen.active_id.as_deref(), Some("stronger"));
+    let offer = screen.offers.iter().find(|o| o.id == "stronger").unwrap();
+    assert!(
+        !offer.switch_to && !offer.remove,
+        "the model answering is neither offered again nor removable: {offer:?}"
+    );
 }
 
 #[tokio::test]
@@ -264,6 +269,11 @@ async fn the_organization_decides_which_models_may_run() {
     let screen = app.models_screen().await.unwrap();
     assert_eq!(screen.not_allowed.len(), 1);
     assert_eq!(screen.not_allowed[0].id, "stronger");
+    let offer = screen.offers.iter().find(|o| o.id == "stronger").unwrap();
+    assert!(
+        !offer.download && !offer.switch_to,
+        "nothing is offered for a model the organization does not allow: {offer:?}"
+    );
     // A choice saved before the policy came is not loaded; the status says why.
     let mut settings = app.desktop_settings();
     settings.local_model = Some("stronger".into());
@@ -324,12 +334,18 @@ fn slow_server(body: Arc<Vec<u8>>, chunk: usize) -> String {
     url
 }
 
-async fn wait_for_phase(app: &Tokenwise, phase: DownloadPhase) -> tokenwise_app::ModelDownload {
+/// The first download report that satisfies `wanted` (the current one included), within a
+/// minute: the test waits on the condition, not on time.
+async fn wait_for(
+    app: &Tokenwise,
+    what: &str,
+    wanted: impl Fn(&tokenwise_app::ModelDownload) -> bool,
+) -> tokenwise_app::ModelDownload {
     let mut watch = app.watch_model_download();
     tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             if let Some(download) = watch.borrow_and_update().clone() {
-                if download.phase == phase {
+                if wanted(&download) {
                     return download;
                 }
             }
@@ -337,7 +353,21 @@ async fn wait_for_phase(app: &Tokenwise, phase: DownloadPhase) -> tokenwise_app:
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("no {phase:?} within a minute"))
+    .unwrap_or_else(|_| panic!("no {what} within a minute"))
+}
+
+async fn wait_for_phase(app: &Tokenwise, phase: DownloadPhase) -> tokenwise_app::ModelDownload {
+    wait_for(app, &format!("{phase:?}"), |d| d.phase == phase).await
+}
+
+/// A running download's first progress report past `bytes`.
+async fn wait_for_bytes(app: &Tokenwise, bytes: u64) -> tokenwise_app::models::Progress {
+    wait_for(app, &format!("progress past {bytes} bytes"), |d| {
+        d.phase == DownloadPhase::Running && d.progress.is_some_and(|p| p.downloaded_bytes > bytes)
+    })
+    .await
+    .progress
+    .expect("the condition requires progress")
 }
 
 #[tokio::test]
@@ -352,18 +382,7 @@ async fn a_download_shows_progress_pauses_resumes_and_cancels() {
     let again = app.start_model_download("stronger").unwrap_err();
     assert!(again.to_string().contains("is downloading"), "{again}");
     // Progress arrives with bytes and a total.
-    let mut watch = app.watch_model_download();
-    let progress = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            watch.changed().await.unwrap();
-            let progress = watch.borrow_and_update().clone().and_then(|d| d.progress);
-            if let Some(progress) = progress.filter(|p| p.downloaded_bytes > 100_000) {
-                return progress;
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let progress = wait_for_bytes(&app, 100_000).await;
     assert_eq!(progress.total_bytes, Some(body.len() as u64));
 
     // Pause: what arrived is kept.
@@ -397,7 +416,8 @@ async fn a_download_shows_progress_pauses_resumes_and_cancels() {
         panic!("the model is not answering, so it can be removed")
     });
     app.start_model_download("stronger").unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cancelled once bytes have arrived, so there is a partial file to delete.
+    wait_for_bytes(&app, 0).await;
     app.stop_model_download("stronger", false).unwrap();
     wait_for_phase(&app, DownloadPhase::Cancelled).await;
     assert!(!partial.exists(), "a cancelled download leaves nothing");

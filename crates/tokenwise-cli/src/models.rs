@@ -69,7 +69,7 @@ pub async fn run(args: ModelsArgs) -> Result<(), String> {
             if let Some(problem) = app.model_catalog_problem() {
                 eprintln!("tokenwise: {problem}");
             }
-            list(&models, &paths, json)
+            list(&models, &paths, app.desktop_settings().local_model, json)
         }
         ModelsCommand::Pull { id } => match app.model_catalog_problem() {
             Some(problem) => Err(problem),
@@ -81,7 +81,7 @@ pub async fn run(args: ModelsArgs) -> Result<(), String> {
         },
         ModelsCommand::Use { id } => use_model(&app, &models, &id).await,
         ModelsCommand::Rm { id } => {
-            if chosen_id(&paths).as_deref() == Some(id.as_str()) {
+            if app.desktop_settings().local_model.as_deref() == Some(id.as_str()) {
                 Err(format!(
                     "`{id}` answers now; switch to another model first (`tokenwise models use ID`)."
                 ))
@@ -94,45 +94,30 @@ pub async fn run(args: ModelsArgs) -> Result<(), String> {
     result
 }
 
-fn threads() -> usize {
-    tokenwise_models::hardware::engine_threads_here()
-}
-
 /// The cached probe, or a fresh one (about a second, once per machine and build).
 fn speed_probe(data_dir: &Path, hardware: &Hardware) -> Option<SpeedProbe> {
-    if let Some(probe) = probe_cache::load(data_dir, hardware, threads()) {
-        return Some(probe);
-    }
-    eprintln!("tokenwise: measuring this machine's speed (once)…");
-    match tokenwise_local::probe::weight_bytes_per_second() {
-        Ok(rate) => {
-            let probe = SpeedProbe {
-                weight_bytes_per_second: rate,
-            };
-            probe_cache::save(data_dir, hardware, threads(), probe);
-            Some(probe)
-        }
-        Err(error) => {
-            eprintln!("tokenwise: {error}; speeds are left out");
-            None
-        }
-    }
+    let threads = tokenwise_models::hardware::engine_threads_here();
+    let measured = probe_cache::load_or_measure(data_dir, hardware, threads, || {
+        eprintln!("tokenwise: measuring this machine's speed (once)…");
+        tokenwise_local::probe::weight_bytes_per_second().map_err(|error| error.to_string())
+    });
+    measured
+        .map_err(|error| eprintln!("tokenwise: {error}; speeds are left out"))
+        .ok()
 }
 
-/// The id saved by `tokenwise models use` (read without opening the app's database).
-fn chosen_id(paths: &tokenwise_app::AppPaths) -> Option<String> {
-    let text = std::fs::read_to_string(paths.desktop_settings_file()).ok()?;
-    let settings: serde_json::Value = serde_json::from_str(&text).ok()?;
-    settings["local_model"].as_str().map(str::to_string)
-}
-
-fn list(models: &Models, paths: &tokenwise_app::AppPaths, json: bool) -> Result<(), String> {
+/// `chosen`: the model saved by `tokenwise models use` (`None`: the bundled default).
+fn list(
+    models: &Models,
+    paths: &tokenwise_app::AppPaths,
+    chosen: Option<String>,
+    json: bool,
+) -> Result<(), String> {
     let hardware = Hardware::read(models.download_dir());
     let probe = speed_probe(&paths.data_dir, &hardware);
     let overview = models
         .overview(hardware, probe)
         .map_err(|e| e.to_string())?;
-    let chosen = chosen_id(paths);
     let active = |row: &tokenwise_models::ModelRow| match &chosen {
         Some(id) => *id == row.id,
         None => row.bundled,

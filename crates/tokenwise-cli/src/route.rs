@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufWriter, Write};
 
 use serde::Serialize;
-use tokenwise_app::{AppPaths, RouteQuery, Tokenwise, Triage};
+use tokenwise_app::{AppPaths, RouteQuery, Tokenwise};
 use tokenwise_core::{Difficulty, SystemClock, UserChoice};
 
 use crate::classify::{prompt_of, quiet_if_closed, JsonLines, LinesSummary};
@@ -64,11 +64,10 @@ pub async fn run(args: RouteArgs) -> Result<(), String> {
     // The model the app would load: its reach and context are part of the decision.
     let model = app.active_local_model();
     app.route_as_if_loaded(model.as_ref());
-    let triage = Triage::embedded().map_err(|e| e.to_string())?;
     let result = match &args.jsonl {
-        Some(path) => route_file(&app, &triage, path, args.score).await,
+        Some(path) => route_file(&app, path, args.score).await,
         None => {
-            let routed = route_one(&app, &triage, &args.prompt.join(" "), None).await?;
+            let routed = route_one(&app, &args.prompt.join(" "), None).await?;
             if args.json {
                 out!("{}", to_json(&routed));
             } else {
@@ -83,7 +82,6 @@ pub async fn run(args: RouteArgs) -> Result<(), String> {
 
 async fn route_one(
     app: &Tokenwise,
-    triage: &Triage,
     prompt: &str,
     id: Option<serde_json::Value>,
 ) -> Result<Routed, String> {
@@ -95,7 +93,7 @@ async fn route_one(
         })
         .await
         .map_err(|e| e.to_string())?;
-    let class = triage.classify(prompt);
+    let class = app.classify(prompt);
     let decision = plan.decision;
     Ok(Routed {
         id,
@@ -118,12 +116,7 @@ fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
 }
 
-async fn route_file(
-    app: &Tokenwise,
-    triage: &Triage,
-    path: &str,
-    score: bool,
-) -> Result<(), String> {
+async fn route_file(app: &Tokenwise, path: &str, score: bool) -> Result<(), String> {
     let input: Box<dyn BufRead> = if path == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -134,7 +127,7 @@ async fn route_file(
     let stdout = std::io::stdout();
     let mut output = BufWriter::new(stdout.lock());
     let mut labelled = Vec::new();
-    let summary = route_lines(app, triage, input, &mut output, &mut labelled)
+    let summary = route_lines(app, input, &mut output, &mut labelled)
         .await
         .map_err(|error| quiet_if_closed(error, &format!("while routing {path}")))?;
     output
@@ -156,7 +149,6 @@ async fn route_file(
 /// that is not a JSON object with a string "prompt", or that the app refuses).
 async fn route_lines(
     app: &Tokenwise,
-    triage: &Triage,
     input: impl BufRead,
     output: &mut impl Write,
     labelled: &mut Vec<crate::route_score::Labelled>,
@@ -170,7 +162,7 @@ async fn route_lines(
             .and_then(|value| value.get("tier").cloned())
             .and_then(|tier| serde_json::from_value::<Difficulty>(tier).ok());
         let routed = match prompt_of(line) {
-            Ok(prompt) => route_one(app, triage, &prompt, id).await,
+            Ok(prompt) => route_one(app, &prompt, id).await,
             Err(problem) => Err(problem),
         };
         match routed {

@@ -55,6 +55,24 @@ pub fn save(data_dir: &Path, hardware: &Hardware, threads: usize, probe: SpeedPr
     let _ = std::fs::write(probe_file(data_dir), text);
 }
 
+/// The cached probe for this machine, build and thread count, or a fresh one from `measure`
+/// (about a second, then cached). `None` when the measurement fails (speeds are left out).
+pub fn load_or_measure(
+    data_dir: &Path,
+    hardware: &Hardware,
+    threads: usize,
+    measure: impl FnOnce() -> Result<f64, String>,
+) -> Result<SpeedProbe, String> {
+    if let Some(probe) = load(data_dir, hardware, threads) {
+        return Ok(probe);
+    }
+    let probe = SpeedProbe {
+        weight_bytes_per_second: measure()?,
+    };
+    save(data_dir, hardware, threads, probe);
+    Ok(probe)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

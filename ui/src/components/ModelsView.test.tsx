@@ -75,6 +75,12 @@ function models(overrides: Partial<ModelsScreen> = {}): ModelsScreen {
     },
     activeId: "smollm2-135m",
     notAllowed: [],
+    // As the Rust side offers them (ModelOffer::for_row).
+    offers: [
+      { id: "smollm2-135m", download: false, switchTo: false, remove: false },
+      { id: "qwen2.5-1.5b", download: true, switchTo: false, remove: false },
+      { id: "llama-3b", download: false, switchTo: false, remove: false },
+    ],
     download: null,
     warnings: [],
     ...overrides,
@@ -148,6 +154,7 @@ describe("ModelsView", () => {
 
     current = models();
     current.overview.models[1] = { ...current.overview.models[1], downloaded: true, checksum: "pinned" };
+    current.offers[1] = { id: "qwen2.5-1.5b", download: false, switchTo: true, remove: true };
     await emit("model-download", {
       id: "qwen2.5-1.5b",
       name: "Qwen2.5 1.5B Instruct",
@@ -170,6 +177,12 @@ describe("ModelsView", () => {
       notAllowed: [{ id: "qwen2.5-1.5b", reason: "Your organization does not allow the local model qwen.gguf." }],
     });
     current.overview.models.push(row({ id: "broken", name: "Broken", bundled: false }));
+    current.offers = [
+      { id: "smollm2-135m", download: false, switchTo: false, remove: false },
+      { id: "qwen2.5-1.5b", download: false, switchTo: false, remove: false },
+      { id: "llama-3b", download: false, switchTo: false, remove: false },
+      { id: "broken", download: false, switchTo: true, remove: true },
+    ];
     render(<ModelsView api={tauriModelsApi} onSwitched={() => {}} />);
     expect(await screen.findByText(/does not allow the local model qwen.gguf/)).toBeTruthy();
     // Not allowed: no download button for it (and the one that does not fit has none either).

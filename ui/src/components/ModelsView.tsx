@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ModelsApi } from "../api";
 import { errorMessage } from "../api";
 import type { ModelDownload } from "../bindings/ModelDownload";
+import type { ModelOffer } from "../bindings/ModelOffer";
 import type { ModelRow } from "../bindings/ModelRow";
 import type { ModelsScreen } from "../bindings/ModelsScreen";
 import { bytes, duration } from "../format";
@@ -120,6 +121,7 @@ export function ModelsView({ api, onSwitched }: { api: ModelsApi; onSwitched: ()
             row={row}
             active={screen.activeId === row.id}
             notAllowed={screen.notAllowed.find((n) => n.id === row.id)?.reason ?? null}
+            offer={screen.offers.find((o) => o.id === row.id) ?? null}
             download={download?.id === row.id ? download : null}
             otherDownloading={busyId !== null && busyId !== row.id}
             switching={switching === row.id}
@@ -138,6 +140,8 @@ function ModelItem(props: {
   row: ModelRow;
   active: boolean;
   notAllowed: string | null;
+  /** What the Rust side offers for this model; null: nothing. */
+  offer: ModelOffer | null;
   download: ModelDownload | null;
   otherDownloading: boolean;
   switching: boolean;
@@ -180,11 +184,7 @@ function ModelItem(props: {
       )}
       {download?.phase === "done" && download.message && <div class="muted">{download.message}</div>}
       <div class="model-actions">
-        {!row.downloaded &&
-          row.downloadable &&
-          !running &&
-          !props.notAllowed &&
-          (row.fit.verdict !== "does_not_fit" || paused) && (
+        {props.offer?.download && !running && (
           <button
             type="button"
             data-testid="model-download"
@@ -209,12 +209,12 @@ function ModelItem(props: {
             Discard partial download
           </button>
         )}
-        {row.downloaded && !props.active && !props.notAllowed && row.fit.verdict !== "does_not_fit" && (
+        {props.offer?.switchTo && (
           <button type="button" data-testid="model-use" disabled={props.switching} onClick={props.onUse}>
             {props.switching ? "Loading…" : "Use this model"}
           </button>
         )}
-        {row.downloaded && !props.active && !row.bundled && (
+        {props.offer?.remove && (
           <button type="button" class="secondary" data-testid="model-remove" onClick={props.onRemove}>
             Remove
           </button>
