@@ -16,7 +16,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use tokenwise_classifier::sample_prompts::prompt_of_length;
-use tokenwise_classifier::training::report::with_latency_section;
+use tokenwise_classifier::training::report::{with_marked_section, LATENCY_SECTION};
 use tokenwise_classifier::{Classifier, ClassifierError};
 
 const PROMPT_LENGTHS: [usize; 3] = [20, 500, 4000];
@@ -121,7 +121,7 @@ fn run(arguments: &Arguments) -> Result<(), ClassifierError> {
     if let Some(path) = &arguments.update_doc {
         let document = std::fs::read_to_string(path)
             .map_err(|e| ClassifierError::io(path.display().to_string(), e))?;
-        std::fs::write(path, with_latency_section(&document, &table))
+        std::fs::write(path, with_marked_section(&document, LATENCY_SECTION, &table))
             .map_err(|e| ClassifierError::io(path.display().to_string(), e))?;
         println!("\nupdated {}", path.display());
     }

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokenwise_classifier::training::dataset::Dataset;
 use tokenwise_classifier::training::pipeline::{run_on, TrainingOptions};
-use tokenwise_classifier::training::report::{comparison_table, latency_section, render};
+use tokenwise_classifier::training::report::{comparison_table, render, KeptSections};
 use tokenwise_classifier::training::workplace;
 use tokenwise_classifier::{Classifier, ClassifierError};
 
@@ -109,7 +109,7 @@ fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
     );
 
     let existing = std::fs::read_to_string(&arguments.report).unwrap_or_default();
-    let mut report = render(&outcome, REPRODUCE_COMMAND, latency_section(&existing));
+    let mut report = render(&outcome, REPRODUCE_COMMAND, KeptSections::of(&existing));
     if arguments.evaluate.as_os_str() != "none" {
         let classifier = Classifier::from_json(&outcome.weights_json)?;
         let evaluation = workplace::evaluate(&classifier, &arguments.evaluate)?;
