@@ -25,7 +25,7 @@ pub struct PromptClass {
 }
 
 impl PromptClass {
-    fn from_classification(classification: &Classification) -> Self {
+    pub(crate) fn from_classification(classification: &Classification) -> Self {
         let reason = if classification.signals.is_empty() {
             "no strong signal".to_string()
         } else {

@@ -4,7 +4,9 @@ use crate::output::out;
 use std::io::{BufRead, BufWriter, Write};
 
 use serde::Serialize;
-use tokenwise_app::Triage;
+use tokenwise_app::explain::{Explainer, Explanation};
+use tokenwise_app::{AppPaths, Triage};
+use tokenwise_encoder::{SecondStageUse, StageVote};
 
 #[derive(clap::Args)]
 pub struct ClassifyArgs {
@@ -18,12 +20,31 @@ pub struct ClassifyArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Show each stage's vote: the feature model, and the sentence encoder when the first is
+    /// unsure (and installed), with the two stages' average. The router acts on the first.
+    #[arg(long)]
+    explain: bool,
 }
 
 pub fn run(args: ClassifyArgs) -> Result<(), String> {
+    if args.explain {
+        let explainer = Explainer::for_paths(&AppPaths::from_env());
+        return match args.jsonl {
+            Some(path) => classify_file(|prompt| to_json(&explainer.explain(prompt)), &path),
+            None => {
+                let explanation = explainer.explain(&args.prompt.join(" "));
+                if args.json {
+                    out!("{}", to_json(&explanation));
+                } else {
+                    out!("{}", explanation_text(&explanation));
+                }
+                Ok(())
+            }
+        };
+    }
     let triage = Triage::embedded().map_err(|error| error.to_string())?;
     match args.jsonl {
-        Some(path) => classify_file(&triage, &path),
+        Some(path) => classify_file(|prompt| to_json(&triage.classify(prompt)), &path),
         None => {
             let class = triage.classify(&args.prompt.join(" "));
             if args.json {
@@ -41,19 +62,62 @@ pub fn run(args: ClassifyArgs) -> Result<(), String> {
     }
 }
 
+/// "simple 0.52 (simple 0.52 · medium 0.30 · complex 0.18)"
+fn vote_text(vote: &StageVote) -> String {
+    let [simple, medium, complex] = vote.probabilities;
+    format!(
+        "{} {:.2} (simple {simple:.2} · medium {medium:.2} · complex {complex:.2})",
+        vote.difficulty, vote.confidence
+    )
+}
+
+/// The explanation as lines a person reads.
+pub fn explanation_text(explanation: &Explanation) -> String {
+    let verdict = &explanation.verdict;
+    let mut lines = vec![format!(
+        "{} ({:.2}): {}",
+        verdict.difficulty, verdict.confidence, verdict.reason
+    )];
+    if let Some(first) = explanation.stages.first() {
+        let unsure = if explanation.second_stage == SecondStageUse::NotNeeded {
+            "confident, decides alone".to_string()
+        } else {
+            format!("unsure (below {:.2})", tokenwise_encoder::ASK_SECOND_BELOW)
+        };
+        lines.push(format!("  stage 1, features: {}; {unsure}", vote_text(first)));
+    }
+    match (&explanation.second_stage, explanation.stages.get(1)) {
+        (SecondStageUse::Asked, Some(second)) => {
+            lines.push(format!("  stage 2, sentence encoder: {}", vote_text(second)));
+        }
+        (SecondStageUse::Unavailable { reason }, _) => {
+            lines.push(format!("  stage 2, sentence encoder: unavailable: {reason}"));
+        }
+        _ => lines.push("  stage 2, sentence encoder: not asked".to_string()),
+    }
+    if let Some(both) = &explanation.both_stages {
+        lines.push(format!(
+            "  both stages averaged: {} (for audit; routing acts on stage 1, see \
+             docs/classifier.md)",
+            vote_text(both)
+        ));
+    }
+    lines.join("\n")
+}
+
 fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|error| format!("{{\"error\":\"{error}\"}}"))
 }
 
-fn classify_file(triage: &Triage, path: &str) -> Result<(), String> {
+fn classify_file(verdict: impl Fn(&str) -> String, path: &str) -> Result<(), String> {
     let stdout = std::io::stdout();
     let mut output = BufWriter::new(stdout.lock());
     let summary = if path == "-" {
-        classify_lines(triage, std::io::stdin().lock(), &mut output)
+        classify_lines(verdict, std::io::stdin().lock(), &mut output)
     } else {
         let file =
             std::fs::File::open(path).map_err(|error| format!("cannot read {path}: {error}"))?;
-        classify_lines(triage, std::io::BufReader::new(file), &mut output)
+        classify_lines(verdict, std::io::BufReader::new(file), &mut output)
     }
     .map_err(|error| quiet_if_closed(error, &format!("while classifying {path}")))?;
     output
@@ -121,18 +185,18 @@ impl<R: BufRead> JsonLines<R> {
 }
 
 /// Classifies each line of `input`, writing exactly one JSON line per input line to `output`:
-/// `{"difficulty", "confidence", "reason"}`, or `{"error"}` for a line that is not a JSON
-/// object with a string "prompt" (a blank line included), so output line N always answers
-/// input line N.
+/// `verdict(prompt)` (`{"difficulty", "confidence", "reason"}`, with the stages' votes under
+/// `--explain`), or `{"error"}` for a line that is not a JSON object with a string "prompt" (a
+/// blank line included), so output line N always answers input line N.
 pub fn classify_lines(
-    triage: &Triage,
+    verdict: impl Fn(&str) -> String,
     input: impl BufRead,
     output: &mut impl Write,
 ) -> std::io::Result<LinesSummary> {
     let mut lines = JsonLines::new(input);
     while let Some((line_number, line)) = lines.next_line()? {
         match prompt_of(line) {
-            Ok(prompt) => writeln!(output, "{}", to_json(&triage.classify(&prompt)))?,
+            Ok(prompt) => writeln!(output, "{}", verdict(&prompt))?,
             Err(problem) => lines.summary.fail(output, line_number, &problem)?,
         }
     }
@@ -173,7 +237,8 @@ mod tests {
     fn run_lines(input: &[u8]) -> (Vec<serde_json::Value>, LinesSummary) {
         let triage = Triage::embedded().unwrap();
         let mut output = Vec::new();
-        let summary = classify_lines(&triage, input, &mut output).unwrap();
+        let summary =
+            classify_lines(|p| to_json(&triage.classify(p)), input, &mut output).unwrap();
         let lines = String::from_utf8(output)
             .unwrap()
             .lines()

@@ -147,6 +147,11 @@ pub struct SecondStage {
 }
 
 impl SecondStage {
+    /// The first `<models_dir>/all-MiniLM-L6-v2` that holds the encoder's weights.
+    pub fn find_dir(models_dirs: &[&Path]) -> Option<std::path::PathBuf> {
+        SentenceEncoder::find(models_dirs)
+    }
+
     /// Loads the encoder from `dir` (see [`crate::sentence::ENCODER_FILES`]) with the shipped
     /// head.
     pub fn load(dir: &Path) -> Result<Self> {

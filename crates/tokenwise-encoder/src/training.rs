@@ -20,12 +20,13 @@ use tokenwise_classifier::training::{shipped_spec, Balance};
 use tokenwise_classifier::Classifier;
 use tokenwise_core::Difficulty;
 
-use crate::cascade::{argmax3, combine, ASK_SECOND_BELOW};
+use crate::cascade::{argmax3, combine, Combination, ASK_SECOND_BELOW, SHIPPED_COMBINATION};
 use crate::error::{EncoderError, Result};
 use crate::head::{softmax3, HeadFile, HEAD_VERSION};
 use crate::sentence::{SentenceEncoder, ENCODER_DIR};
 
-/// L2 strength of the head (on the weights, not the bias).
+/// L2 strength of the head (on the weights, not the bias), chosen with `--l2` on the
+/// figures in `docs/classifier.md`.
 pub const HEAD_L2: f64 = 1e-3;
 
 /// Embeddings of `texts`, read from `cache` when it holds exactly these texts (the file is
@@ -221,6 +222,8 @@ pub struct Inputs<'a> {
     pub first_stage: &'a Classifier,
     /// SHA-256 of the training data (for the head's provenance).
     pub data_sha256: &'a str,
+    /// L2 strength of the head ([`HEAD_L2`] as shipped).
+    pub l2: f64,
 }
 
 /// One row of the comparison.
@@ -244,8 +247,21 @@ fn calibrated(logits: [f64; 3], temperature: f64) -> [f64; 3] {
     softmax3(logits.map(|z| z / temperature))
 }
 
-/// Trains and evaluates; `chosen` is the label set the shipped head learns from.
-pub fn run(inputs: &Inputs, chosen: LabelSet, workers: usize) -> Result<Outcome> {
+/// A way of running the two stages: ask the second below this first-stage confidence, and
+/// merge the votes so.
+pub type CascadeRule = (f32, Combination);
+
+/// The rule the app runs.
+pub const SHIPPED_RULE: CascadeRule = (ASK_SECOND_BELOW, SHIPPED_COMBINATION);
+
+/// Trains and evaluates; `chosen` is the label set the shipped head learns from; each label
+/// set's two-stage rows use each of `rules`.
+pub fn run(
+    inputs: &Inputs,
+    chosen: LabelSet,
+    rules: &[CascadeRule],
+    workers: usize,
+) -> Result<Outcome> {
     let records = inputs.records;
     let consensus: Vec<bool> = records
         .iter()
@@ -285,15 +301,18 @@ pub fn run(inputs: &Inputs, chosen: LabelSet, workers: usize) -> Result<Outcome>
         })
         .collect();
 
-    let evaluate = |first: &[[f64; 3]], second: Option<&[[f64; 3]]>, labels: &[Difficulty]| {
+    let evaluate_with = |first: &[[f64; 3]],
+                         second: Option<&[[f64; 3]]>,
+                         labels: &[Difficulty],
+                         (ask_below, combination): CascadeRule| {
         let mut asked = 0;
         let pairs: Vec<(Difficulty, Difficulty)> = (0..first.len())
             .map(|i| {
                 let confidence = first[i][argmax3(first[i])] as f32;
                 let probabilities = match second {
-                    Some(second) if !(confidence >= ASK_SECOND_BELOW) => {
+                    Some(second) if !(confidence >= ask_below) => {
                         asked += 1;
-                        combine(first[i], second[i], crate::cascade::SHIPPED_COMBINATION)
+                        combine(first[i], second[i], combination)
                     }
                     _ => first[i],
                 };
@@ -301,6 +320,9 @@ pub fn run(inputs: &Inputs, chosen: LabelSet, workers: usize) -> Result<Outcome>
             })
             .collect();
         score(&pairs, asked)
+    };
+    let evaluate = |first: &[[f64; 3]], second: Option<&[[f64; 3]]>, labels: &[Difficulty]| {
+        evaluate_with(first, second, labels, SHIPPED_RULE)
     };
     let consensus_indices: Vec<usize> = (0..records.len()).filter(|&i| consensus[i]).collect();
     let pick = |values: &[[f64; 3]]| -> Vec<[f64; 3]> {
@@ -363,15 +385,29 @@ pub fn run(inputs: &Inputs, chosen: LabelSet, workers: usize) -> Result<Outcome>
             loso: evaluate(&held_out_consensus, None, &consensus_labels),
             workplace: evaluate(&workplace, None, &workplace_labels),
         });
-        rows.push(Row {
-            method: format!("**two stages**, head trained on {}", set.name()),
-            loso: evaluate(
-                &pick(&first_probabilities),
-                Some(&held_out_consensus),
-                &consensus_labels,
-            ),
-            workplace: evaluate(&first_workplace, Some(&workplace), &workplace_labels),
-        });
+        for &rule in rules {
+            let shipped = if rule == SHIPPED_RULE { "**" } else { "" };
+            rows.push(Row {
+                method: format!(
+                    "{shipped}two stages{shipped}, head trained on {}, asked below {:.2}, {:?}",
+                    set.name(),
+                    rule.0,
+                    rule.1
+                ),
+                loso: evaluate_with(
+                    &pick(&first_probabilities),
+                    Some(&held_out_consensus),
+                    &consensus_labels,
+                    rule,
+                ),
+                workplace: evaluate_with(
+                    &first_workplace,
+                    Some(&workplace),
+                    &workplace_labels,
+                    rule,
+                ),
+            });
+        }
         if set == chosen {
             shipped_head = Some(HeadFile {
                 version: HEAD_VERSION,
@@ -414,7 +450,7 @@ fn fit_set(inputs: &Inputs, indices: &[usize], label: impl Fn(usize) -> Difficul
         .map(|&i| inputs.embeddings[i].as_slice())
         .collect();
     let labels: Vec<usize> = indices.iter().map(|&i| label(i).index()).collect();
-    fit_head(&rows, &labels, &weights, HEAD_L2)
+    fit_head(&rows, &labels, &weights, inputs.l2)
 }
 
 /// The comparison as a markdown table.

@@ -17,7 +17,10 @@ use tokenwise_classifier::training::dataset::Dataset;
 use tokenwise_classifier::training::report::{with_marked_section, SECOND_STAGE_SECTION};
 use tokenwise_classifier::Classifier;
 use tokenwise_core::Difficulty;
-use tokenwise_encoder::training::{embed_all, encoder_dir, run, table, Inputs, LabelSet};
+use tokenwise_encoder::cascade::Combination;
+use tokenwise_encoder::training::{
+    embed_all, encoder_dir, run, table, CascadeRule, Inputs, LabelSet, SHIPPED_RULE,
+};
 use tokenwise_encoder::{EncoderError, SentenceEncoder};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,6 +54,12 @@ struct Arguments {
     report: PathBuf,
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Also compare other thresholds and combinations (printed, not written to the report).
+    #[arg(long)]
+    grid: bool,
+    /// L2 strength of the head.
+    #[arg(long, default_value_t = tokenwise_encoder::training::HEAD_L2)]
+    l2: f64,
 }
 
 fn main() -> ExitCode {
@@ -93,6 +102,14 @@ fn train(args: Arguments) -> Result<(), EncoderError> {
         Labels::V2 => LabelSet::V2,
         Labels::Consensus => LabelSet::Consensus,
     };
+    let rules: Vec<CascadeRule> = if args.grid {
+        [0.4, 0.5, 0.6, 1.01]
+            .into_iter()
+            .flat_map(|t| [(t, Combination::Average), (t, Combination::Replace)])
+            .collect()
+    } else {
+        vec![SHIPPED_RULE]
+    };
     let outcome = run(
         &Inputs {
             records: &dataset.records,
@@ -101,8 +118,10 @@ fn train(args: Arguments) -> Result<(), EncoderError> {
             workplace: &workplace,
             first_stage: &first_stage,
             data_sha256: &relabelled.sha256,
+            l2: args.l2,
         },
         chosen,
+        &rules,
         args.workers,
     )?;
     let comparison = table(&outcome);
@@ -110,6 +129,9 @@ fn train(args: Arguments) -> Result<(), EncoderError> {
 
     let json = serde_json::to_string(&outcome.head)
         .map_err(|e| EncoderError::Training(e.to_string()))?;
+    if args.grid {
+        return Ok(());
+    }
     write(&args.out, &(json + "\n"))?;
     let existing = std::fs::read_to_string(&args.report).unwrap_or_default();
     let section = format!(
