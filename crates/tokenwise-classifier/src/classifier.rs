@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::correction::{correction_features, Correction, OverrideExample};
 use crate::error::{ClassifierError, Result};
 use crate::features::{extract, Dense, FeatureConfig, Features, DENSE_COUNT};
 use crate::math::{argmax3, softmax3};
@@ -153,20 +154,71 @@ impl Classifier {
 
     /// Classifies a prompt. Never panics, whatever the input.
     pub fn classify(&self, prompt: &str) -> Classification {
-        let features = extract(
+        let features = self.features(prompt);
+        self.classify_features(&features).0
+    }
+
+    /// Classifies a prompt with a person's [`Correction`] applied (see [`crate::correction`]):
+    /// the verdict, and whether the correction changed the tier.
+    pub fn classify_corrected(
+        &self,
+        prompt: &str,
+        correction: &Correction,
+    ) -> (Classification, bool) {
+        let features = self.features(prompt);
+        let (shipped, logits, hashed_logits) = self.classify_features(&features);
+        if correction.choices() == 0 {
+            return (shipped, false);
+        }
+        let (difficulty, probabilities) =
+            correction.apply(logits, &correction_features(&features), shipped.difficulty);
+        let adjusted = difficulty != shipped.difficulty;
+        let chosen = difficulty.index();
+        let classification = Classification {
+            difficulty,
+            confidence: probabilities[chosen] as f32,
+            probabilities: probabilities.map(|p| p as f32),
+            signals: if adjusted {
+                self.signals(&features, chosen, hashed_logits)
+            } else {
+                shipped.signals
+            },
+        };
+        (classification, adjusted)
+    }
+
+    /// What to store when a person says `prompt` needed the `wanted` tier: its task features
+    /// and the model's scores, not its text.
+    pub fn override_example(&self, prompt: &str, wanted: Difficulty) -> OverrideExample {
+        let features = self.features(prompt);
+        let (_, logits, _) = self.classify_features(&features);
+        OverrideExample {
+            features: correction_features(&features),
+            logits: logits.map(|l| l as f32),
+            wanted,
+        }
+    }
+
+    fn features(&self, prompt: &str) -> Features {
+        extract(
             truncate_on_char_boundary(prompt, MAX_ANALYSED_BYTES),
             &self.config,
-        );
-        let (dense_logits, hashed_logits) = self.logits(&features);
+        )
+    }
+
+    /// The verdict, the calibrated logits and the hashed part of the raw logits.
+    fn classify_features(&self, features: &Features) -> (Classification, [f64; 3], [f64; 3]) {
+        let (dense_logits, hashed_logits) = self.logits(features);
         let logits = [0, 1, 2].map(|k| (dense_logits[k] + hashed_logits[k]) / self.temperature);
         let probabilities = softmax3(logits);
         let chosen = argmax3(probabilities);
-        Classification {
+        let classification = Classification {
             difficulty: Difficulty::from_index(chosen),
             confidence: probabilities[chosen] as f32,
             probabilities: probabilities.map(|p| p as f32),
-            signals: self.signals(&features, chosen, hashed_logits),
-        }
+            signals: self.signals(features, chosen, hashed_logits),
+        };
+        (classification, logits, hashed_logits)
     }
 
     /// Uncalibrated logits, split into the dense part and the hashed part.

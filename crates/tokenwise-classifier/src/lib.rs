@@ -27,6 +27,7 @@
 #[cfg(feature = "training")]
 pub mod baselines;
 mod classifier;
+pub mod correction;
 pub mod error;
 pub mod features;
 mod lexicon;
@@ -38,6 +39,7 @@ pub mod training;
 pub mod weights;
 
 pub use classifier::{Classification, Classifier, Signal, MAX_ANALYSED_BYTES};
+pub use correction::{Correction, OverrideExample};
 pub use error::{ClassifierError, Result};
 /// The routing tiers live in `tokenwise-core` (the router and the catalog speak them too);
 /// re-exported so `tokenwise_classifier::Difficulty` keeps working.

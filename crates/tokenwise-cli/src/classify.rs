@@ -84,14 +84,22 @@ pub fn explanation_text(explanation: &Explanation) -> String {
         } else {
             format!("unsure (below {:.2})", tokenwise_encoder::ASK_SECOND_BELOW)
         };
-        lines.push(format!("  stage 1, features: {}; {unsure}", vote_text(first)));
+        lines.push(format!(
+            "  stage 1, features: {}; {unsure}",
+            vote_text(first)
+        ));
     }
     match (&explanation.second_stage, explanation.stages.get(1)) {
         (SecondStageUse::Asked, Some(second)) => {
-            lines.push(format!("  stage 2, sentence encoder: {}", vote_text(second)));
+            lines.push(format!(
+                "  stage 2, sentence encoder: {}",
+                vote_text(second)
+            ));
         }
         (SecondStageUse::Unavailable { reason }, _) => {
-            lines.push(format!("  stage 2, sentence encoder: unavailable: {reason}"));
+            lines.push(format!(
+                "  stage 2, sentence encoder: unavailable: {reason}"
+            ));
         }
         _ => lines.push("  stage 2, sentence encoder: not asked".to_string()),
     }
@@ -237,8 +245,7 @@ mod tests {
     fn run_lines(input: &[u8]) -> (Vec<serde_json::Value>, LinesSummary) {
         let triage = Triage::embedded().unwrap();
         let mut output = Vec::new();
-        let summary =
-            classify_lines(|p| to_json(&triage.classify(p)), input, &mut output).unwrap();
+        let summary = classify_lines(|p| to_json(&triage.classify(p)), input, &mut output).unwrap();
         let lines = String::from_utf8(output)
             .unwrap()
             .lines()

@@ -131,7 +131,8 @@ impl Layer {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let attended = self.attention.forward(x)?;
         let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
-        self.norm.forward(&(self.output.forward(&inner)? + attended)?)
+        self.norm
+            .forward(&(self.output.forward(&inner)? + attended)?)
     }
 }
 

@@ -290,7 +290,10 @@ mod tests {
         let overruled = merged(&first, [0.7, 0.2, 0.1]);
         assert_eq!(overruled.difficulty, Difficulty::Simple);
         assert_eq!(overruled.signals.len(), 1);
-        assert_eq!(overruled.signals[0].description, "reads like simple requests");
+        assert_eq!(
+            overruled.signals[0].description,
+            "reads like simple requests"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum EncoderError {
     /// A model file is missing: the encoder has not been fetched (`scripts/fetch-model.sh`).
-    #[error("the sentence encoder is not installed: {path} is missing (run scripts/fetch-model.sh)")]
+    #[error(
+        "the sentence encoder is not installed: {path} is missing (run scripts/fetch-model.sh)"
+    )]
     Missing {
         /// The file that was looked for.
         path: String,

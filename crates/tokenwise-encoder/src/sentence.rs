@@ -81,12 +81,11 @@ impl SentenceEncoder {
             path: path(name).display().to_string(),
             message,
         };
-        let config_text = std::fs::read_to_string(path("config.json")).map_err(|source| {
-            EncoderError::Io {
+        let config_text =
+            std::fs::read_to_string(path("config.json")).map_err(|source| EncoderError::Io {
                 path: path("config.json").display().to_string(),
                 source,
-            }
-        })?;
+            })?;
         let config: BertConfig = serde_json::from_str(&config_text)
             .map_err(|error| corrupt("config.json", error.to_string()))?;
         config

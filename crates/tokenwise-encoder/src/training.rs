@@ -31,11 +31,7 @@ pub const HEAD_L2: f64 = 1e-3;
 
 /// Embeddings of `texts`, read from `cache` when it holds exactly these texts (the file is
 /// keyed by their SHA-256), else computed and written there.
-pub fn embed_all(
-    encoder: &SentenceEncoder,
-    texts: &[&str],
-    cache: &Path,
-) -> Result<Vec<Vec<f32>>> {
+pub fn embed_all(encoder: &SentenceEncoder, texts: &[&str], cache: &Path) -> Result<Vec<Vec<f32>>> {
     // Keyed by the texts and the token window (which changes every embedding).
     let key = sha256_hex(
         format!(
@@ -413,11 +409,10 @@ pub fn run(
                 version: HEAD_VERSION,
                 encoder: ENCODER_DIR.into(),
                 classes: Difficulty::ALL,
-                weights: head.weights.clone().map(|row| {
-                    row.iter()
-                        .map(|w| *w as f32)
-                        .collect::<Vec<f32>>()
-                }),
+                weights: head
+                    .weights
+                    .clone()
+                    .map(|row| row.iter().map(|w| *w as f32).collect::<Vec<f32>>()),
                 bias: head.bias.map(|b| b as f32),
                 temperature,
                 trained_on_sha256: inputs.data_sha256.to_string(),
@@ -426,11 +421,7 @@ pub fn run(
         }
     }
     let head = shipped_head.ok_or_else(|| EncoderError::Training("no head trained".into()))?;
-    Ok(Outcome {
-        rows,
-        head,
-        chosen,
-    })
+    Ok(Outcome { rows, head, chosen })
 }
 
 /// Fits a head on `indices` with source-and-class balancing.

@@ -25,15 +25,21 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 const REFERENCE: [(&str, [f32; 8]); 3] = [
     (
         "How do I reset my password?",
-        [0.006903, -0.063023, -0.072044, -0.032496, -0.042709, 0.070429, 0.009074, 0.015408],
+        [
+            0.006903, -0.063023, -0.072044, -0.032496, -0.042709, 0.070429, 0.009074, 0.015408,
+        ],
     ),
     (
         "I forgot my password, how can I change it?",
-        [-0.023783, -0.016202, -0.070469, -0.008919, -0.010652, 0.106891, 0.003380, 0.035870],
+        [
+            -0.023783, -0.016202, -0.070469, -0.008919, -0.010652, 0.106891, 0.003380, 0.035870,
+        ],
     ),
     (
         "The quarterly revenue grew by five percent.",
-        [0.038497, -0.038145, 0.043032, -0.017980, 0.050189, -0.021206, -0.033271, -0.003160],
+        [
+            0.038497, -0.038145, 0.043032, -0.017980, 0.050189, -0.021206, -0.033271, -0.003160,
+        ],
     ),
 ];
 
@@ -61,7 +67,13 @@ fn embeddings_match_an_independent_implementation() {
 #[test]
 fn any_text_gets_an_embedding_and_long_ones_a_bounded_window() {
     let encoder = encoder();
-    for text in ["", " ", "\u{0}\u{1}\u{fffd}", "🙂🙂🙂", &"word ".repeat(20_000)] {
+    for text in [
+        "",
+        " ",
+        "\u{0}\u{1}\u{fffd}",
+        "🙂🙂🙂",
+        &"word ".repeat(20_000),
+    ] {
         let embedding = encoder.embed(text).unwrap();
         assert_eq!(embedding.len(), 384);
         assert!(embedding.iter().all(|x| x.is_finite()), "{text:.20}");
@@ -69,9 +81,14 @@ fn any_text_gets_an_embedding_and_long_ones_a_bounded_window() {
     let ids = encoder.token_ids(&"budget ".repeat(5_000)).unwrap();
     assert_eq!(ids.len(), HEAD_TOKENS + TAIL_TOKENS + 2);
     // The ask at the end of a long paste is still read.
-    let pasted = format!("{} Summarize the above in one sentence.", "lorem ".repeat(3_000));
+    let pasted = format!(
+        "{} Summarize the above in one sentence.",
+        "lorem ".repeat(3_000)
+    );
     let tail = encoder.token_ids(&pasted).unwrap();
-    let ask = encoder.token_ids("Summarize the above in one sentence.").unwrap();
+    let ask = encoder
+        .token_ids("Summarize the above in one sentence.")
+        .unwrap();
     let ask_pieces = &ask[1..ask.len() - 1];
     assert!(tail.windows(ask_pieces.len()).any(|w| w == ask_pieces));
 }

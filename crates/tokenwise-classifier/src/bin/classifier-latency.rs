@@ -121,8 +121,11 @@ fn run(arguments: &Arguments) -> Result<(), ClassifierError> {
     if let Some(path) = &arguments.update_doc {
         let document = std::fs::read_to_string(path)
             .map_err(|e| ClassifierError::io(path.display().to_string(), e))?;
-        std::fs::write(path, with_marked_section(&document, LATENCY_SECTION, &table))
-            .map_err(|e| ClassifierError::io(path.display().to_string(), e))?;
+        std::fs::write(
+            path,
+            with_marked_section(&document, LATENCY_SECTION, &table),
+        )
+        .map_err(|e| ClassifierError::io(path.display().to_string(), e))?;
         println!("\nupdated {}", path.display());
     }
     Ok(())

@@ -20,7 +20,10 @@ pub const LATENCY_SECTION: &str = "latency";
 pub const SECOND_STAGE_SECTION: &str = "second-stage";
 
 fn markers(name: &str) -> (String, String) {
-    (format!("<!-- {name}:begin -->"), format!("<!-- {name}:end -->"))
+    (
+        format!("<!-- {name}:begin -->"),
+        format!("<!-- {name}:end -->"),
+    )
 }
 
 /// The text between the markers of section `name` in an existing report, if any.

@@ -47,7 +47,10 @@ struct Arguments {
     /// Which labels the shipped head learns from.
     #[arg(long, value_enum, default_value = "consensus")]
     head_labels: Labels,
-    #[arg(long, default_value = "crates/tokenwise-encoder/weights/encoder-head-v1.json")]
+    #[arg(
+        long,
+        default_value = "crates/tokenwise-encoder/weights/encoder-head-v1.json"
+    )]
     out: PathBuf,
     /// The report whose "Second stage" section is rewritten.
     #[arg(long, default_value = "docs/classifier.md")]
@@ -73,9 +76,8 @@ fn main() -> ExitCode {
 }
 
 fn train(args: Arguments) -> Result<(), EncoderError> {
-    let training_error = |e: tokenwise_classifier::ClassifierError| {
-        EncoderError::Training(e.to_string())
-    };
+    let training_error =
+        |e: tokenwise_classifier::ClassifierError| EncoderError::Training(e.to_string());
     let dataset = Dataset::load(&args.data).map_err(training_error)?;
     let mut relabelled = dataset.clone();
     relabelled
@@ -88,8 +90,11 @@ fn train(args: Arguments) -> Result<(), EncoderError> {
     let prompts: Vec<&str> = dataset.records.iter().map(|r| r.prompt.as_str()).collect();
     let embeddings = embed_all(&encoder, &prompts, &args.cache.join("train.bin"))?;
     let workplace_prompts: Vec<&str> = workplace.iter().map(|(p, _)| p.as_str()).collect();
-    let workplace_embeddings =
-        embed_all(&encoder, &workplace_prompts, &args.cache.join("workplace.bin"))?;
+    let workplace_embeddings = embed_all(
+        &encoder,
+        &workplace_prompts,
+        &args.cache.join("workplace.bin"),
+    )?;
     let workplace: Vec<(String, Difficulty, Vec<f32>)> = workplace
         .into_iter()
         .zip(workplace_embeddings)
@@ -127,8 +132,8 @@ fn train(args: Arguments) -> Result<(), EncoderError> {
     let comparison = table(&outcome);
     println!("{comparison}");
 
-    let json = serde_json::to_string(&outcome.head)
-        .map_err(|e| EncoderError::Training(e.to_string()))?;
+    let json =
+        serde_json::to_string(&outcome.head).map_err(|e| EncoderError::Training(e.to_string()))?;
     if args.grid {
         return Ok(());
     }
@@ -175,9 +180,8 @@ fn read_workplace(path: &std::path::Path) -> Result<Vec<(String, Difficulty)>, E
             let record: Labelled = serde_json::from_str(line).map_err(|e| {
                 EncoderError::Training(format!("{} line {}: {e}", path.display(), index + 1))
             })?;
-            let tier = Difficulty::parse(&record.tier).ok_or_else(|| {
-                EncoderError::Training(format!("unknown tier {:?}", record.tier))
-            })?;
+            let tier = Difficulty::parse(&record.tier)
+                .ok_or_else(|| EncoderError::Training(format!("unknown tier {:?}", record.tier)))?;
             Ok((record.prompt, tier))
         })
         .collect()
