@@ -4,6 +4,9 @@
 //! [`Store::release`]), window totals, threshold alerts already raised, and the aggregates of the
 //! spend view.
 //!
+//! A person's routing choices (task cues and scores, never the prompt) live here too
+//! ([`Store::add_routing_choice`]), bounded to [`MAX_ROUTING_CHOICES`].
+//!
 //! The link to the company's quota server, its last snapshot and the outbox of what the
 //! server has yet to hear live here too ([`Store::company_link`], [`Store::enqueue_outbox`]).
 //!
@@ -21,6 +24,7 @@ mod drafts;
 mod error;
 mod ledger;
 mod open;
+mod routing_choices;
 
 pub use company::{CompanyKind, CompanyLink, OutboxCounts, OutboxItem, OutboxKind};
 pub use drafts::{AnswerDraft, DraftCharge, DraftText, RecoveredAnswer, STALE_DRAFT_MS};
@@ -31,3 +35,4 @@ pub use ledger::{
     WindowUse,
 };
 pub use open::{Store, BUSY_TIMEOUT};
+pub use routing_choices::{RoutingChoice, MAX_ROUTING_CHOICES};
