@@ -6,8 +6,9 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, State};
 use tokenwise_app::{
     AppStatus, AskInput, AskPlan, BudgetOverview, CompanyStatus, CopiedText, ErrorPayload,
-    ModelsScreen, PolicyOverview, ProviderKeyStatus, QuickSummarizeStatus, RouteQuery,
-    SpendOverview, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan, Tokenwise,
+    FeedbackOutcome, ModelsScreen, PolicyOverview, ProviderKeyStatus, QuickSummarizeStatus,
+    RouteQuery, RoutingAdjustment, RoutingFeedback, SpendOverview, SummarizeInput, SummaryEvent,
+    SummaryOrigin, SummaryPlan, Tokenwise,
 };
 
 use crate::{shortcut, summary_window, tray, windows};
@@ -313,4 +314,30 @@ pub async fn use_model(app: App<'_>, id: String) -> Result<(), ErrorPayload> {
 #[tauri::command]
 pub fn remove_model(app: App<'_>, id: String) -> Result<bool, ErrorPayload> {
     Ok(app.remove_model(&id)?)
+}
+
+/// What the person's routing choices do now, for Settings.
+#[tauri::command]
+pub fn routing_adjustment(app: App<'_>) -> RoutingAdjustment {
+    app.routing_adjustment()
+}
+
+/// "Not good enough: ask a cloud tier" on a local answer, or "A local answer would do" on a
+/// cloud pick: kept (unless the organization turned learning off), with the entry to ask next.
+#[tauri::command]
+pub async fn record_routing_feedback(
+    app: App<'_>,
+    prompt: String,
+    routed: tokenwise_core::Difficulty,
+    feedback: RoutingFeedback,
+) -> Result<FeedbackOutcome, ErrorPayload> {
+    Ok(app
+        .record_routing_feedback(&prompt, routed, feedback)
+        .await?)
+}
+
+/// Forgets the person's routing choices.
+#[tauri::command]
+pub async fn reset_routing_choices(app: App<'_>) -> Result<RoutingAdjustment, ErrorPayload> {
+    Ok(app.reset_routing_choices().await?)
 }

@@ -116,6 +116,9 @@ fn main() {
             commands::stop_model_download,
             commands::use_model,
             commands::remove_model,
+            commands::routing_adjustment,
+            commands::record_routing_feedback,
+            commands::reset_routing_choices,
         ])
         .build(tauri::generate_context!());
     match result {

@@ -143,6 +143,11 @@ impl Tokenwise {
             speed_probe: None,
             paths,
         };
+        if let Err(error) = app.reload_routing_choices().await {
+            app.warnings.push(format!(
+                "Your earlier routing choices could not be read; routing is as shipped: {error}"
+            ));
+        }
         // Answers a killed process left half-written: saved as stopped, cloud calls charged.
         match app.recover_interrupted_answers().await {
             Ok(recovered) => app.warnings.extend(recovered),

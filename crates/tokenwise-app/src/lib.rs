@@ -64,6 +64,7 @@ pub mod plan;
 pub mod policy;
 pub mod quick_summarize;
 pub mod route;
+pub mod routing_choices;
 pub mod summarize;
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -83,6 +84,7 @@ pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use policy::{PolicyOverview, PolicySetting};
 pub use quick_summarize::{QuickSummarizeSettings, QuickSummarizeStatus};
 pub use route::RouteQuery;
+pub use routing_choices::{FeedbackOutcome, RoutingAdjustment, RoutingFeedback};
 pub use summarize::{
     CopiedText, OpenInChat, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan,
     ASK_CLOUD_PROMPT,

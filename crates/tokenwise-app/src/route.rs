@@ -127,6 +127,7 @@ impl Tokenwise {
                 now_ms: self.budget_now(),
                 local_reach: local.reach,
                 tiers: local.tiers.as_ref(),
+                use_choices: policy.policy.learn_from_choices != Some(false),
             },
         );
         Ok(Routed {

@@ -4,8 +4,10 @@
 //! serialisable verdict the CLI prints; [`Triage::route`] feeds that verdict to the pure router
 //! in `tokenwise-core` with the budget and the user's choice.
 
+use std::sync::RwLock;
+
 use serde::Serialize;
-use tokenwise_classifier::{Classification, Classifier};
+use tokenwise_classifier::{Classification, Classifier, Correction, OverrideExample};
 use tokenwise_core::{
     route, AllowedTiers, BudgetHeadroom, Difficulty, RouteDecision, RouteInput, TierCatalog,
     UserChoice,
@@ -56,12 +58,16 @@ pub struct RouteContext<'a> {
     pub local_reach: Difficulty,
     /// The tier catalog with the loaded local model in its local entry; `None`: as shipped.
     pub tiers: Option<&'a TierCatalog>,
+    /// Apply the person's routing choices (`crate::routing_choices`).
+    pub use_choices: bool,
 }
 
 /// The shipped classifier and the tier catalog, loaded once.
 pub struct Triage {
     classifier: Classifier,
     catalog: TierCatalog,
+    /// Built from the person's routing choices; none until they make one.
+    correction: RwLock<Correction>,
 }
 
 /// The copy of the last tier catalog file that validated, kept in the data folder.
@@ -138,7 +144,34 @@ impl Triage {
         Self {
             classifier,
             catalog,
+            correction: RwLock::new(Correction::none()),
         }
+    }
+
+    /// Replaces the correction built from the person's choices.
+    pub fn set_correction(&self, correction: Correction) {
+        *self.correction.write().unwrap_or_else(|e| e.into_inner()) = correction;
+    }
+
+    /// How many choices the current correction was built from.
+    pub fn correction_choices(&self) -> usize {
+        self.correction
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .choices()
+    }
+
+    /// What to keep of `prompt` when the person wanted `wanted` for it, and the shipped
+    /// classifier's tier.
+    pub fn override_example(
+        &self,
+        prompt: &str,
+        wanted: Difficulty,
+    ) -> (OverrideExample, Difficulty) {
+        (
+            self.classifier.override_example(prompt, wanted),
+            self.classifier.classify(prompt).difficulty,
+        )
     }
 
     pub fn catalog(&self) -> &TierCatalog {
@@ -150,12 +183,26 @@ impl Triage {
         PromptClass::from_classification(&self.classifier.classify(prompt))
     }
 
-    /// Classifies `prompt` and decides which catalog entry answers it.
+    /// Classifies `prompt` (with the person's choices applied when `use_choices`) and decides
+    /// which catalog entry answers it.
     pub fn route(&self, prompt: &str, context: RouteContext<'_>) -> RouteDecision {
-        let classification = self.classifier.classify(prompt);
+        let (classification, adjusted) = if context.use_choices {
+            let correction = self.correction.read().unwrap_or_else(|e| e.into_inner());
+            self.classifier.classify_corrected(prompt, &correction)
+        } else {
+            (self.classifier.classify(prompt), false)
+        };
         let input = RouteInput {
             difficulty: classification.difficulty,
-            confidence: classification.confidence,
+            // The person's own choices settled the doubt: the "unsure, so try local" rule
+            // must not undo a "Not good enough: ask a cloud tier".
+            confidence: if adjusted {
+                classification
+                    .confidence
+                    .max(tokenwise_core::router::UNSURE_BELOW)
+            } else {
+                classification.confidence
+            },
             reason: classification
                 .signals
                 .first()
@@ -167,11 +214,17 @@ impl Triage {
             local_reach: context.local_reach,
             now_ms: context.now_ms,
         };
-        route(
+        let mut decision = route(
             &input,
             context.tiers.unwrap_or(&self.catalog),
             context.budget,
-        )
+        );
+        if adjusted {
+            decision
+                .explanation
+                .push_str(" (Adjusted by your earlier routing choices.)");
+        }
+        decision
     }
 }
 
@@ -189,6 +242,7 @@ mod tests {
             now_ms: 0,
             local_reach: Difficulty::Simple,
             tiers: None,
+            use_choices: true,
         }
     }
 

@@ -55,6 +55,12 @@ pub struct Policy {
     /// the user names another catalog; a file that cannot be used stops downloads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_catalog_file: Option<String>,
+    /// Whether a person's routing choices ("Not good enough: ask a cloud tier", "A local answer
+    /// would do") adjust how their prompts are routed. The choices stay on the laptop (task
+    /// cues, never the prompt). `false`: choices are not kept, kept ones are not used, and the
+    /// buttons still ask the other tier once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learn_from_choices: Option<bool>,
     /// Whether the tray's "quick summarize" of the clipboard is offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quick_summarize_enabled: Option<bool>,

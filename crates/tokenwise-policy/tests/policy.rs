@@ -227,6 +227,7 @@ fn the_schema_describes_every_key_and_the_checked_in_copy_is_current() {
         offline_allowance_usd: Some(String::new()),
         local_models_allowed: Some(vec![]),
         model_catalog_file: Some(String::new()),
+        learn_from_choices: Some(true),
         quick_summarize_enabled: Some(true),
         quick_summarize_shortcut: Some(String::new()),
         history_enabled: Some(true),
