@@ -13,6 +13,7 @@ import type { NextStep } from "./bindings/NextStep";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteBadge } from "./bindings/RouteBadge";
 import type { RouteDecision } from "./bindings/RouteDecision";
+import type { RoutingAdjustment } from "./bindings/RoutingAdjustment";
 
 const stats = {
   model: "SmolLM2-135M-Instruct Q4_1",
@@ -253,10 +254,12 @@ let statusWarnings: string[] = [];
 let company: CompanyStatus | null;
 let policyOverview: { folder: string; settings: any[]; problems: string[]; cloudBlocked: string | null };
 let pendingAsk: { send(event: ChatEvent): void; resolve(m: ChatMessage): void; reject(e: unknown): void } | null;
+let routingAdjustment: RoutingAdjustment;
 
 beforeEach(() => {
   calls = [];
   statusWarnings = [];
+  routingAdjustment = { choices: 0, enabled: true, locked: false };
   pendingAsk = null;
   cloudPreview = preview();
   cloudBlocked = null;
@@ -309,7 +312,8 @@ beforeEach(() => {
         case "spend_overview":
           return spendOverview;
         case "plan_prompt": {
-          const picked = decision(args.query.prompt.startsWith("Design") ? "cloud" : "local");
+          const cloud = args.query.prompt.startsWith("Design") || args.query.choice?.kind === "entry";
+          const picked = decision(cloud ? "cloud" : "local");
           const planned = picked.kind === "cloud" ? cloudPreview : null;
           return { decision: picked, preview: planned, next: nextStep(planned), cloudBlocked };
         }
@@ -343,6 +347,14 @@ beforeEach(() => {
             },
             shortcutProblem: null,
           };
+        case "routing_adjustment":
+          return routingAdjustment;
+        case "record_routing_feedback":
+          routingAdjustment = { ...routingAdjustment, choices: routingAdjustment.choices + 1 };
+          return { adjustment: routingAdjustment, askEntry: args.feedback === "needsCloud" ? "mid" : null };
+        case "reset_routing_choices":
+          routingAdjustment = { ...routingAdjustment, choices: 0 };
+          return routingAdjustment;
         case "ask":
           return new Promise((resolve, reject) => {
             pendingAsk = { send: (e) => args.onEvent.onmessage(e), resolve, reject };
@@ -758,6 +770,69 @@ describe("cloud confirmation", () => {
     expect((await screen.findByTestId("chat-error")).textContent).toContain("today's budget has $0.02 left");
     expect(input.value).toBe(cloudPrompt);
     expect(screen.queryByTestId("failed-answer-locally")).toBeNull();
+  });
+});
+
+describe("routing choices", () => {
+  const feedback = () => calls.filter((c) => c.cmd === "record_routing_feedback").map((c) => c.args);
+
+  it("not good enough on a local answer keeps the choice and opens the cost dialog of the tier above", async () => {
+    await startLocalAnswer("Hi");
+    const answer = message("assistant", "Hello");
+    pendingAsk!.send({ kind: "finished", message: answer });
+    pendingAsk!.resolve(answer);
+    fireEvent.click(await screen.findByTestId("not-good-enough"));
+    await screen.findByTestId("cloud-confirm");
+    expect(feedback()).toEqual([{ prompt: "Hi", routed: "simple", feedback: "needsCloud" }]);
+    const plans = calls.filter((c) => c.cmd === "plan_prompt").map((c) => c.args.query.choice);
+    expect(plans[plans.length - 1]).toEqual({ kind: "entry", id: "mid" });
+    expect(asks()).toHaveLength(1); // only the first, local answer: nothing sent without a yes
+    // The router's own cloud picks are not what the person asked for here: no "would do".
+    expect(screen.queryByTestId("local-would-do")).toBeNull();
+  });
+
+  it("offers no escalation while an answer streams or after a cloud answer", async () => {
+    await startLocalAnswer("Hi");
+    expect(screen.queryByTestId("not-good-enough")).toBeNull();
+    const answer = { ...message("assistant", "Hello"), route: cloudRoute };
+    pendingAsk!.send({ kind: "finished", message: answer });
+    pendingAsk!.resolve(answer);
+    await screen.findByTestId("route-badge");
+    expect(screen.queryByTestId("not-good-enough")).toBeNull();
+  });
+
+  it("a local answer would do on the router's cloud pick keeps the choice and answers locally", async () => {
+    await sendCloudQuestion();
+    fireEvent.click(await screen.findByTestId("local-would-do"));
+    await waitFor(() => expect(pendingAsk).not.toBeNull());
+    expect(feedback()).toEqual([{ prompt: cloudPrompt, routed: "complex", feedback: "localWouldDo" }]);
+    expect(asks()).toEqual([
+      { conversationId: null, prompt: cloudPrompt, greedy: false, choice: { kind: "forceLocal" }, approval: null, projectId: null },
+    ]);
+  });
+
+  it("settings say how many choices adjust routing, and reset them", async () => {
+    routingAdjustment = { choices: 12, enabled: true, locked: false };
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    expect((await screen.findByTestId("routing-adjustment")).textContent).toContain(
+      "Routing adjusted by 12 of your choices",
+    );
+    fireEvent.click(screen.getByTestId("reset-routing"));
+    await waitFor(() =>
+      expect(screen.getByTestId("routing-adjustment").textContent).toContain("Routing is as shipped"),
+    );
+    expect(screen.queryByTestId("reset-routing")).toBeNull();
+  });
+
+  it("says when the organization turned learning off, with no reset", async () => {
+    routingAdjustment = { choices: 0, enabled: false, locked: true };
+    render(<App api={tauriApi} modelsApi={tauriModelsApi} />);
+    fireEvent.click(await screen.findByTestId("settings-toggle"));
+    expect((await screen.findByTestId("routing-adjustment")).textContent).toContain(
+      "Your organization has turned off learning",
+    );
+    expect(screen.queryByTestId("reset-routing")).toBeNull();
   });
 });
 

@@ -37,6 +37,8 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
     /** The approval to send with on "Send"; null when the plan refused the cloud pick. */
     approval: CloudApproval | null;
     accepted: () => void;
+    /** The router picked the cloud (not the person): "A local answer would do" is offered. */
+    auto: boolean;
   } | null>(null);
   /** A question whose cloud answer failed: offered again to the local model. */
   const [localRetry, setLocalRetry] = useState<string | null>(null);
@@ -255,6 +257,7 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
           preview,
           approval: next.kind === "confirm" ? next.approval : null,
           accepted,
+          auto: choice.kind === "auto",
         });
     }
   };
@@ -271,6 +274,53 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
     const { prompt, accepted } = pendingCloud;
     setPendingCloud(null);
     void answer(prompt, { kind: "forceLocal" }, null, accepted);
+  };
+
+  /** "A local answer would do" on the router's cloud pick: the choice is kept (it adjusts
+   *  later routing), then the local model answers. A choice that cannot be kept is said; the
+   *  answer comes anyway. */
+  const localWouldDo = async () => {
+    if (!pendingCloud) return;
+    const { prompt, accepted, decision } = pendingCloud;
+    setPendingCloud(null);
+    let notice: string | null = null;
+    try {
+      await api.recordRoutingFeedback(prompt, decision.difficulty, "localWouldDo");
+    } catch (e) {
+      notice = `Your choice could not be kept: ${errorMessage(e)}`;
+    }
+    await answer(prompt, { kind: "forceLocal" }, null, accepted, notice);
+  };
+
+  /** The last answer, when it came from the local model: its question can be asked again of
+   *  a cloud tier ("Not good enough"). */
+  const lastLocal = (() => {
+    const messages = chat.messages;
+    const last = messages[messages.length - 1];
+    const question = messages[messages.length - 2];
+    if (!last || !question || last.role !== "assistant" || question.role !== "user") return null;
+    if (last.route?.kind !== "local" || last.status === "failed") return null;
+    return { prompt: question.content, routed: last.route.difficulty };
+  })();
+
+  /** "Not good enough: ask a cloud tier": kept as a choice, then the cloud tier one above is
+   *  planned (its cost dialog comes first; nothing is sent without a yes). */
+  const notGoodEnough = async () => {
+    if (!lastLocal || busy) return;
+    const { prompt, routed } = lastLocal;
+    try {
+      const outcome = await api.recordRoutingFeedback(prompt, routed, "needsCloud");
+      if (outcome.askEntry === null) {
+        setChat((c) => ({
+          ...c,
+          error: "No cloud tier is available to ask: the catalog or your organization offers none.",
+        }));
+        return;
+      }
+      await send(prompt, () => {}, { kind: "entry", id: outcome.askEntry });
+    } catch (e) {
+      setChat((c) => ({ ...c, error: errorMessage(e) }));
+    }
   };
 
   /** After a failed cloud answer: the question was saved and left the box, so ask again. */
@@ -375,6 +425,19 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
           {chat.messages.map((m) => (
             <MessageView key={m.id} message={m} />
           ))}
+          {lastLocal && chat.streaming === null && !busy && (
+            <div class="answer-actions">
+              <button
+                type="button"
+                class="secondary"
+                data-testid="not-good-enough"
+                title="Asks a cloud tier (you see the cost first), and routes prompts like this one to the cloud from now on (Settings → Routing undoes it)."
+                onClick={() => void notGoodEnough()}
+              >
+                Not good enough: ask a cloud tier
+              </button>
+            </div>
+          )}
           {chat.streaming !== null && <StreamingView text={chat.streaming} route={chat.streamingRoute} />}
           {chat.notice && (
             <div class="banner notice" data-testid="chat-notice">
@@ -417,6 +480,7 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
           preview={pendingCloud.preview}
           onConfirm={confirmCloud}
           onAnswerLocally={answerPendingLocally}
+          onLocalWouldDo={pendingCloud.auto ? () => void localWouldDo() : undefined}
           onCancel={() => setPendingCloud(null)}
         />
       )}

@@ -15,6 +15,10 @@ import type { EngineStatus } from "./bindings/EngineStatus";
 import type { ErrorPayload } from "./bindings/ErrorPayload";
 import type { PolicyOverview } from "./bindings/PolicyOverview";
 import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
+import type { FeedbackOutcome } from "./bindings/FeedbackOutcome";
+import type { RoutingAdjustment } from "./bindings/RoutingAdjustment";
+import type { RoutingFeedback } from "./bindings/RoutingFeedback";
+import type { Difficulty } from "./bindings/Difficulty";
 import type { RouteQuery } from "./bindings/RouteQuery";
 import type { CopiedText } from "./bindings/CopiedText";
 import type { OpenInChat } from "./bindings/OpenInChat";
@@ -68,6 +72,12 @@ export interface Api {
   /** Whether Tokenwise starts at login, in the tray. */
   startAtLogin(): Promise<boolean>;
   setStartAtLogin(on: boolean): Promise<boolean>;
+  /** What the person's routing choices do now (Settings → Routing). */
+  routingAdjustment(): Promise<RoutingAdjustment>;
+  /** "Not good enough: ask a cloud tier" / "A local answer would do" on a prompt routed at
+   *  `routed`: kept (unless the organization turned it off), with the cloud entry to ask. */
+  recordRoutingFeedback(prompt: string, routed: Difficulty, feedback: RoutingFeedback): Promise<FeedbackOutcome>;
+  resetRoutingChoices(): Promise<RoutingAdjustment>;
 }
 
 /** What the Models screen needs. */
@@ -132,6 +142,10 @@ export const tauriApi: Api = {
   setSelectionFallback: (on) => invoke<QuickSummarizeStatus>("set_selection_fallback", { on }),
   startAtLogin: () => invoke<boolean>("start_at_login"),
   setStartAtLogin: (on) => invoke<boolean>("set_start_at_login", { on }),
+  routingAdjustment: () => invoke<RoutingAdjustment>("routing_adjustment"),
+  recordRoutingFeedback: (prompt, routed, feedback) =>
+    invoke<FeedbackOutcome>("record_routing_feedback", { prompt, routed, feedback }),
+  resetRoutingChoices: () => invoke<RoutingAdjustment>("reset_routing_choices"),
 };
 
 export const tauriModelsApi: ModelsApi = {

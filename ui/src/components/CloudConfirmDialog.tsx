@@ -8,6 +8,9 @@ interface Props {
   preview: CostPreview;
   onConfirm(): void;
   onAnswerLocally(): void;
+  /** The router's own pick (not the person's): answer locally and route prompts like this one
+   *  locally from now on. Absent when the person picked the cloud tier themselves. */
+  onLocalWouldDo?: () => void;
   onCancel(): void;
 }
 
@@ -17,7 +20,7 @@ const count = (n: number) => n.toLocaleString("en-US");
  *  what it is expected to cost and at most costs, and what that leaves of the budget.
  *  Nothing leaves the laptop until the user confirms. When a hard budget cannot cover the
  *  maximum cost, the cloud is not offered at all: only the local model or cancelling. */
-export function CloudConfirmDialog({ decision, preview, onConfirm, onAnswerLocally, onCancel }: Props) {
+export function CloudConfirmDialog({ decision, preview, onConfirm, onAnswerLocally, onLocalWouldDo, onCancel }: Props) {
   const box = useRef<HTMLDivElement>(null);
   // Focus the dialog itself (not its confirm button), so a second Enter spends nothing.
   useEffect(() => box.current?.focus(), []);
@@ -104,6 +107,17 @@ export function CloudConfirmDialog({ decision, preview, onConfirm, onAnswerLocal
           {preview.affordable && (
             <button type="button" class="primary" data-testid="confirm-cloud" onClick={onConfirm}>
               Send to {preview.modelName}
+            </button>
+          )}
+          {onLocalWouldDo && (
+            <button
+              type="button"
+              class="secondary"
+              data-testid="local-would-do"
+              title="Answers on this laptop, and routes prompts like this one locally from now on (Settings → Routing undoes it)."
+              onClick={onLocalWouldDo}
+            >
+              A local answer would do
             </button>
           )}
           <button type="button" class="secondary" data-testid="answer-locally" onClick={onAnswerLocally}>

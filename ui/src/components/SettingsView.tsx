@@ -5,6 +5,7 @@ import type { ProviderKeyStatus } from "../bindings/ProviderKeyStatus";
 import { CompanySettings } from "./CompanySettings";
 import { PolicyCard } from "./PolicyCard";
 import { QuickSummarizeSettings } from "./QuickSummarizeSettings";
+import { RoutingSettings } from "./RoutingSettings";
 
 /** The settings screen: the link to the company's quota server, then one card per cloud
  *  provider of the catalog, where its API key is entered, replaced or removed. Keys go
@@ -30,6 +31,7 @@ export function SettingsView({ api, onCompanyChanged }: { api: Api; onCompanyCha
       <PolicyCard api={api} />
       <CompanySettings api={api} onChanged={onCompanyChanged} />
       <QuickSummarizeSettings api={api} />
+      <RoutingSettings api={api} />
       <h2>Cloud providers</h2>
       <p class="settings-note">
         API keys are kept only in your operating system's keyring (Secret Service on Linux,
