@@ -9,27 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
-
-const DRIVER = process.env.TOKENWISE_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
-const APP = process.env.TOKENWISE_APP_BINARY;
-const ARTIFACTS = process.env.TOKENWISE_E2E_ARTIFACTS ?? "target/e2e";
+import { APP, ARTIFACTS, DRIVER, cli, freshDataDir, waitForReadyModel } from "./session.mjs";
 
 const HARD_TASK =
   "Design a distributed rate limiter for a multi-region API: compare token bucket and sliding " +
   "window approaches, analyse the consistency trade-offs step by step, prove the bound on " +
   "over-admission, and write the Rust implementation with tests. ".repeat(3);
 
-/** Empties the app's data folder (the app is not running between tests): every test starts
- *  from a fresh install and sets up what it needs itself, never another test's leftovers. */
-function freshDataDir() {
-  const dir = process.env.TOKENWISE_DATA_DIR;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
-}
-
-/** Runs the CLI against the app's data folder; returns its stdout. */
-function cli(args) {
-  return execFileSync(process.env.TOKENWISE_CLI_BINARY, args, { encoding: "utf8" });
-}
 
 /** A user budget of $5.00 a day (hard) and $50.00 a month (soft) for `user`. */
 function writeBudgets(user) {
@@ -41,14 +27,6 @@ function writeBudgets(user) {
   );
 }
 
-async function waitForReadyModel(driver) {
-  await driver.waitFor(
-    "the local model to be ready",
-    async () => (await driver.text(await driver.find("engine-status"))).includes("ready"),
-    180_000,
-    250,
-  );
-}
 
 test("chat streams an answer, stops, and the conversation survives a restart", async () => {
   assert.ok(APP, "TOKENWISE_APP_BINARY must name the built app");

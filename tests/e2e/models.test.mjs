@@ -4,30 +4,18 @@
 // switch, without a restart, to the model just downloaded. Started by scripts/e2e.sh, which
 // points TOKENWISE_MODEL_CATALOG at a copy of the built-in catalog this test extends.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
-
-const DRIVER = process.env.TOKENWISE_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
-const APP = process.env.TOKENWISE_APP_BINARY;
-const ARTIFACTS = process.env.TOKENWISE_E2E_ARTIFACTS ?? "target/e2e";
+import { APP, ARTIFACTS, DRIVER, cli, freshDataDir } from "./session.mjs";
 const CATALOG = process.env.TOKENWISE_MODEL_CATALOG;
 const MODELS = process.env.TOKENWISE_MODELS_DIR;
 const MIRROR_ID = "e2e-mirror";
 const MIRROR_NAME = "SmolLM2 135M (company mirror)";
 const MIRROR_FILE = "SmolLM2-135M-Instruct-mirror.Q4_1.gguf";
 
-function freshDataDir() {
-  const dir = process.env.TOKENWISE_DATA_DIR;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
-}
-
-function cli(args) {
-  return execFileSync(process.env.TOKENWISE_CLI_BINARY, args, { encoding: "utf8" });
-}
 
 /** Serves `body` with Range support, 512 KiB every 40 ms (~13 MB/s): slow enough to see the
  *  progress bar and pause it, fast enough for a test. */

@@ -4,15 +4,11 @@
 // scripts/e2e.sh (display, D-Bus session, tauri-driver, fresh data folder).
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { WebDriver, waitForServer } from "./webdriver.mjs";
-
-const DRIVER = process.env.TOKENWISE_WEBDRIVER_URL ?? "http://127.0.0.1:4444";
-const APP = process.env.TOKENWISE_APP_BINARY;
-const CLI = process.env.TOKENWISE_CLI_BINARY;
-const ARTIFACTS = process.env.TOKENWISE_E2E_ARTIFACTS ?? "target/e2e";
+import { APP, ARTIFACTS, CLI, DRIVER, freshDataDir } from "./session.mjs";
 
 const MEMO =
   "To all staff: Northwind Logistics will move its European headquarters from Rotterdam to a " +
@@ -28,10 +24,6 @@ function step(what) {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${what}`);
 }
 
-function freshDataDir() {
-  const dir = process.env.TOKENWISE_DATA_DIR;
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
-}
 
 /** The clipboard's owner (xclip), replaced by each call; `null` empties the clipboard. */
 let owner = null;
