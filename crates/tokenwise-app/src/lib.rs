@@ -52,7 +52,6 @@ mod company_litellm;
 pub mod context;
 mod draft;
 pub mod error;
-pub mod explain;
 pub mod facade;
 pub mod keys;
 pub mod ledger;

@@ -27,7 +27,7 @@ pub struct PromptClass {
 }
 
 impl PromptClass {
-    pub(crate) fn from_classification(classification: &Classification) -> Self {
+    pub fn from_classification(classification: &Classification) -> Self {
         let reason = if classification.signals.is_empty() {
             "no strong signal".to_string()
         } else {

@@ -4,8 +4,10 @@ use crate::output::out;
 use std::io::{BufRead, BufWriter, Write};
 
 use serde::Serialize;
-use tokenwise_app::explain::{Explainer, Explanation};
+use tokenwise_app::triage::PromptClass;
 use tokenwise_app::{AppPaths, Triage};
+use tokenwise_classifier::Classifier;
+use tokenwise_encoder::explain::{Explainer, Explanation};
 use tokenwise_encoder::{SecondStageUse, StageVote};
 
 #[derive(clap::Args)]
@@ -28,7 +30,7 @@ pub struct ClassifyArgs {
 
 pub fn run(args: ClassifyArgs) -> Result<(), String> {
     if args.explain {
-        let explainer = Explainer::for_paths(&AppPaths::from_env());
+        let explainer = explainer(&AppPaths::from_env())?;
         return match args.jsonl {
             Some(path) => classify_file(|prompt| to_json(&explainer.explain(prompt)), &path),
             None => {
@@ -62,6 +64,17 @@ pub fn run(args: ClassifyArgs) -> Result<(), String> {
     }
 }
 
+/// Both stages, the second looked for in the app's models folders.
+fn explainer(paths: &AppPaths) -> Result<Explainer, String> {
+    let first = Classifier::embedded().map_err(|error| error.to_string())?;
+    let downloads = paths.model_downloads_dir();
+    let mut dirs = vec![paths.models_dir.as_path()];
+    if downloads != paths.models_dir {
+        dirs.push(downloads.as_path());
+    }
+    Ok(Explainer::load(first, &dirs))
+}
+
 /// "simple 0.52 (simple 0.52 · medium 0.30 · complex 0.18)"
 fn vote_text(vote: &StageVote) -> String {
     let [simple, medium, complex] = vote.probabilities;
@@ -73,7 +86,7 @@ fn vote_text(vote: &StageVote) -> String {
 
 /// The explanation as lines a person reads.
 pub fn explanation_text(explanation: &Explanation) -> String {
-    let verdict = &explanation.verdict;
+    let verdict = PromptClass::from_classification(&explanation.verdict);
     let mut lines = vec![format!(
         "{} ({:.2}): {}",
         verdict.difficulty, verdict.confidence, verdict.reason

@@ -88,6 +88,56 @@ fn classify_prints_tier_confidence_and_reason() {
     assert!(!json["reason"].as_str().unwrap().is_empty(), "{json}");
 }
 
+/// The first stage is unsure about this one (asserted below), so the encoder is asked.
+const UNSURE_PROMPT: &str =
+    "What is the most successful go to market strategy for a managed services business?";
+
+#[test]
+fn classify_explain_shows_each_stage_and_says_when_the_encoder_is_missing() {
+    let data = tempfile::tempdir().unwrap();
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
+    let output = succeeds(
+        tokenwise(data.path())
+            .env("TOKENWISE_MODELS_DIR", models)
+            .args(["classify", "--explain", "--json", UNSURE_PROMPT]),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["second_stage"]["kind"], "asked", "{json}");
+    assert_eq!(json["stages"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["stages"][1]["stage"], "encoder");
+    assert!(json["both_stages"]["probabilities"].is_array(), "{json}");
+    // The router acts on the first stage: the verdict is its vote.
+    assert_eq!(
+        json["verdict"]["difficulty"],
+        json["stages"][0]["difficulty"]
+    );
+
+    let text = succeeds(
+        tokenwise(data.path())
+            .env("TOKENWISE_MODELS_DIR", models)
+            .args(["classify", "--explain", UNSURE_PROMPT]),
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("stage 1, features:"), "{text}");
+    assert!(text.contains("unsure (below 0.40)"), "{text}");
+    assert!(text.contains("stage 2, sentence encoder:"), "{text}");
+    assert!(text.contains("both stages averaged:"), "{text}");
+
+    let missing = succeeds(
+        tokenwise(data.path())
+            .env("TOKENWISE_MODELS_DIR", data.path().join("no-models-here"))
+            .args(["classify", "--explain", UNSURE_PROMPT]),
+    );
+    let text = String::from_utf8_lossy(&missing.stdout);
+    assert!(
+        text.contains(
+            "stage 2, sentence encoder: unavailable: the sentence encoder is not installed"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("scripts/fetch-model.sh"), "{text}");
+}
+
 #[test]
 fn classify_jsonl_answers_every_line_of_the_dataset_in_order() {
     use std::io::Write;

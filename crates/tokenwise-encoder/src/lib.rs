@@ -10,6 +10,7 @@
 //! * [`sentence`]: tokenizing (head and tail of long prompts), mean pooling, the model files;
 //! * [`head`]: the head's weights (`weights/encoder-head-v1.json`);
 //! * [`cascade`]: stage selection and combination;
+//! * [`explain`]: each stage's vote, for `tokenwise classify --explain`;
 //! * `training` (feature `training`): the head's trainer and its evaluation, used by the
 //!   `train-encoder-head` binary.
 //!
@@ -18,6 +19,7 @@
 pub mod bert;
 pub mod cascade;
 pub mod error;
+pub mod explain;
 pub mod head;
 pub mod sentence;
 #[cfg(feature = "training")]

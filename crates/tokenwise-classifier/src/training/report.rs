@@ -337,9 +337,13 @@ Per-class F1 of the baselines: bag-of-words {bag_f1}; rules {rules_f1}.
 
 ## Second stage
 
-The prompts the feature model is unsure about (confidence below 0.4) also go to a sentence
-encoder (all-MiniLM-L6-v2, `crates/tokenwise-encoder`) and a head trained on its embeddings;
-the two votes are averaged. Its evaluation, written by `train-encoder-head`:
+The prompts the feature model is unsure about (confidence below 0.4) can also be read by a
+sentence encoder (all-MiniLM-L6-v2, `crates/tokenwise-encoder`) and a head trained on its
+embeddings, the two votes averaged. Measured below, that did not beat the feature model alone
+held out by source (all three figures worse) and moved the workplace set by one or two prompts
+of fifty, so the router acts on the first stage alone; `tokenwise classify --explain` shows
+both votes for audit. Its cost on one core is in `docs/routing-evaluation.md`. The
+evaluation, written by `train-encoder-head`:
 
 <!-- second-stage:begin -->
 {second_stage}

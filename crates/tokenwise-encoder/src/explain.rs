@@ -1,27 +1,24 @@
-//! `tokenwise classify --explain`: each classifier stage's vote on a prompt, and which one the
-//! router acts on.
+//! `tokenwise classify --explain`: each stage's vote on a prompt, and which one the router acts
+//! on.
 //!
-//! The second stage (`tokenwise-encoder`: all-MiniLM-L6-v2 and a trained head) is asked when
-//! the first is unsure. Measured held out by source it did not beat the first stage alone
-//! (`docs/classifier.md`, "Second stage"), so the router still acts on the first stage; its
-//! vote and the two stages' average are shown here so that both can be audited on a person's
-//! own prompts.
+//! The second stage is asked when the first is unsure. Measured held out by source it did not
+//! beat the first stage alone (`docs/classifier.md`, "Second stage"), so the router acts on the
+//! first stage; the encoder's vote and the two stages' average are shown so that both can be
+//! audited on a person's own prompts.
 
 use std::path::Path;
 
 use serde::Serialize;
-use tokenwise_classifier::Classifier;
-use tokenwise_encoder::{SecondStage, SecondStageUse, StageVote, TwoStage, ENCODER_DIR};
+use tokenwise_classifier::{Classification, Classifier};
 
-use crate::paths::AppPaths;
-use crate::triage::PromptClass;
+use crate::cascade::{SecondStage, SecondStageUse, Stage, StageVote, TwoStage};
+use crate::sentence::ENCODER_DIR;
 
 /// Both stages' view of one prompt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
     /// The verdict the router acts on (the first stage's).
-    #[serde(flatten)]
-    pub verdict: PromptClass,
+    pub verdict: Classification,
     /// Each stage that voted, first stage first.
     pub stages: Vec<StageVote>,
     /// Whether the second stage was asked, and why not.
@@ -38,8 +35,7 @@ pub struct Explainer {
 impl Explainer {
     /// The shipped first stage, and the second from the first of `models_dirs` holding
     /// `all-MiniLM-L6-v2/` (else it is reported unavailable, with the reason).
-    pub fn load(models_dirs: &[&Path]) -> Self {
-        let first = Classifier::embedded().expect("the shipped classifier weights load");
+    pub fn load(first: Classifier, models_dirs: &[&Path]) -> Self {
         let second = match SecondStage::find_dir(models_dirs) {
             Some(dir) => SecondStage::load(&dir).map_err(|error| error.to_string()),
             None => Err(format!(
@@ -57,28 +53,17 @@ impl Explainer {
         }
     }
 
-    /// Looks in the app's models folders (see [`AppPaths`]).
-    pub fn for_paths(paths: &AppPaths) -> Self {
-        let downloads = paths.model_downloads_dir();
-        if downloads == paths.models_dir {
-            Self::load(&[paths.models_dir.as_path()])
-        } else {
-            Self::load(&[paths.models_dir.as_path(), downloads.as_path()])
-        }
-    }
-
     /// Explains one prompt. Never fails.
     pub fn explain(&self, prompt: &str) -> Explanation {
         let verdict = self.two.classify(prompt);
-        let first = self.two.first().classify(prompt);
         let both_stages = (verdict.second_stage == SecondStageUse::Asked).then(|| StageVote {
-            stage: tokenwise_encoder::Stage::Encoder,
+            stage: Stage::Encoder,
             difficulty: verdict.classification.difficulty,
             confidence: verdict.classification.confidence,
             probabilities: verdict.classification.probabilities,
         });
         Explanation {
-            verdict: PromptClass::from_classification(&first),
+            verdict: self.two.first().classify(prompt),
             stages: verdict.votes,
             second_stage: verdict.second_stage,
             both_stages,
@@ -93,7 +78,7 @@ mod tests {
     #[test]
     fn without_the_encoder_the_first_stage_explains_alone_and_says_why() {
         let empty = tempfile::tempdir().unwrap();
-        let explainer = Explainer::load(&[empty.path()]);
+        let explainer = Explainer::load(Classifier::embedded().unwrap(), &[empty.path()]);
         let unsure = explainer.explain(
             "What is the most successful go to market strategy for a managed services business?",
         );
