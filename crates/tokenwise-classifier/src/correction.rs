@@ -140,8 +140,8 @@ impl Correction {
             }
             let weight = (cosine - SIMILAR_FROM) / (1.0 - SIMILAR_FROM) * 0.5 + 0.5;
             weight_sum += weight;
-            for k in 0..3 {
-                total[k] += weight * anchor.shift[k];
+            for (sum, shift) in total.iter_mut().zip(anchor.shift) {
+                *sum += weight * shift;
             }
         }
         if weight_sum == 0.0 {

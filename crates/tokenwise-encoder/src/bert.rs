@@ -44,7 +44,7 @@ impl BertConfig {
         if sizes.iter().any(|&size| size == 0 || size > 1 << 20) {
             return Err("a size is zero or implausibly large".into());
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err("hidden_size is not a multiple of num_attention_heads".into());
         }
         if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {

@@ -91,7 +91,13 @@ pub struct Verdict {
 /// True when the first stage's verdict is not confident enough to stand alone (NaN counts as
 /// unsure).
 pub fn needs_second_stage(first: &Classification) -> bool {
-    !(first.confidence >= ASK_SECOND_BELOW)
+    is_unsure(first.confidence, ASK_SECOND_BELOW)
+}
+
+/// `confidence` below `line`, or not a number.
+pub fn is_unsure(confidence: f32, line: f32) -> bool {
+    use std::cmp::Ordering::{Equal, Greater};
+    !matches!(confidence.partial_cmp(&line), Some(Greater | Equal))
 }
 
 /// Merges the two stages' probabilities.

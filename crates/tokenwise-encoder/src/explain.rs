@@ -56,7 +56,7 @@ impl Explainer {
     /// Explains one prompt. Never fails.
     pub fn explain(&self, prompt: &str) -> Explanation {
         let verdict = self.two.classify(prompt);
-        let both_stages = (verdict.second_stage == SecondStageUse::Asked).then(|| StageVote {
+        let both_stages = (verdict.second_stage == SecondStageUse::Asked).then_some(StageVote {
             stage: Stage::Encoder,
             difficulty: verdict.classification.difficulty,
             confidence: verdict.classification.confidence,

@@ -306,7 +306,7 @@ pub fn run(
             .map(|i| {
                 let confidence = first[i][argmax3(first[i])] as f32;
                 let probabilities = match second {
-                    Some(second) if !(confidence >= ask_below) => {
+                    Some(second) if crate::cascade::is_unsure(confidence, ask_below) => {
                         asked += 1;
                         combine(first[i], second[i], combination)
                     }
