@@ -308,7 +308,12 @@ async fn cloud_answers_cost_what_the_gateway_charged_and_nothing_leaves_unapprov
             > 1
     );
     assert!(matches!(events.last(), Some(ChatEvent::Finished { .. })));
-    assert_eq!(proxy.requests_to("/v1/chat/completions"), 1);
+    assert_eq!(
+        proxy.requests_to("/v1/chat/completions"),
+        1,
+        "{}",
+        proxy.log_tail()
+    );
     let stats = answer.stats.clone().unwrap();
     let usage = Usage {
         prompt_tokens: stats.tokens_in,
