@@ -95,6 +95,9 @@ dense_features! {
     SentenceCount => "sentence_count", None;
     NonAsciiRatio => "non_ascii_ratio", Some("non-English text");
     ImperativeStart => "imperative_start", None;
+    ProofRequest => "proof_request", Some("asks for a proof");
+    CodeToWrite => "code_to_write", Some("code to write from a specification");
+    FunctionsToWrite => "functions_to_write", Some("several functions or methods to write");
 }
 
 /// Number of dense features.
@@ -135,7 +138,7 @@ pub struct Features {
 #[derive(Default)]
 struct CueCounts {
     /// Cues found anywhere, one count per flag bit.
-    anywhere: [u32; 19],
+    anywhere: [u32; cue::FAMILIES],
     /// Union of the cues in the instruction head and tail.
     instruction: u32,
     numbers: u32,
@@ -364,6 +367,95 @@ fn given_text_chars(prompt: &str) -> usize {
     given.max(quoted).min(total)
 }
 
+/// The code in a prompt as a specification: how many function, method or class signatures it
+/// declares, and how many statements implement them (docstrings, comments, braces and
+/// placeholders such as `pass`, `...`, `todo!()` or "YOUR CODE HERE" do not count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CodeOutline {
+    pub signatures: usize,
+    pub statements: usize,
+}
+
+impl CodeOutline {
+    /// Signatures with (almost) nothing behind them: code to write, not code to read.
+    pub fn is_specification(&self) -> bool {
+        self.signatures > 0 && self.statements <= self.signatures
+    }
+}
+
+const SIGNATURE_STARTS: [&str; 14] = [
+    "def ",
+    "async def ",
+    "class ",
+    "fn ",
+    "pub fn ",
+    "async fn ",
+    "pub async fn ",
+    "function ",
+    "async function ",
+    "public ",
+    "private ",
+    "protected ",
+    "interface ",
+    "trait ",
+];
+
+/// Reads the signatures and statements of the code in `prompt`.
+pub fn code_outline(prompt: &str) -> CodeOutline {
+    let mut outline = CodeOutline::default();
+    let mut in_docstring = false;
+    for line in prompt.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let quotes = trimmed.matches("\"\"\"").count() + trimmed.matches("'''").count();
+        if in_docstring {
+            in_docstring = quotes % 2 == 0;
+            continue;
+        }
+        if quotes > 0 {
+            in_docstring = quotes % 2 == 1;
+            continue;
+        }
+        let signature = SIGNATURE_STARTS
+            .iter()
+            .any(|start| trimmed.starts_with(start))
+            && (trimmed.contains('(')
+                || trimmed.starts_with("class ")
+                || trimmed.starts_with("interface ")
+                || trimmed.starts_with("trait "));
+        if signature {
+            outline.signatures += 1;
+            continue;
+        }
+        if outline.signatures == 0 || is_placeholder(trimmed) {
+            continue;
+        }
+        if looks_like_code_line(line) || line.starts_with(char::is_whitespace) {
+            outline.statements += 1;
+        }
+    }
+    outline
+}
+
+/// A line that stands for a body not written yet, or says nothing about it.
+fn is_placeholder(trimmed: &str) -> bool {
+    let lower = trimmed.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "pass" | "..." | "{" | "}" | "{}" | "};" | "todo!()" | "unimplemented!()" | "end"
+    ) || lower.starts_with('#')
+        || lower.starts_with("//")
+        || lower.starts_with("/*")
+        || lower.starts_with('*')
+        || lower.starts_with('@')
+        || lower.starts_with("raise notimplementederror")
+        || lower.starts_with("throw new unsupportedoperationexception")
+        || lower.contains("your code here")
+        || lower.contains("todo")
+}
+
 fn fill_dense(prompt: &str, tokens: &Tokens, counts: &CueCounts, dense: &mut [f32; DENSE_COUNT]) {
     let shape = measure_shape(prompt);
     let chars = shape.chars as f64;
@@ -499,6 +591,18 @@ fn fill_dense(prompt: &str, tokens: &Tokens, counts: &CueCounts, dense: &mut [f3
                 != 0,
         ),
     );
+    set(Dense::ProofRequest, flag(counts.in_instruction(cue::PROOF)));
+    let outline = code_outline(prompt);
+    let to_write = outline.is_specification();
+    set(Dense::CodeToWrite, flag(to_write));
+    set(
+        Dense::FunctionsToWrite,
+        if to_write {
+            log_scaled(outline.signatures.saturating_sub(1) as f64, 5.0)
+        } else {
+            0.0
+        },
+    );
 }
 
 #[cfg(test)]
@@ -515,6 +619,74 @@ mod tests {
 
     fn dense(prompt: &str, feature: Dense) -> f32 {
         extract(prompt, &CONFIG).dense[feature as usize]
+    }
+
+    const CLASS_SKELETON: &str = "Implement the following class.\n\n\
+class LRUCache:\n    \"\"\"A least-recently-used cache with a fixed capacity.\"\"\"\n\n\
+    def __init__(self, capacity: int):\n        \"\"\"Create an empty cache.\"\"\"\n\n\
+    def get(self, key: int) -> int:\n        \"\"\"Return the value, or -1 if absent.\"\"\"\n        pass\n\n\
+    def put(self, key: int, value: int) -> None:\n        \"\"\"Insert; evict the least recently used.\"\"\"\n        ...\n";
+
+    #[test]
+    fn a_class_skeleton_is_code_to_write_with_several_methods_not_text_to_summarize() {
+        assert_eq!(dense(CLASS_SKELETON, Dense::CodeToWrite), 1.0);
+        assert!(dense(CLASS_SKELETON, Dense::FunctionsToWrite) > 0.5);
+        assert_eq!(dense(CLASS_SKELETON, Dense::SummarizeGivenText), 0.0);
+        assert_eq!(dense(CLASS_SKELETON, Dense::RewriteGivenText), 0.0);
+        let rust = "Fill in the bodies:\n\npub trait Store {\n    fn get(&self, key: &str) -> Option<String>;\n}\n\n\
+pub fn parse(input: &str) -> Result<Config, Error> {\n    todo!()\n}\n\n\
+pub fn render(config: &Config) -> String {\n    unimplemented!()\n}\n";
+        assert_eq!(dense(rust, Dense::CodeToWrite), 1.0);
+        assert!(dense(rust, Dense::FunctionsToWrite) > 0.5);
+    }
+
+    #[test]
+    fn a_single_signature_is_code_to_write_but_one_function() {
+        let prompt =
+            "def merge_intervals(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:\n\
+    \"\"\"Merge all overlapping intervals and return them sorted by start.\"\"\"";
+        assert_eq!(dense(prompt, Dense::CodeToWrite), 1.0);
+        assert_eq!(dense(prompt, Dense::FunctionsToWrite), 0.0);
+    }
+
+    #[test]
+    fn code_given_to_read_is_not_code_to_write() {
+        let prompt = "What does this function do?\n\n\
+def total(items):\n    result = 0\n    for item in items:\n        result += item.price * item.quantity\n    return result\n";
+        assert_eq!(dense(prompt, Dense::CodeToWrite), 0.0);
+        assert_eq!(dense(prompt, Dense::FunctionsToWrite), 0.0);
+        assert_eq!(
+            dense("Write a story about a dragon.", Dense::CodeToWrite),
+            0.0
+        );
+    }
+
+    #[test]
+    fn a_proof_is_not_a_word_problem() {
+        for prompt in [
+            "Prove that for every prime p > 3, p^2 - 1 is divisible by 24.",
+            "Using the mean value theorem, show that a function with zero derivative on an interval is constant.",
+            "State and prove the lemma that every bounded monotone sequence converges.",
+        ] {
+            assert_eq!(dense(prompt, Dense::ProofRequest), 1.0, "{prompt}");
+        }
+        let word_problem = "Tom has 3 boxes with 12 apples each. He gives away 7 apples. How many apples are left?";
+        assert_eq!(dense(word_problem, Dense::ProofRequest), 0.0);
+        assert!(dense(word_problem, Dense::MathCue) > 0.0);
+    }
+
+    #[test]
+    fn a_rewrite_of_a_long_pasted_paragraph_stays_a_rewrite() {
+        let paragraph = "Our team has been working really hard over the last few weeks on the new \
+            onboarding flow, and we think that it is going to be a lot better than the old one \
+            because it has fewer steps and it explains things more clearly to new users. "
+            .repeat(8);
+        let prompt =
+            format!("Rewrite this paragraph to be more concise and professional:\n\n{paragraph}");
+        assert_eq!(dense(&prompt, Dense::RewriteGivenText), 1.0);
+        assert!(dense(&prompt, Dense::GivenTextRatio) > 0.9);
+        assert_eq!(dense(&prompt, Dense::CodeToWrite), 0.0);
+        assert_eq!(dense(&prompt, Dense::ProofRequest), 0.0);
     }
 
     #[test]

@@ -44,6 +44,11 @@ pub mod cue {
     pub const AUXILIARY: u32 = 1 << 17;
     /// "docstring", "comment", "comments"
     pub const ANNOTATE: u32 = 1 << 18;
+    /// "prove", "proof", "theorem", "lemma", "show that" ...: a proof is asked for.
+    pub const PROOF: u32 = 1 << 19;
+
+    /// Number of cue families (bits) above.
+    pub const FAMILIES: usize = 20;
 
     /// Any of the "work on a given text" families.
     pub const ANY_TRANSFORM: u32 = SUMMARIZE | TRANSLATE | REWRITE | EXTRACT | CLASSIFY | REFORMAT;
@@ -86,11 +91,13 @@ pub fn word_cues(token: &str) -> u32 {
         | "equation" | "remainder" | "prime" | "polynomial" | "triangle" | "angle" | "area"
         | "sum" | "product" | "digits" | "digit" | "expression" | "fraction" | "sqrt" | "frac"
         | "cdot" | "divisible" | "percent" | "ratio" => MATH,
-        "prove" | "proof" | "derive" | "deduce" | "justify" | "therefore" | "implies"
-        | "logically" | "logical" | "consistent" | "puzzle" | "optimal" | "optimize"
-        | "optimise" | "minimize" | "minimise" | "maximize" | "maximise" | "complexity"
-        | "tradeoff" | "tradeoffs" | "analyze" | "analyse" | "analysis" | "assess" | "quantify"
-        | "estimate" | "scenario" | "scenarios" | "counterexample" => REASONING,
+        "prove" | "proof" | "proofs" => REASONING | PROOF,
+        "theorem" | "lemma" | "corollary" | "axiom" | "axioms" | "qed" => PROOF,
+        "derive" | "deduce" | "justify" | "therefore" | "implies" | "logically" | "logical"
+        | "consistent" | "puzzle" | "optimal" | "optimize" | "optimise" | "minimize"
+        | "minimise" | "maximize" | "maximise" | "complexity" | "tradeoff" | "tradeoffs"
+        | "analyze" | "analyse" | "analysis" | "assess" | "quantify" | "estimate" | "scenario"
+        | "scenarios" | "counterexample" => REASONING,
         "schedule" | "scheduling" | "plan" | "planning" | "itinerary" | "architecture"
         | "design" | "scalable" | "scalability" | "latency" | "throughput" | "availability"
         | "budget" | "strategy" | "strategic" | "roadmap" | "kpi" | "kpis" | "migration"
@@ -119,9 +126,8 @@ pub fn bigram_cues(first: &str, second: &str) -> u32 {
         | ("root", "cause")
         | ("trade", "off")
         | ("trade", "offs")
-        | ("show", "that")
-        | ("prove", "that")
         | ("edge", "cases") => REASONING,
+        ("show", "that") | ("prove", "that") => REASONING | PROOF,
         ("act", "as") | ("you", "are") | ("i", "want") | ("stay", "in") => ROLEPLAY,
         ("no", "more") | ("at", "least") | ("at", "most") | ("no", "later") => CONSTRAINT,
         ("how", "many") | ("how", "much") => MATH,
@@ -175,7 +181,9 @@ mod tests {
     fn words_map_to_their_task_families() {
         assert_eq!(word_cues("summarize"), cue::SUMMARIZE);
         assert_eq!(word_cues("translate"), cue::TRANSLATE);
-        assert_eq!(word_cues("prove"), cue::REASONING);
+        assert_eq!(word_cues("prove"), cue::REASONING | cue::PROOF);
+        assert_eq!(word_cues("theorem"), cue::PROOF);
+        assert!(cue::PROOF < 1 << cue::FAMILIES);
         assert_eq!(word_cues("banana"), 0);
         assert_eq!(bigram_cues("act", "as"), cue::ROLEPLAY);
     }

@@ -79,8 +79,9 @@ fn one_click_gives_its_own_prompt_the_wanted_neighbouring_tier() {
             }
         }
     }
-    // Measured: 195 of 201; the others are prompts without task cues, which no correction
-    // moves (nothing says which other prompts are like them).
+    // The others are prompts without task cues, which no correction moves (nothing says which
+    // other prompts are like them).
+    eprintln!("one click gave its own prompt the wanted tier in {moved} of {asked} cases");
     assert!(moved * 100 >= asked * 95, "{moved} of {asked}");
 }
 
