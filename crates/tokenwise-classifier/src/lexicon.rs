@@ -49,6 +49,7 @@ pub mod cue {
 
     /// Number of cue families (bits) above.
     pub const FAMILIES: usize = 20;
+    const _: () = assert!(PROOF < 1 << FAMILIES, "FAMILIES must cover every cue bit");
 
     /// Any of the "work on a given text" families.
     pub const ANY_TRANSFORM: u32 = SUMMARIZE | TRANSLATE | REWRITE | EXTRACT | CLASSIFY | REFORMAT;
@@ -183,7 +184,6 @@ mod tests {
         assert_eq!(word_cues("translate"), cue::TRANSLATE);
         assert_eq!(word_cues("prove"), cue::REASONING | cue::PROOF);
         assert_eq!(word_cues("theorem"), cue::PROOF);
-        assert!(cue::PROOF < 1 << cue::FAMILIES);
         assert_eq!(word_cues("banana"), 0);
         assert_eq!(bigram_cues("act", "as"), cue::ROLEPLAY);
     }
