@@ -101,7 +101,8 @@ mod tests {
     #[test]
     fn every_field_of_the_model_has_a_kind() {
         let names: Vec<String> = keys().into_iter().map(|k| k.name).collect();
-        assert_eq!(names.len(), 15, "{names:?}");
+        assert_eq!(names.len(), 16, "{names:?}");
+        assert_eq!(key("learn_from_choices").unwrap().kind, KeyKind::Bool);
         assert_eq!(key("model_catalog_file").unwrap().kind, KeyKind::Text);
         assert_eq!(key("cloud_enabled").unwrap().kind, KeyKind::Bool);
         assert_eq!(
