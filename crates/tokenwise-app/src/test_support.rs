@@ -1,6 +1,7 @@
 //! For integration tests only (feature `test-support`, never on in a shipped build): the
 //! ledger steps of a cloud answer, so a test can hold, settle and release money through the
-//! facade without a cloud call; and [`WordsEngine`], a local model that says the same words.
+//! facade without a cloud call; [`WordsEngine`], a local model that says the same words; and
+//! [`open_with_policy`], the facade most integration tests start from.
 
 use tokenwise_core::{
     CancellationToken, ChatEngine, Error, GenerationOutcome, GenerationRequest, GenerationStats,
@@ -40,6 +41,27 @@ impl Tokenwise {
     pub async fn test_release_cloud(&self, request_id: &str) -> Result<(), AppError> {
         self.release_cloud(request_id).await
     }
+}
+
+/// A facade on `data` (database and files) reading the organization's policy from the folder
+/// `policy`, the system clock, and a [`WordsEngine`] saying `words` as its loaded local model.
+pub async fn open_with_policy(
+    data: &std::path::Path,
+    policy: &std::path::Path,
+    words: &[&str],
+) -> Tokenwise {
+    let paths = crate::AppPaths {
+        data_dir: data.to_path_buf(),
+        models_dir: data.join("models"),
+    };
+    let app = Tokenwise::open(paths, std::sync::Arc::new(tokenwise_core::SystemClock))
+        .await
+        .expect("the facade opens on a fresh folder")
+        .with_policy_dirs(tokenwise_policy::PolicyDirs {
+            root: policy.to_path_buf(),
+        });
+    app.engine_ready(std::sync::Arc::new(WordsEngine::new(words)));
+    app
 }
 
 /// The scripted engines' token count: one token a word, plus three for each message's chat

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokenwise_app::test_support::WordsEngine;
 use tokenwise_app::{AppPaths, AskPlan, RouteQuery, Tokenwise};
-use tokenwise_core::{SystemClock, UserChoice};
+use tokenwise_core::UserChoice;
 use tokenwise_policy::{Level, PolicyDirs};
 
 const HARD: &str = "Design a distributed rate limiter for a multi-region API: compare token \
@@ -15,18 +15,7 @@ const HARD: &str = "Design a distributed rate limiter for a multi-region API: co
                     implementation with tests.";
 
 async fn app(dir: &Path, policy: &Path) -> Tokenwise {
-    let paths = AppPaths {
-        data_dir: dir.to_path_buf(),
-        models_dir: dir.join("models"),
-    };
-    let app = Tokenwise::open(paths, Arc::new(SystemClock))
-        .await
-        .unwrap()
-        .with_policy_dirs(PolicyDirs {
-            root: policy.to_path_buf(),
-        });
-    app.engine_ready(Arc::new(WordsEngine::new(&["Local", "answer."])));
-    app
+    tokenwise_app::test_support::open_with_policy(dir, policy, &["Local", "answer."]).await
 }
 
 fn write(policy: &Path, level: Level, name: &str, text: &str) {

@@ -2,11 +2,9 @@
 //! restart, moving the router's decision, reset, and turned off by a managed policy.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use tokenwise_app::test_support::WordsEngine;
-use tokenwise_app::{AppPaths, RouteQuery, RoutingFeedback, Tokenwise};
-use tokenwise_core::{Difficulty, Placement, RouteDecision, SystemClock, UserChoice};
+use tokenwise_app::{RouteQuery, RoutingFeedback, Tokenwise};
+use tokenwise_core::{Difficulty, Placement, RouteDecision, UserChoice};
 use tokenwise_policy::{Level, PolicyDirs};
 
 /// Medium by the shipped classifier (confidently enough to go to the cloud).
@@ -16,18 +14,7 @@ const SQL: &str = "Write a PostgreSQL query counting how many support tickets we
 const FACTOID: &str = "What is the capital of France?";
 
 async fn app(data: &Path, policy: &Path) -> Tokenwise {
-    let paths = AppPaths {
-        data_dir: data.to_path_buf(),
-        models_dir: data.join("models"),
-    };
-    let app = Tokenwise::open(paths, Arc::new(SystemClock))
-        .await
-        .unwrap()
-        .with_policy_dirs(PolicyDirs {
-            root: policy.to_path_buf(),
-        });
-    app.engine_ready(Arc::new(WordsEngine::new(&["Local", "answer."])));
-    app
+    tokenwise_app::test_support::open_with_policy(data, policy, &["Local", "answer."]).await
 }
 
 async fn route(app: &Tokenwise, prompt: &str, choice: UserChoice) -> RouteDecision {

@@ -31,7 +31,7 @@ pub mod correction;
 pub mod error;
 pub mod features;
 mod lexicon;
-mod math;
+pub mod math;
 pub mod sample_prompts;
 pub mod text;
 #[cfg(feature = "training")]

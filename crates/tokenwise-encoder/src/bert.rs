@@ -54,12 +54,35 @@ impl BertConfig {
     }
 }
 
+/// A projection back to the hidden size, added to the block's input and layer-normed (BERT's
+/// "output" after attention and after the feed-forward).
+struct ResidualOutput {
+    dense: Linear,
+    norm: LayerNorm,
+}
+
+impl ResidualOutput {
+    fn load(inputs: usize, config: &BertConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(Self {
+            dense: linear(inputs, config.hidden_size, vb.pp("dense"))?,
+            norm: layer_norm(
+                config.hidden_size,
+                config.layer_norm_eps,
+                vb.pp("LayerNorm"),
+            )?,
+        })
+    }
+
+    fn forward(&self, x: &Tensor, residual: &Tensor) -> candle_core::Result<Tensor> {
+        self.norm.forward(&(self.dense.forward(x)? + residual)?)
+    }
+}
+
 struct SelfAttention {
     query: Linear,
     key: Linear,
     value: Linear,
-    output: Linear,
-    norm: LayerNorm,
+    output: ResidualOutput,
     heads: usize,
     head_size: usize,
 }
@@ -72,12 +95,7 @@ impl SelfAttention {
             query: linear(hidden, hidden, own.pp("query"))?,
             key: linear(hidden, hidden, own.pp("key"))?,
             value: linear(hidden, hidden, own.pp("value"))?,
-            output: linear(hidden, hidden, vb.pp("output").pp("dense"))?,
-            norm: layer_norm(
-                hidden,
-                config.layer_norm_eps,
-                vb.pp("output").pp("LayerNorm"),
-            )?,
+            output: ResidualOutput::load(hidden, config, vb.pp("output"))?,
             heads: config.num_attention_heads,
             head_size: hidden / config.num_attention_heads,
         })
@@ -102,15 +120,14 @@ impl SelfAttention {
             .matmul(&v)?
             .transpose(0, 1)?
             .reshape((tokens, self.heads * self.head_size))?;
-        self.norm.forward(&(self.output.forward(&context)? + x)?)
+        self.output.forward(&context, x)
     }
 }
 
 struct Layer {
     attention: SelfAttention,
     intermediate: Linear,
-    output: Linear,
-    norm: LayerNorm,
+    output: ResidualOutput,
 }
 
 impl Layer {
@@ -119,20 +136,14 @@ impl Layer {
         Ok(Self {
             attention: SelfAttention::load(config, vb.pp("attention"))?,
             intermediate: linear(hidden, inner, vb.pp("intermediate").pp("dense"))?,
-            output: linear(inner, hidden, vb.pp("output").pp("dense"))?,
-            norm: layer_norm(
-                hidden,
-                config.layer_norm_eps,
-                vb.pp("output").pp("LayerNorm"),
-            )?,
+            output: ResidualOutput::load(inner, config, vb.pp("output"))?,
         })
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let attended = self.attention.forward(x)?;
         let inner = self.intermediate.forward(&attended)?.gelu_erf()?;
-        self.norm
-            .forward(&(self.output.forward(&inner)? + attended)?)
+        self.output.forward(&inner, &attended)
     }
 }
 

@@ -108,16 +108,7 @@ pub fn combine(first: [f64; 3], second: [f64; 3], combination: Combination) -> [
     }
 }
 
-/// Index of the largest value; ties go to the lowest index (the cheaper tier).
-pub fn argmax3(values: [f64; 3]) -> usize {
-    let mut best = 0;
-    for index in 1..3 {
-        if values[index] > values[best] {
-            best = index;
-        }
-    }
-    best
-}
+pub use tokenwise_classifier::math::argmax3;
 
 /// The final classification when the second stage voted: the combined probabilities; the
 /// first stage's signals when it agrees with the result, else the encoder's reading.

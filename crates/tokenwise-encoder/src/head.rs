@@ -104,13 +104,7 @@ impl EncoderHead {
     }
 }
 
-/// Softmax of three logits.
-pub fn softmax3(logits: [f64; 3]) -> [f64; 3] {
-    let max = logits[0].max(logits[1]).max(logits[2]);
-    let exps = logits.map(|logit| (logit - max).exp());
-    let total: f64 = exps.iter().sum();
-    exps.map(|value| value / total)
-}
+pub use tokenwise_classifier::math::softmax3;
 
 #[cfg(test)]
 mod tests {
