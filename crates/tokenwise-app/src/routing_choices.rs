@@ -151,15 +151,22 @@ impl Tokenwise {
         })
     }
 
-    /// The catalog's cloud entry for `tier`, else for the next harder tier.
+    /// The catalog's cloud entry for `tier`, else for the next harder tier; only entries the
+    /// organization allows, and none while the cloud is blocked.
     fn cloud_entry_from(&self, tier: Difficulty) -> Option<String> {
+        let policy = self.policy();
+        if self.catalog_problem.is_some() || policy.cloud_blocked().is_some() {
+            return None;
+        }
         let catalog = self.triage.catalog();
+        let allowed = crate::policy::allowed_tiers(&policy, catalog);
         Difficulty::ALL[tier.index()..]
             .iter()
             .find_map(|&difficulty| {
                 catalog
                     .for_tier(difficulty)
                     .filter(|entry| entry.kind == tokenwise_core::Placement::Cloud)
+                    .filter(|entry| allowed.as_ref().is_none_or(|ids| ids.contains(&entry.id)))
                     .map(|entry| entry.id.clone())
             })
     }

@@ -143,3 +143,29 @@ async fn a_managed_policy_turns_learning_off() {
         Placement::Cloud
     );
 }
+
+#[tokio::test]
+async fn not_good_enough_names_only_an_allowed_entry_and_none_when_the_cloud_is_closed() {
+    let (data, policy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dirs = PolicyDirs {
+        root: policy.path().to_path_buf(),
+    };
+    std::fs::create_dir_all(dirs.dir(Level::Managed)).unwrap();
+    let rules = dirs.dir(Level::Managed).join("tiers.json");
+    let app = app(data.path(), policy.path()).await;
+    // Only the frontier tier is allowed: a simple prompt's "not good enough" skips to it.
+    std::fs::write(&rules, r#"{"allowed_tiers": ["local", "frontier"]}"#).unwrap();
+    let outcome = app
+        .record_routing_feedback(FACTOID, Difficulty::Simple, RoutingFeedback::NeedsCloud)
+        .await
+        .unwrap();
+    assert_eq!(outcome.ask_entry.as_deref(), Some("frontier"));
+    // No cloud at all: nothing to ask (the window says so); the choice is still kept.
+    std::fs::write(&rules, r#"{"cloud_enabled": false}"#).unwrap();
+    let outcome = app
+        .record_routing_feedback(FACTOID, Difficulty::Simple, RoutingFeedback::NeedsCloud)
+        .await
+        .unwrap();
+    assert_eq!(outcome.ask_entry, None);
+    assert_eq!(outcome.adjustment.choices, 2);
+}
