@@ -83,7 +83,7 @@ pub use plan::{AskPlan, CloudApproval, NextStep};
 pub use policy::{PolicyOverview, PolicySetting};
 pub use quick_summarize::{QuickSummarizeSettings, QuickSummarizeStatus};
 pub use route::RouteQuery;
-pub use routing_choices::{FeedbackOutcome, RoutingAdjustment, RoutingFeedback};
+pub use routing_choices::{ChoicesVote, FeedbackOutcome, RoutingAdjustment, RoutingFeedback};
 pub use summarize::{
     CopiedText, OpenInChat, SummarizeInput, SummaryEvent, SummaryOrigin, SummaryPlan,
     ASK_CLOUD_PROMPT,

@@ -38,6 +38,22 @@ pub struct FeedbackOutcome {
     pub ask_entry: Option<String>,
 }
 
+/// What the person's choices do to one prompt's tier (`tokenwise classify --explain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChoicesVote {
+    /// Whether choices are kept and used (the policy's `learn_from_choices`).
+    pub enabled: bool,
+    /// The organization decided it.
+    pub locked: bool,
+    /// How many kept choices the correction is built from.
+    pub choices: u32,
+    /// The choices changed the classifier's tier for this prompt.
+    pub adjusted: bool,
+    /// The tier after the choices (the classifier's when not adjusted).
+    pub difficulty: Difficulty,
+    pub confidence: f32,
+}
+
 /// Which way a person corrected a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -116,6 +132,22 @@ impl Tokenwise {
             },
             enabled,
             locked,
+        }
+    }
+
+    /// What the kept choices do to `prompt`'s tier.
+    pub fn choices_vote(&self, prompt: &str) -> ChoicesVote {
+        let adjustment = self.routing_adjustment();
+        let (classification, adjusted) = self
+            .triage
+            .classify_with_choices(prompt, adjustment.enabled);
+        ChoicesVote {
+            enabled: adjustment.enabled,
+            locked: adjustment.locked,
+            choices: adjustment.choices,
+            adjusted,
+            difficulty: classification.difficulty,
+            confidence: classification.confidence,
         }
     }
 

@@ -183,15 +183,21 @@ impl Triage {
         PromptClass::from_classification(&self.classifier.classify(prompt))
     }
 
-    /// Classifies `prompt` (with the person's choices applied when `use_choices`) and decides
-    /// which catalog entry answers it.
-    pub fn route(&self, prompt: &str, context: RouteContext<'_>) -> RouteDecision {
-        let (classification, adjusted) = if context.use_choices {
+    /// The classifier's verdict with the person's choices applied when `use_choices`, and
+    /// whether they changed the tier.
+    pub fn classify_with_choices(&self, prompt: &str, use_choices: bool) -> (Classification, bool) {
+        if use_choices {
             let correction = self.correction.read().unwrap_or_else(|e| e.into_inner());
             self.classifier.classify_corrected(prompt, &correction)
         } else {
             (self.classifier.classify(prompt), false)
-        };
+        }
+    }
+
+    /// Classifies `prompt` (with the person's choices applied when `use_choices`) and decides
+    /// which catalog entry answers it.
+    pub fn route(&self, prompt: &str, context: RouteContext<'_>) -> RouteDecision {
+        let (classification, adjusted) = self.classify_with_choices(prompt, context.use_choices);
         let input = RouteInput {
             difficulty: classification.difficulty,
             // The person's own choices settled the doubt: the "unsure, so try local" rule

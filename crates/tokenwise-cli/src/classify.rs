@@ -5,7 +5,7 @@ use std::io::{BufRead, BufWriter, Write};
 
 use serde::Serialize;
 use tokenwise_app::triage::PromptClass;
-use tokenwise_app::{AppPaths, Triage};
+use tokenwise_app::{AppPaths, ChoicesVote, Tokenwise, Triage};
 use tokenwise_classifier::Classifier;
 use tokenwise_encoder::explain::{Explainer, Explanation};
 use tokenwise_encoder::{SecondStageUse, StageVote};
@@ -28,21 +28,43 @@ pub struct ClassifyArgs {
     explain: bool,
 }
 
-pub fn run(args: ClassifyArgs) -> Result<(), String> {
+/// Each stage's vote and what the person's kept routing choices do to the prompt.
+#[derive(Serialize)]
+struct Explained {
+    #[serde(flatten)]
+    explanation: Explanation,
+    your_choices: ChoicesVote,
+}
+
+pub async fn run(args: ClassifyArgs) -> Result<(), String> {
     if args.explain {
-        let explainer = explainer(&AppPaths::from_env())?;
-        return match args.jsonl {
-            Some(path) => classify_file(|prompt| to_json(&explainer.explain(prompt)), &path),
+        let paths = AppPaths::from_env();
+        let explainer = explainer(&paths)?;
+        let app = Tokenwise::open(paths, std::sync::Arc::new(tokenwise_core::SystemClock))
+            .await
+            .map_err(|error| error.to_string())?;
+        let explain = |prompt: &str| Explained {
+            explanation: explainer.explain(prompt),
+            your_choices: app.choices_vote(prompt),
+        };
+        let result = match args.jsonl {
+            Some(path) => classify_file(|prompt| to_json(&explain(prompt)), &path),
             None => {
-                let explanation = explainer.explain(&args.prompt.join(" "));
+                let explained = explain(&args.prompt.join(" "));
                 if args.json {
-                    out!("{}", to_json(&explanation));
+                    out!("{}", to_json(&explained));
                 } else {
-                    out!("{}", explanation_text(&explanation));
+                    out!(
+                        "{}\n{}",
+                        explanation_text(&explained.explanation),
+                        choices_text(&explained.your_choices)
+                    );
                 }
                 Ok(())
             }
         };
+        app.close().await;
+        return result;
     }
     let triage = Triage::embedded().map_err(|error| error.to_string())?;
     match args.jsonl {
@@ -124,6 +146,26 @@ pub fn explanation_text(explanation: &Explanation) -> String {
         ));
     }
     lines.join("\n")
+}
+
+/// The person's choices as one line of the explanation.
+fn choices_text(vote: &ChoicesVote) -> String {
+    if !vote.enabled {
+        let who = if vote.locked {
+            "by your organization"
+        } else {
+            "in settings"
+        };
+        return format!("  your routing choices: not used (turned off {who})");
+    }
+    match (vote.choices, vote.adjusted) {
+        (0, _) => "  your routing choices: none kept".to_string(),
+        (n, true) => format!(
+            "  your routing choices ({n} kept): moved it to {} ({:.2}); the router acts on this",
+            vote.difficulty, vote.confidence
+        ),
+        (n, false) => format!("  your routing choices ({n} kept): no change for this prompt"),
+    }
 }
 
 fn to_json(value: &impl Serialize) -> String {

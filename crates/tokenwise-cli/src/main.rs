@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Ask(args) => ask::run(args).await,
             Command::Summarize(args) => summarize::run(args).await,
-            Command::Classify(args) => classify::run(args),
+            Command::Classify(args) => classify::run(args).await,
             Command::Route(args) => route::run(args).await,
             Command::Usage(args) => usage::run(args).await,
             Command::Connect(args) => company::connect(args).await,

@@ -138,6 +138,50 @@ fn classify_explain_shows_each_stage_and_says_when_the_encoder_is_missing() {
     assert!(text.contains("scripts/fetch-model.sh"), "{text}");
 }
 
+#[tokio::test]
+async fn classify_explain_shows_what_the_persons_choices_do() {
+    let data = tempfile::tempdir().unwrap();
+    let question = "What is the capital of France?";
+    let before = succeeds(tokenwise(data.path()).args(["classify", "--explain", question]));
+    let text = String::from_utf8_lossy(&before.stdout);
+    assert!(text.contains("your routing choices: none kept"), "{text}");
+
+    // The person said a local answer to it was not good enough (through the facade, as the
+    // window does).
+    let app = tokenwise_app::Tokenwise::open(
+        tokenwise_app::AppPaths {
+            data_dir: data.path().to_path_buf(),
+            models_dir: data.path().join("models"),
+        },
+        std::sync::Arc::new(tokenwise_core::SystemClock),
+    )
+    .await
+    .unwrap();
+    app.record_routing_feedback(
+        question,
+        tokenwise_core::Difficulty::Simple,
+        tokenwise_app::RoutingFeedback::NeedsCloud,
+    )
+    .await
+    .unwrap();
+    app.close().await;
+
+    let after = succeeds(tokenwise(data.path()).args(["classify", "--explain", question]));
+    let text = String::from_utf8_lossy(&after.stdout);
+    assert!(
+        text.starts_with("simple ("),
+        "the classifier's own verdict first: {text}"
+    );
+    assert!(
+        text.contains("your routing choices (1 kept): moved it to medium"),
+        "{text}"
+    );
+    let json = succeeds(tokenwise(data.path()).args(["classify", "--explain", "--json", question]));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["your_choices"]["adjusted"], true, "{json}");
+    assert_eq!(json["your_choices"]["difficulty"], "medium", "{json}");
+}
+
 #[test]
 fn classify_jsonl_answers_every_line_of_the_dataset_in_order() {
     use std::io::Write;
