@@ -14,6 +14,7 @@ import type { ProviderKeyStatus } from "./bindings/ProviderKeyStatus";
 import type { RouteBadge } from "./bindings/RouteBadge";
 import type { RouteDecision } from "./bindings/RouteDecision";
 import type { RoutingAdjustment } from "./bindings/RoutingAdjustment";
+import { testHardware } from "./testFixtures";
 
 const stats = {
   model: "SmolLM2-135M-Instruct Q4_1",
@@ -165,17 +166,7 @@ function companyStatus(overrides: Partial<CompanyStatus> = {}): CompanyStatus {
 
 const modelsScreen = {
   overview: {
-    hardware: {
-      total_memory_bytes: 16e9,
-      available_memory_bytes: 9e9,
-      physical_cores: 4,
-      logical_cores: 8,
-      cpu_brand: "Test CPU",
-      cpu_simd: ["AVX2"],
-      build_simd: "AVX2",
-      free_disk_bytes: 50e9,
-      on_battery: null,
-    },
+    hardware: testHardware,
     weight_bytes_per_second: null,
     models_dir: "/tmp/models",
     models: [],

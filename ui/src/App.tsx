@@ -23,6 +23,19 @@ import { SpendView } from "./components/SpendView";
 import { Sidebar } from "./components/Sidebar";
 import { engineLine } from "./format";
 
+/** The screens of the main window: the chat, or one of the header's views over it. */
+type View = "chat" | "spend" | "settings" | "models";
+const VIEW_LABELS: Record<Exclude<View, "chat">, string> = {
+  spend: "Spend",
+  settings: "Settings",
+  models: "Models",
+};
+const VIEW_TITLES: Record<Exclude<View, "chat">, string> = {
+  spend: "Spend",
+  settings: "Settings",
+  models: "Local models",
+};
+
 export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
@@ -44,9 +57,8 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
   const [localRetry, setLocalRetry] = useState<string | null>(null);
   const [budgets, setBudgets] = useState<BudgetOverview | null>(null);
   const [spend, setSpend] = useState<SpendOverview | null>(null);
-  const [showSpend, setShowSpend] = useState(false);
-  const [showSettings, setShowSettings] = useState(false);
-  const [showModels, setShowModels] = useState(false);
+  /** Which screen replaces the chat; one at a time. */
+  const [view, setView] = useState<View>("chat");
   /** "Ask cloud" from the summary popup: asked once its conversation is open. */
   const [cloudRequest, setCloudRequest] = useState<{ conversationId: string; tier: string; prompt: string } | null>(
     null,
@@ -67,31 +79,22 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
     }
   }, [api]);
 
-  const openSpend = async () => {
-    if (showSpend) {
-      setShowSpend(false);
+  /** Opens `next` (the spend view with fresh figures), or goes back to the chat when it is
+   *  open already. */
+  const toggleView = async (next: Exclude<View, "chat">) => {
+    if (view === next) {
+      setView("chat");
       return;
     }
-    try {
-      setSpend(await api.spend());
-      setShowSpend(true);
-      setShowSettings(false);
-      setShowModels(false);
-    } catch (e) {
-      setSidebarError(errorMessage(e));
+    if (next === "spend") {
+      try {
+        setSpend(await api.spend());
+      } catch (e) {
+        setSidebarError(errorMessage(e));
+        return;
+      }
     }
-  };
-
-  const toggleSettings = () => {
-    setShowSettings((open) => !open);
-    setShowSpend(false);
-    setShowModels(false);
-  };
-
-  const toggleModels = () => {
-    setShowModels((open) => !open);
-    setShowSpend(false);
-    setShowSettings(false);
+    setView(next);
   };
 
   const refreshConversations = useCallback(async () => {
@@ -128,9 +131,7 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
     // The summary popup's "Open in chat" and "Ask cloud".
     const unlistenOpen = api.onOpenConversation((request) => {
       void refreshConversations();
-      setShowSpend(false);
-      setShowSettings(false);
-      setShowModels(false);
+      setView("chat");
       void openConversationRef.current(request.conversationId);
       if (request.cloudTier && request.cloudPrompt) {
         setCloudRequest({
@@ -376,36 +377,23 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
       />
       <main class="chat">
         <header class="chat-header">
-          <h1 data-testid="chat-title">{showSpend ? "Spend" : showSettings ? "Settings" : showModels ? "Local models" : title}</h1>
+          <h1 data-testid="chat-title">{view === "chat" ? title : VIEW_TITLES[view]}</h1>
           <BudgetMeter overview={budgets} />
-          <button
-            type="button"
-            class={`spend-toggle ${showSpend ? "active" : ""}`}
-            data-testid="spend-toggle"
-            onClick={() => void openSpend()}
-          >
-            {showSpend ? "Back to chat" : "Spend"}
-          </button>
-          <button
-            type="button"
-            class={`spend-toggle ${showSettings ? "active" : ""}`}
-            data-testid="settings-toggle"
-            onClick={toggleSettings}
-          >
-            {showSettings ? "Back to chat" : "Settings"}
-          </button>
-          <button
-            type="button"
-            class={`spend-toggle ${showModels ? "active" : ""}`}
-            data-testid="models-toggle"
-            onClick={toggleModels}
-          >
-            {showModels ? "Back to chat" : "Models"}
-          </button>
+          {(["spend", "settings", "models"] as const).map((target) => (
+            <button
+              key={target}
+              type="button"
+              class={`spend-toggle ${view === target ? "active" : ""}`}
+              data-testid={`${target}-toggle`}
+              onClick={() => void toggleView(target)}
+            >
+              {view === target ? "Back to chat" : VIEW_LABELS[target]}
+            </button>
+          ))}
         </header>
-        {showSpend && spend && <SpendView overview={spend} />}
-        {showSettings && <SettingsView api={api} onCompanyChanged={() => void refreshBudgets()} />}
-        {showModels && (
+        {view === "spend" && spend && <SpendView overview={spend} />}
+        {view === "settings" && <SettingsView api={api} onCompanyChanged={() => void refreshBudgets()} />}
+        {view === "models" && (
           <ModelsView api={modelsApi} onSwitched={() => api.status().then(setStatus, () => {})} />
         )}
         {status?.warnings.map((warning) => (
@@ -418,7 +406,7 @@ export function App({ api, modelsApi }: { api: Api; modelsApi: ModelsApi }) {
             {sidebarError}
           </div>
         )}
-        <section class="messages" data-testid="messages" hidden={showSpend || showSettings || showModels}>
+        <section class="messages" data-testid="messages" hidden={view !== "chat"}>
           {chat.messages.length === 0 && chat.streaming === null && (
             <p class="placeholder">Simple questions are answered on this laptop, for free.</p>
           )}

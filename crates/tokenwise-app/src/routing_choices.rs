@@ -7,6 +7,7 @@
 use serde::Serialize;
 use tokenwise_classifier::{Correction, OverrideExample};
 use tokenwise_core::Difficulty;
+use tokenwise_policy::EffectivePolicy;
 use tokenwise_store::RoutingChoice;
 use ts_rs::TS;
 
@@ -79,11 +80,11 @@ impl RoutingFeedback {
     }
 }
 
-fn to_row(example: &OverrideExample, shipped: Difficulty, now_ms: i64) -> RoutingChoice {
+fn to_row(example: &OverrideExample, now_ms: i64) -> RoutingChoice {
     RoutingChoice {
         created_at_ms: now_ms,
         wanted: example.wanted.to_string(),
-        shipped: shipped.to_string(),
+        shipped: example.shipped().to_string(),
         features: example.features.clone(),
         scores: example.logits,
     }
@@ -97,33 +98,32 @@ fn from_row(row: &RoutingChoice) -> Option<OverrideExample> {
     })
 }
 
-impl Tokenwise {
-    /// Whether the policy lets choices adjust routing.
-    fn learning_from_choices(&self) -> (bool, bool) {
-        let policy = self.policy();
-        let locked = policy
-            .setting("learn_from_choices")
-            .is_some_and(|setting| setting.locked);
-        (policy.policy.learn_from_choices != Some(false), locked)
-    }
+/// Whether `policy` lets choices adjust routing, and whether the organization decided it.
+fn learning(policy: &EffectivePolicy) -> (bool, bool) {
+    let locked = policy
+        .setting("learn_from_choices")
+        .is_some_and(|setting| setting.locked);
+    (policy.policy.learn_from_choices != Some(false), locked)
+}
 
-    /// Rebuilds the correction from the kept choices (none when learning is off). Called at
-    /// start and after every change.
+impl Tokenwise {
+    /// Rebuilds the correction from every kept choice. Called at start and after every
+    /// change; whether it applies is the policy's say at each use (a route, Settings), so a
+    /// policy switched back on needs no reload.
     pub(crate) async fn reload_routing_choices(&self) -> Result<(), AppError> {
-        let correction = if self.learning_from_choices().0 {
-            let rows = self.store.routing_choices().await?;
-            let examples: Vec<OverrideExample> = rows.iter().filter_map(from_row).collect();
-            Correction::fit(&examples)
-        } else {
-            Correction::none()
-        };
-        self.triage.set_correction(correction);
+        let rows = self.store.routing_choices().await?;
+        let examples: Vec<OverrideExample> = rows.iter().filter_map(from_row).collect();
+        self.triage.set_correction(Correction::fit(&examples));
         Ok(())
     }
 
     /// What the choices do to routing now.
     pub fn routing_adjustment(&self) -> RoutingAdjustment {
-        let (enabled, locked) = self.learning_from_choices();
+        self.adjustment_under(&self.policy())
+    }
+
+    fn adjustment_under(&self, policy: &EffectivePolicy) -> RoutingAdjustment {
+        let (enabled, locked) = learning(policy);
         RoutingAdjustment {
             choices: if enabled {
                 u32::try_from(self.triage.correction_choices()).unwrap_or(u32::MAX)
@@ -165,33 +165,33 @@ impl Tokenwise {
                 "There is no prompt to learn from.".into(),
             ));
         }
+        let policy = self.policy();
         let wanted = feedback.wanted(routed);
-        if self.learning_from_choices().0 {
-            let (example, shipped) = self.triage.override_example(prompt, wanted);
+        if learning(&policy).0 {
+            let example = self.triage.override_example(prompt, wanted);
             self.store
-                .add_routing_choice(&to_row(&example, shipped, self.clock.now_ms()))
+                .add_routing_choice(&to_row(&example, self.clock.now_ms()))
                 .await?;
             self.reload_routing_choices().await?;
         }
         let ask_entry = match feedback {
-            RoutingFeedback::NeedsCloud => self.cloud_entry_from(wanted),
+            RoutingFeedback::NeedsCloud => self.cloud_entry_from(wanted, &policy),
             RoutingFeedback::LocalWouldDo => None,
         };
         Ok(FeedbackOutcome {
-            adjustment: self.routing_adjustment(),
+            adjustment: self.adjustment_under(&policy),
             ask_entry,
         })
     }
 
     /// The catalog's cloud entry for `tier`, else for the next harder tier; only entries the
     /// organization allows, and none while the cloud is blocked.
-    fn cloud_entry_from(&self, tier: Difficulty) -> Option<String> {
-        let policy = self.policy();
+    fn cloud_entry_from(&self, tier: Difficulty, policy: &EffectivePolicy) -> Option<String> {
         if self.catalog_problem.is_some() || policy.cloud_blocked().is_some() {
             return None;
         }
         let catalog = self.triage.catalog();
-        let allowed = crate::policy::allowed_tiers(&policy, catalog);
+        let allowed = crate::policy::allowed_tiers(policy, catalog);
         Difficulty::ALL[tier.index()..]
             .iter()
             .find_map(|&difficulty| {

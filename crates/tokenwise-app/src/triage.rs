@@ -161,17 +161,9 @@ impl Triage {
             .choices()
     }
 
-    /// What to keep of `prompt` when the person wanted `wanted` for it, and the shipped
-    /// classifier's tier.
-    pub fn override_example(
-        &self,
-        prompt: &str,
-        wanted: Difficulty,
-    ) -> (OverrideExample, Difficulty) {
-        (
-            self.classifier.override_example(prompt, wanted),
-            self.classifier.classify(prompt).difficulty,
-        )
+    /// What to keep of `prompt` when the person wanted `wanted` for it.
+    pub fn override_example(&self, prompt: &str, wanted: Difficulty) -> OverrideExample {
+        self.classifier.override_example(prompt, wanted)
     }
 
     pub fn catalog(&self) -> &TierCatalog {

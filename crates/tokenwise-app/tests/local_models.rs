@@ -234,13 +234,7 @@ async fn a_file_that_is_not_a_model_is_caught_before_the_engine_sees_it() {
         "{refused}"
     );
     assert_eq!(app.desktop_settings().local_model, None);
-    let screen = app.models_screen().await.unwrap();
-    let row = screen
-        .overview
-        .models
-        .iter()
-        .find(|r| r.id == "stronger")
-        .unwrap();
+    let row = model_row(&app, "stronger").await;
     assert_eq!(row.fit.verdict, tokenwise_app::models::Verdict::DoesNotFit);
     assert!(
         row.fit.reason.contains("download it again"),
@@ -356,6 +350,17 @@ async fn wait_for(
     .unwrap_or_else(|_| panic!("no {what} within a minute"))
 }
 
+/// The Models screen's row of model `id`.
+async fn model_row(app: &Tokenwise, id: &str) -> tokenwise_app::models::ModelRow {
+    let screen = app.models_screen().await.unwrap();
+    screen
+        .overview
+        .models
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no model {id} on the Models screen"))
+}
+
 async fn wait_for_phase(app: &Tokenwise, phase: DownloadPhase) -> tokenwise_app::ModelDownload {
     wait_for(app, &format!("{phase:?}"), |d| d.phase == phase).await
 }
@@ -391,13 +396,7 @@ async fn a_download_shows_progress_pauses_resumes_and_cancels() {
     let kept = std::fs::metadata(&partial).unwrap().len();
     assert!(kept > 0 && kept < body.len() as u64, "{kept} bytes kept");
     assert!(paused.progress.is_some());
-    let screen = app.models_screen().await.unwrap();
-    let row = screen
-        .overview
-        .models
-        .iter()
-        .find(|r| r.id == "stronger")
-        .unwrap();
+    let row = model_row(&app, "stronger").await;
     assert_eq!(row.partial_bytes, Some(kept));
 
     // Resume to the end: verified, pinned, usable.

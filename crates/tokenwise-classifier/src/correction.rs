@@ -41,6 +41,13 @@ pub struct OverrideExample {
     pub wanted: Difficulty,
 }
 
+impl OverrideExample {
+    /// The shipped model's tier for the prompt (the best of its scores).
+    pub fn shipped(&self) -> Difficulty {
+        Difficulty::from_index(crate::math::argmax3(self.logits.map(f64::from)))
+    }
+}
+
 /// The features a correction compares: the task cues (not the length or script cues), scaled
 /// to unit length (all zero for a prompt without cues).
 pub fn correction_features(features: &Features) -> Vec<f32> {

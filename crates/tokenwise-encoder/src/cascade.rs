@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use serde::Serialize;
+use tokenwise_classifier::math::argmax3;
 use tokenwise_classifier::{Classification, Classifier, Signal};
 use tokenwise_core::Difficulty;
 
@@ -81,8 +82,10 @@ pub enum SecondStageUse {
 /// The final verdict and how it was reached.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// What the router acts on.
+    /// The two stages' combined verdict (the first stage's alone when the second did not vote).
     pub classification: Classification,
+    /// The first stage's own verdict, with its signals.
+    pub first: Classification,
     /// Each stage that voted, first stage first.
     pub votes: Vec<StageVote>,
     pub second_stage: SecondStageUse,
@@ -107,8 +110,6 @@ pub fn combine(first: [f64; 3], second: [f64; 3], combination: Combination) -> [
         Combination::Average => [0, 1, 2].map(|k| (first[k] + second[k]) / 2.0),
     }
 }
-
-pub use tokenwise_classifier::math::argmax3;
 
 /// The final classification when the second stage voted: the combined probabilities; the
 /// first stage's signals when it agrees with the result, else the encoder's reading.
@@ -144,11 +145,6 @@ pub struct SecondStage {
 }
 
 impl SecondStage {
-    /// The first `<models_dir>/all-MiniLM-L6-v2` that holds the encoder's weights.
-    pub fn find_dir(models_dirs: &[&Path]) -> Option<std::path::PathBuf> {
-        SentenceEncoder::find(models_dirs)
-    }
-
     /// Loads the encoder from `dir` (see [`crate::sentence::ENCODER_FILES`]) with the shipped
     /// head.
     pub fn load(dir: &Path) -> Result<Self> {
@@ -197,11 +193,6 @@ impl TwoStage {
         self.second.is_ok()
     }
 
-    /// The first stage.
-    pub fn first(&self) -> &Classifier {
-        &self.first
-    }
-
     /// Classifies `prompt`. Never fails: when the second stage is needed but unavailable or
     /// fails, the first stage's verdict stands and the verdict says why.
     pub fn classify(&self, prompt: &str) -> Verdict {
@@ -209,7 +200,8 @@ impl TwoStage {
         let first_vote = StageVote::new(Stage::Features, first.probabilities.map(f64::from));
         if !needs_second_stage(&first) {
             return Verdict {
-                classification: first,
+                classification: first.clone(),
+                first,
                 votes: vec![first_vote],
                 second_stage: SecondStageUse::NotNeeded,
             };
@@ -227,12 +219,14 @@ impl TwoStage {
                 );
                 Verdict {
                     classification: merged(&first, combined),
+                    first,
                     votes: vec![first_vote, StageVote::new(Stage::Encoder, second)],
                     second_stage: SecondStageUse::Asked,
                 }
             }
             Err(reason) => Verdict {
-                classification: first,
+                classification: first.clone(),
+                first,
                 votes: vec![first_vote],
                 second_stage: SecondStageUse::Unavailable { reason },
             },

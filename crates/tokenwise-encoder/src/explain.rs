@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokenwise_classifier::{Classification, Classifier};
 
 use crate::cascade::{SecondStage, SecondStageUse, Stage, StageVote, TwoStage};
-use crate::sentence::ENCODER_DIR;
+use crate::sentence::{SentenceEncoder, ENCODER_DIR};
 
 /// Both stages' view of one prompt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,7 +36,7 @@ impl Explainer {
     /// The shipped first stage, and the second from the first of `models_dirs` holding
     /// `all-MiniLM-L6-v2/` (else it is reported unavailable, with the reason).
     pub fn load(first: Classifier, models_dirs: &[&Path]) -> Self {
-        let second = match SecondStage::find_dir(models_dirs) {
+        let second = match SentenceEncoder::find(models_dirs) {
             Some(dir) => SecondStage::load(&dir).map_err(|error| error.to_string()),
             None => Err(format!(
                 "the sentence encoder is not installed (no {ENCODER_DIR}/ in {}); \
@@ -63,7 +63,7 @@ impl Explainer {
             probabilities: verdict.classification.probabilities,
         });
         Explanation {
-            verdict: self.two.first().classify(prompt),
+            verdict: verdict.first,
             stages: verdict.votes,
             second_stage: verdict.second_stage,
             both_stages,

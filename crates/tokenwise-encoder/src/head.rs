@@ -2,6 +2,7 @@
 //! complex) with a fitted temperature, trained by `train-encoder-head` and shipped as JSON.
 
 use serde::{Deserialize, Serialize};
+use tokenwise_classifier::math::softmax3;
 use tokenwise_core::Difficulty;
 
 use crate::error::{EncoderError, Result};
@@ -103,8 +104,6 @@ impl EncoderHead {
         Ok(softmax3(logits))
     }
 }
-
-pub use tokenwise_classifier::math::softmax3;
 
 #[cfg(test)]
 mod tests {

@@ -20,9 +20,11 @@ use tokenwise_classifier::training::{shipped_spec, Balance};
 use tokenwise_classifier::Classifier;
 use tokenwise_core::Difficulty;
 
-use crate::cascade::{argmax3, combine, Combination, ASK_SECOND_BELOW, SHIPPED_COMBINATION};
+use tokenwise_classifier::math::{argmax3, softmax3};
+
+use crate::cascade::{combine, Combination, ASK_SECOND_BELOW, SHIPPED_COMBINATION};
 use crate::error::{EncoderError, Result};
-use crate::head::{softmax3, HeadFile, HEAD_VERSION};
+use crate::head::{HeadFile, HEAD_VERSION};
 use crate::sentence::{SentenceEncoder, ENCODER_DIR};
 
 /// L2 strength of the head (on the weights, not the bias), chosen with `--l2` on the

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { tauriModelsApi } from "../api";
 import type { ModelRow } from "../bindings/ModelRow";
 import type { ModelsScreen } from "../bindings/ModelsScreen";
+import { testHardware } from "../testFixtures";
 import { ModelsView } from "./ModelsView";
 
 function row(overrides: Partial<ModelRow>): ModelRow {
@@ -37,17 +38,7 @@ function row(overrides: Partial<ModelRow>): ModelRow {
 function models(overrides: Partial<ModelsScreen> = {}): ModelsScreen {
   return {
     overview: {
-      hardware: {
-        total_memory_bytes: 16e9,
-        available_memory_bytes: 9e9,
-        physical_cores: 4,
-        logical_cores: 8,
-        cpu_brand: "Test CPU",
-        cpu_simd: ["AVX2"],
-        build_simd: "AVX2",
-        free_disk_bytes: 50e9,
-        on_battery: null,
-      },
+      hardware: testHardware,
       weight_bytes_per_second: 1e10,
       models_dir: "/models",
       models: [
