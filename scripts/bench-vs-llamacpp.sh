@@ -14,7 +14,7 @@ MODEL="$PWD/models/SmolLM2-135M-Instruct.Q4_1.gguf"
 THREADS="$(nproc)"
 
 scripts/fetch-model.sh >&2
-[ -x "$TARGET/release/tokenwise" ] || cargo build --release -p tokenwise-cli >&2
+[ -x "$TARGET/release/tokenwise" ] || cargo build --release --workspace --all-features --bin tokenwise >&2
 if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
     echo "building llama-cpp-python 0.3.36 into $VENV (once; ~25 min on 2 cores)…" >&2
     python3 -m venv "$VENV"
@@ -27,6 +27,9 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 export TOKENWISE_DATA_DIR="$WORK/data" TOKENWISE_MODELS_DIR="$PWD/models"
+# Measure what a person runs: a developer shell's RUST_BACKTRACE makes every error mistral.rs
+# builds while loading capture a backtrace and symbolize the binary (~45 MiB more resident).
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 TW="$TARGET/release/tokenwise"
 "$TW" bench local --prompts-json > "$WORK/cases.json"
 

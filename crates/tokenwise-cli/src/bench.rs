@@ -1,7 +1,9 @@
 //! `tokenwise bench local`: how fast the local model is on this machine.
 //!
 //! Prints numbers; asserts nothing. Figures are medians over `--runs` greedy generations of a
-//! fixed length, per case: a short question, a ~1,000-token prompt, a ~4,000-token summary
+//! fixed length, per case: a short question, a short request with a long answer (decode speed
+//! over `--tokens` tokens, not the few of the short answer), a ~1,000-token prompt, a
+//! ~4,000-token summary
 //! (quick-summarize's shape: the whole pasted text is the prompt), and the second turn of a
 //! conversation, with and without the engine's prefix cache. `--json` prints the same as one
 //! JSON object, for scripts such as `scripts/bench-vs-llamacpp.sh`.
@@ -36,11 +38,11 @@ pub struct LocalArgs {
     /// Tokens generated per run.
     #[arg(long, default_value_t = 64)]
     tokens: u32,
-    /// Which cases to run, comma-separated: short, 1k, summarize-4k, multi-turn.
+    /// Which cases to run, comma-separated: short, decode, 1k, summarize-4k, multi-turn.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "short,1k,summarize-4k,multi-turn"
+        default_value = "short,decode,1k,summarize-4k,multi-turn"
     )]
     cases: Vec<Case>,
     /// Run the model file as downloaded, not its Q8_0 copy (slower on Q4_1 files: see
@@ -65,6 +67,9 @@ pub enum Case {
     #[value(name = "short")]
     #[serde(rename = "short")]
     Short,
+    #[value(name = "decode")]
+    #[serde(rename = "decode")]
+    Decode,
     #[value(name = "1k")]
     #[serde(rename = "1k")]
     OneK,
@@ -78,6 +83,10 @@ pub enum Case {
 
 /// The short prompt, also used by `scripts/bench-vs-llamacpp.sh`.
 pub const SHORT_PROMPT: &str = "What is the capital of France?";
+
+/// A short request whose answer is long: decode speed measured over many tokens.
+pub const DECODE_PROMPT: &str =
+    "Write a story of about 300 words about a lighthouse keeper who finds a message in a bottle.";
 
 pub const PARAGRAPH: &str =
     "Quarterly revenue grew eight percent while operating costs rose three \
@@ -95,6 +104,7 @@ allows a penalty. ";
 pub fn prompt(case: Case) -> String {
     match case {
         Case::Short | Case::MultiTurn => SHORT_PROMPT.to_string(),
+        Case::Decode => DECODE_PROMPT.to_string(),
         Case::OneK => format!(
             "Summarize the following notes in three sentences.\n\n{}",
             PARAGRAPH.repeat(20)
@@ -162,7 +172,7 @@ async fn run_local(args: LocalArgs) -> Result<(), String> {
     } = args;
     if prompts_json {
         let cases: serde_json::Map<String, serde_json::Value> =
-            [Case::Short, Case::OneK, Case::Summarize4k]
+            [Case::Short, Case::Decode, Case::OneK, Case::Summarize4k]
                 .into_iter()
                 .filter(|case| cases.contains(case))
                 .map(|case| (case_name(case), prompt(case).into()))
@@ -291,6 +301,12 @@ fn print_header(report: &Report) {
         report.avx2_cpu
     );
     out!("weights: {}", report.weights);
+    if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+        out!(
+            "note: RUST_BACKTRACE is set: errors built while loading capture and symbolize \
+             backtraces (slower load, ~45 MiB more memory than a person's run)"
+        );
+    }
     out!(
         "load: {:.2} s (checksums + mistral.rs load), context {} tokens",
         report.load_seconds,

@@ -275,7 +275,12 @@ impl GgmlType for BlockQ4_1 {
     const BLCK_SIZE: usize = QK4_1;
     type VecDotType = BlockQ8_1;
 
+    // TOKENWISE PATCH: the AVX2 kernel when the build has AVX2 (upstream: always scalar).
+    #[allow(unreachable_code)]
     fn vec_dot(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32 {
+        #[cfg(target_feature = "avx2")]
+        return super::avx::vec_dot_q4_1_q8_1(n, xs, ys);
+
         Self::vec_dot_unopt(n, xs, ys)
     }
 

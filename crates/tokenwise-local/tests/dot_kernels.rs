@@ -1,0 +1,84 @@
+//! The patched dot products of candle (`vendor/candle-core`, `TOKENWISE PATCH` in
+//! `quantized/avx.rs`) agree with upstream's scalar loops (`vec_dot_unopt`, the reference):
+//! Q4_1 against the Q8_1 activations (a kernel upstream lacks) and Q8_0 with two accumulators,
+//! at every block count from 1 to 40 (odd counts take the remainder path) and on weights with
+//! an offset, which only Q4_1's minimum `m` carries. The kernels sum in another order, so they
+//! agree within float rounding, not bit for bit.
+
+use candle_core::quantized::k_quants::{BlockQ4_1, BlockQ8_0, GgmlType};
+
+/// A fixed pseudo-random sequence in [low, high).
+fn values(count: usize, seed: u64, low: f32, high: f32) -> Vec<f32> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..count)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            low + ((state >> 40) as f32 / (1u64 << 24) as f32) * (high - low)
+        })
+        .collect()
+}
+
+fn quantize<T: GgmlType>(values: &[f32]) -> Vec<T> {
+    let mut blocks = vec![T::zeros(); values.len() / T::BLCK_SIZE];
+    T::from_float(values, &mut blocks);
+    blocks
+}
+
+/// Compares the dispatched kernel with the scalar reference on `blocks` blocks of weights drawn
+/// from the range `weights` and activations from [-1, 1).
+fn compare<T: GgmlType>(blocks: usize, weights: (f32, f32), seed: u64) {
+    let n = blocks * T::BLCK_SIZE;
+    let xs = quantize::<T>(&values(n, seed, weights.0, weights.1));
+    let ys = quantize::<T::VecDotType>(&values(n, seed + 1, -1.0, 1.0));
+    let fast = T::vec_dot(n, &xs, &ys);
+    let reference = T::vec_dot_unopt(n, &xs, &ys);
+    // Each product is at most ~1.5 in size; float rounding of n of them stays far below this.
+    let tolerance = 1e-5 * n as f32;
+    assert!(
+        (fast - reference).abs() <= tolerance,
+        "{:?}, {blocks} blocks, weights in {weights:?}: kernel {fast}, reference {reference}",
+        T::DTYPE
+    );
+}
+
+#[test]
+fn the_q4_1_kernel_agrees_with_the_scalar_reference() {
+    for blocks in 1..=40 {
+        compare::<BlockQ4_1>(blocks, (-1.0, 1.0), blocks as u64);
+        // Weights that are all positive: the block minimum (m · s_y) carries most of the sum.
+        compare::<BlockQ4_1>(blocks, (0.25, 1.5), 100 + blocks as u64);
+    }
+}
+
+#[test]
+fn the_q8_0_kernel_agrees_with_the_scalar_reference() {
+    for blocks in 1..=40 {
+        compare::<BlockQ8_0>(blocks, (-1.0, 1.0), blocks as u64);
+    }
+}
+
+#[test]
+fn the_kernels_sum_a_real_layer_width() {
+    // The default model's hidden size (576 = 18 blocks) and MLP width (1536 = 48 blocks).
+    for blocks in [18, 48] {
+        compare::<BlockQ4_1>(blocks, (-0.1, 0.1), 7);
+        compare::<BlockQ8_0>(blocks, (-0.1, 0.1), 7);
+    }
+}
+
+#[test]
+fn a_build_for_this_project_uses_the_avx2_kernels() {
+    // `.cargo/config.toml` builds for x86-64-v3; without AVX2 the tests above would only
+    // compare the reference with itself. The portable build (`TOKENWISE_PORTABLE=1`) is the
+    // one exception.
+    if cfg!(target_arch = "x86_64") && option_env!("TOKENWISE_PORTABLE").is_none() {
+        assert!(
+            cfg!(target_feature = "avx2"),
+            "built without AVX2: the patched kernels are not compiled in"
+        );
+    }
+}
