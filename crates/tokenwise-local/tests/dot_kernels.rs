@@ -3,7 +3,8 @@
 //! Q4_1 against the Q8_1 activations (a kernel upstream lacks) and Q8_0 with two accumulators,
 //! at every block count from 1 to 40 (odd counts take the remainder path) and on weights with
 //! an offset, which only Q4_1's minimum `m` carries. The kernels sum in another order, so they
-//! agree within float rounding, not bit for bit.
+//! agree within float rounding, not bit for bit. The four-row kernels (`vec_dot_rows4`, used
+//! for prompts) give exactly what the one-row kernel gives for each row.
 
 use candle_core::quantized::k_quants::{BlockQ4_1, BlockQ8_0, GgmlType};
 
@@ -58,6 +59,34 @@ fn the_q4_1_kernel_agrees_with_the_scalar_reference() {
 fn the_q8_0_kernel_agrees_with_the_scalar_reference() {
     for blocks in 1..=40 {
         compare::<BlockQ8_0>(blocks, (-1.0, 1.0), blocks as u64);
+    }
+}
+
+/// The four-row kernel against the one-row kernel on `blocks` blocks: identical bits.
+fn four_rows_match_one_row<T: GgmlType>(blocks: usize, seed: u64) {
+    let n = blocks * T::BLCK_SIZE;
+    let xs = quantize::<T>(&values(n, seed, -0.5, 1.0));
+    let rows: Vec<Vec<T::VecDotType>> = (0..4)
+        .map(|r| quantize::<T::VecDotType>(&values(n, seed + 10 + r, -1.0, 1.0)))
+        .collect();
+    let four = T::vec_dot_rows4(n, &xs, [&rows[0], &rows[1], &rows[2], &rows[3]]);
+    for (r, row) in rows.iter().enumerate() {
+        let one = T::vec_dot(n, &xs, row);
+        assert_eq!(
+            four[r].to_bits(),
+            one.to_bits(),
+            "{:?}, {blocks} blocks, row {r}: four-row kernel {}, one-row kernel {one}",
+            T::DTYPE,
+            four[r]
+        );
+    }
+}
+
+#[test]
+fn the_four_row_kernels_give_each_row_exactly_the_one_row_result() {
+    for blocks in 1..=40 {
+        four_rows_match_one_row::<BlockQ4_1>(blocks, 300 + blocks as u64);
+        four_rows_match_one_row::<BlockQ8_0>(blocks, 400 + blocks as u64);
     }
 }
 

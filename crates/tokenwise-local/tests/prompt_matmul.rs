@@ -1,9 +1,11 @@
 //! The patched prompt matmul of candle (`vendor/candle-core`, `TOKENWISE PATCH` in
 //! `quantized/k_quants.rs`) gives exactly what upstream's row-by-row loop gives: a prompt of
 //! many rows, multiplied at once, equals each of its rows multiplied alone (one row takes
-//! upstream's path), bit for bit, for the weight types the app runs.
+//! upstream's path), bit for bit, for the weight types the app runs: Q8_0 (the fast copy),
+//! Q4_1 (the default file as downloaded) and Q4_K. Four rows at a time go through
+//! `vec_dot_rows4`, the rest one by one; the sizes below leave 0 to 3 rows over.
 
-use candle_core::quantized::k_quants::{matmul, BlockQ4K, BlockQ8_0, GgmlType};
+use candle_core::quantized::k_quants::{matmul, BlockQ4K, BlockQ4_1, BlockQ8_0, GgmlType};
 
 /// A fixed pseudo-random sequence in [-1, 1).
 fn values(count: usize, seed: u64) -> Vec<f32> {
@@ -60,7 +62,11 @@ fn a_prompt_multiplied_at_once_equals_its_rows_multiplied_alone() {
         (33, 1536, 576),
     ] {
         same_as_row_by_row::<BlockQ8_0>(m, k, n);
+        same_as_row_by_row::<BlockQ4_1>(m, k, n);
     }
+    // An odd number of blocks per row (the kernels' lone last block) and 2 rows over.
+    same_as_row_by_row::<BlockQ8_0>(22, 96, 70);
+    same_as_row_by_row::<BlockQ4_1>(22, 96, 70);
     same_as_row_by_row::<BlockQ4K>(19, 512, 130);
 }
 

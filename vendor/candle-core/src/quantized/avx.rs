@@ -160,6 +160,138 @@ pub(crate) fn vec_dot_q4_1_q8_1(n: usize, xs: &[BlockQ4_1], ys: &[BlockQ8_1]) ->
     }
 }
 
+// TOKENWISE PATCH: one Q8_0 weight row against four activation rows (four prompt tokens): the
+// weight block is loaded and its signs taken once for the four. Per row, the same operations
+// in the same order as `vec_dot_q8_0_q8_0` (two accumulators, alternating blocks, a lone last
+// block into the first), so each result is bit for bit that function's. Written out row by
+// row (a macro, not a loop over arrays) so the eight accumulators stay in registers.
+#[inline(always)]
+pub(crate) fn vec_dot_q8_0_q8_0_rows4(
+    n: usize,
+    xs: &[BlockQ8_0],
+    ys: [&[BlockQ8_0]; 4],
+) -> [f32; 4] {
+    debug_assert!(
+        n.is_multiple_of(QK8_0),
+        "vec_dot_q8_0_q8_0_rows4: {n} is not divisible by {QK8_0}"
+    );
+    let blocks = xs.len().min(ys.iter().map(|y| y.len()).min().unwrap_or(0));
+    let [y0, y1, y2, y3] = ys;
+    // Adds block `$i` of row `$y` into `$acc`, given the weight block's scale and values.
+    macro_rules! row {
+        ($y:ident, $i:expr, $dx:expr, $bx:expr, $ax:expr, $acc:ident) => {{
+            let y = $y.get_unchecked($i);
+            let d = _mm256_set1_ps($dx * f16::to_f32(y.d));
+            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            let q = mul_sum_us8_pairs_float($ax, _mm256_sign_epi8(by, $bx));
+            $acc = _mm256_fmadd_ps(d, q, $acc);
+        }};
+    }
+    macro_rules! block {
+        ($i:expr, $a0:ident, $a1:ident, $a2:ident, $a3:ident) => {{
+            let x = xs.get_unchecked($i);
+            let dx = f16::to_f32(x.d);
+            let bx = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
+            let ax = _mm256_sign_epi8(bx, bx);
+            row!(y0, $i, dx, bx, ax, $a0);
+            row!(y1, $i, dx, bx, ax, $a1);
+            row!(y2, $i, dx, bx, ax, $a2);
+            row!(y3, $i, dx, bx, ax, $a3);
+        }};
+    }
+    // SAFETY: every index is below `blocks`, the length of the shortest slice.
+    unsafe {
+        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        let (mut b0, mut b1, mut b2, mut b3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        for pair in 0..blocks / 2 {
+            let i = 2 * pair;
+            prefetch_weights_ahead(xs.as_ptr().add(i));
+            block!(i, a0, a1, a2, a3);
+            block!(i + 1, b0, b1, b2, b3);
+        }
+        if blocks % 2 == 1 {
+            block!(blocks - 1, a0, a1, a2, a3);
+        }
+        [
+            hsum_float_8(_mm256_add_ps(a0, b0)),
+            hsum_float_8(_mm256_add_ps(a1, b1)),
+            hsum_float_8(_mm256_add_ps(a2, b2)),
+            hsum_float_8(_mm256_add_ps(a3, b3)),
+        ]
+    }
+}
+
+// TOKENWISE PATCH: one Q4_1 weight row against four activation rows: the nibbles are unpacked
+// once for the four. Per row, the same operations in the same order as `vec_dot_q4_1_q8_1`
+// (including its offsets: `o0 + o1` added per pair, a lone last block's alone).
+#[inline(always)]
+pub(crate) fn vec_dot_q4_1_q8_1_rows4(
+    n: usize,
+    xs: &[BlockQ4_1],
+    ys: [&[BlockQ8_1]; 4],
+) -> [f32; 4] {
+    debug_assert!(
+        n.is_multiple_of(QK8_1),
+        "vec_dot_q4_1_q8_1_rows4: {n} is not divisible by {QK8_1}"
+    );
+    let blocks = xs.len().min(ys.iter().map(|y| y.len()).min().unwrap_or(0));
+    let [y0, y1, y2, y3] = ys;
+    // Adds block `$i` of row `$y` into `$acc`; evaluates to the row's offset m_x·s_y.
+    macro_rules! row {
+        ($y:ident, $i:expr, $dx:expr, $mx:expr, $bx:expr, $acc:ident) => {{
+            let y = $y.get_unchecked($i);
+            let d = _mm256_set1_ps($dx * f16::to_f32(y.d));
+            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+            let q = mul_sum_us8_pairs_float($bx, by);
+            $acc = _mm256_fmadd_ps(d, q, $acc);
+            $mx * f16::to_f32(y.s)
+        }};
+    }
+    macro_rules! block {
+        ($i:expr, $a0:ident, $a1:ident, $a2:ident, $a3:ident) => {{
+            let x = xs.get_unchecked($i);
+            let dx = f16::to_f32(x.d);
+            let mx = f16::to_f32(x.m);
+            let bx = bytes_from_nibbles_32(x.qs.as_ptr());
+            [
+                row!(y0, $i, dx, mx, bx, $a0),
+                row!(y1, $i, dx, mx, bx, $a1),
+                row!(y2, $i, dx, mx, bx, $a2),
+                row!(y3, $i, dx, mx, bx, $a3),
+            ]
+        }};
+    }
+    // SAFETY: every index is below `blocks`, the length of the shortest slice.
+    unsafe {
+        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        let (mut b0, mut b1, mut b2, mut b3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
+        let (mut s0, mut s1, mut s2, mut s3) = (0f32, 0f32, 0f32, 0f32);
+        for pair in 0..blocks / 2 {
+            let i = 2 * pair;
+            prefetch_weights_ahead(xs.as_ptr().add(i));
+            let o = block!(i, a0, a1, a2, a3);
+            let p = block!(i + 1, b0, b1, b2, b3);
+            s0 += o[0] + p[0];
+            s1 += o[1] + p[1];
+            s2 += o[2] + p[2];
+            s3 += o[3] + p[3];
+        }
+        if blocks % 2 == 1 {
+            let o = block!(blocks - 1, a0, a1, a2, a3);
+            s0 += o[0];
+            s1 += o[1];
+            s2 += o[2];
+            s3 += o[3];
+        }
+        [
+            hsum_float_8(_mm256_add_ps(a0, b0)) + s0,
+            hsum_float_8(_mm256_add_ps(a1, b1)) + s1,
+            hsum_float_8(_mm256_add_ps(a2, b2)) + s2,
+            hsum_float_8(_mm256_add_ps(a3, b3)) + s3,
+        ]
+    }
+}
+
 #[inline(always)]
 unsafe fn get_scale_shuffle(i: usize) -> __m128i {
     const K_SHUFFLE: [u8; 128] = [

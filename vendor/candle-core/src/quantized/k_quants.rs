@@ -52,6 +52,13 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
 
     /// Generic implementation of the dot product without simd optimizations.
     fn vec_dot_unopt(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32;
+
+    /// TOKENWISE PATCH: the dot products of one weight row with four activation rows (four
+    /// prompt tokens), each bit for bit what `vec_dot` gives. A kernel can decode each weight
+    /// block once for the four; this default does four `vec_dot`s.
+    fn vec_dot_rows4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
+        ys.map(|ys| Self::vec_dot(n, xs, ys))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -282,6 +289,12 @@ impl GgmlType for BlockQ4_1 {
         return super::avx::vec_dot_q4_1_q8_1(n, xs, ys);
 
         Self::vec_dot_unopt(n, xs, ys)
+    }
+
+    // TOKENWISE PATCH: four prompt rows against one weight row (see `GgmlType`).
+    #[cfg(target_feature = "avx2")]
+    fn vec_dot_rows4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
+        super::avx::vec_dot_q4_1_q8_1_rows4(n, xs, ys)
     }
 
     fn vec_dot_unopt(n: usize, xs: &[Self], ys: &[Self::VecDotType]) -> f32 {
@@ -648,6 +661,12 @@ impl GgmlType for BlockQ8_0 {
                 *y = f32::round(x * id) as i8
             }
         }
+    }
+
+    // TOKENWISE PATCH: four prompt rows against one weight row (see `GgmlType`).
+    #[cfg(target_feature = "avx2")]
+    fn vec_dot_rows4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
+        super::avx::vec_dot_q8_0_q8_0_rows4(n, xs, ys)
     }
 
     #[allow(unreachable_code)]
@@ -2317,17 +2336,29 @@ pub fn matmul<T: GgmlType>(
             .for_each(|(block_idx, dst_block)| {
                 let first_row = block_idx * rows_per_block;
                 let rows = dst_block.len() / n;
+                let lhs_row = |row: usize| {
+                    let lhs_row_idx = first_row + row;
+                    &lhs_b[lhs_row_idx * k_in_blocks..(lhs_row_idx + 1) * k_in_blocks]
+                };
                 for first_col in (0..n).step_by(TILED_COLS_PER_TILE) {
                     let cols = first_col..(first_col + TILED_COLS_PER_TILE).min(n);
-                    for row in 0..rows {
-                        let lhs_row_idx = first_row + row;
-                        let lhs_row =
-                            &lhs_b[lhs_row_idx * k_in_blocks..(lhs_row_idx + 1) * k_in_blocks];
-                        let dst_row = &mut dst_block[row * n..(row + 1) * n];
-                        for col_idx in cols.clone() {
-                            let rhs_col =
-                                &rhs_t[col_idx * k_in_blocks..(col_idx + 1) * k_in_blocks];
-                            dst_row[col_idx] = T::vec_dot(k, rhs_col, lhs_row);
+                    for col_idx in cols {
+                        let rhs_col = &rhs_t[col_idx * k_in_blocks..(col_idx + 1) * k_in_blocks];
+                        // Four rows at a time share each weight block (`vec_dot_rows4`).
+                        let mut row = 0;
+                        while row + 4 <= rows {
+                            let dots = T::vec_dot_rows4(
+                                k,
+                                rhs_col,
+                                [lhs_row(row), lhs_row(row + 1), lhs_row(row + 2), lhs_row(row + 3)],
+                            );
+                            for (i, dot) in dots.into_iter().enumerate() {
+                                dst_block[(row + i) * n + col_idx] = dot;
+                            }
+                            row += 4;
+                        }
+                        for row in row..rows {
+                            dst_block[row * n + col_idx] = T::vec_dot(k, rhs_col, lhs_row(row));
                         }
                     }
                 }
