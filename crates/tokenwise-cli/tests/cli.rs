@@ -910,3 +910,43 @@ fn route_audits_the_final_decision_after_budget_and_policy() {
     assert_eq!(closed[1]["reason"], "local_only");
     assert_eq!(closed[1]["classifier"]["difficulty"], "complex");
 }
+
+#[test]
+fn bench_local_prints_its_prompts_for_the_llamacpp_comparison() {
+    let data = tempfile::tempdir().unwrap();
+    let output = succeeds(tokenwise(data.path()).args(["bench", "local", "--prompts-json"]));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for case in ["short", "decode", "1k", "summarize-4k"] {
+        assert!(
+            json["cases"][case].as_str().is_some_and(|p| !p.is_empty()),
+            "{case} missing: {json}"
+        );
+    }
+    assert!(json["system"].as_str().is_some_and(|s| !s.is_empty()));
+}
+
+#[test]
+fn bench_local_times_decode_over_the_tokens_asked_for() {
+    // The `decode` case exists because the short answer gives only ~8 tokens to time: its
+    // request must keep the model writing for every token asked for.
+    let data = tempfile::tempdir().unwrap();
+    let output = succeeds(tokenwise(data.path()).args([
+        "bench",
+        "local",
+        "--runs",
+        "1",
+        "--tokens",
+        "48",
+        "--cases",
+        "short,decode",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+    let decode = cases.iter().find(|c| c["case"] == "decode").unwrap();
+    assert_eq!(decode["tokens_out"].as_f64(), Some(48.0), "{json}");
+    assert!(decode["decode_tokens_per_second"].as_f64().unwrap() > 0.0);
+    let short = cases.iter().find(|c| c["case"] == "short").unwrap();
+    assert!(short["tokens_out"].as_f64().unwrap() < 48.0, "{json}");
+    assert!(json["peak_rss_mib"].as_f64().unwrap() > 0.0, "{json}");
+}

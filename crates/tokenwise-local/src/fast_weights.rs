@@ -7,6 +7,8 @@
 //! moves every matmul onto the SIMD path. Q8_0 is finer than the 4/5-bit source grid, so the
 //! copy loses almost nothing: each value moves by at most half a Q8_0 step (|max|/254 of its
 //! block), far below the source's own 4-bit step. The copy is ~1.5× the file's size.
+//! (Tokenwise's vendored candle now has an AVX2 Q4_1 kernel too; the copy still reads prompts
+//! ~15 % faster, the original decodes ~10 % faster in less memory: `docs/performance.md`.)
 //!
 //! The copy lives in the app's data folder (the installed models folder may be read-only),
 //! named after the source's checksum, written to a temporary name and renamed into place, with
