@@ -8,20 +8,9 @@
 
 use candle_core::quantized::k_quants::{BlockQ4_1, BlockQ8_0, GgmlType};
 
-/// A fixed pseudo-random sequence in [low, high).
-fn values(count: usize, seed: u64, low: f32, high: f32) -> Vec<f32> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..count)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            low + ((state >> 40) as f32 / (1u64 << 24) as f32) * (high - low)
-        })
-        .collect()
-}
+mod kernels_common;
+
+use kernels_common::values;
 
 fn quantize<T: GgmlType>(values: &[f32]) -> Vec<T> {
     let mut blocks = vec![T::zeros(); values.len() / T::BLCK_SIZE];

@@ -7,19 +7,11 @@
 
 use candle_core::quantized::k_quants::{matmul, BlockQ4K, BlockQ4_1, BlockQ8_0, GgmlType};
 
+mod kernels_common;
+
 /// A fixed pseudo-random sequence in [-1, 1).
 fn values(count: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..count)
-        .map(|_| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
+    kernels_common::values(count, seed, -1.0, 1.0)
 }
 
 fn quantized<T: GgmlType>(n: usize, k: usize) -> Vec<T> {
