@@ -36,6 +36,8 @@ struct RunningLock {
 }
 
 fn main() {
+    // Before anything large is allocated: a long prompt's buffers go back to the system.
+    tokenwise_malloc::return_large_buffers_to_the_system();
     // Before any thread exists (it sets an environment variable).
     tokenwise_local::confine_engine_cache(&AppPaths::from_env().engine_cache_dir());
     tokenwise_local::use_physical_cores();

@@ -79,6 +79,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before anything large is allocated: a long prompt's buffers go back to the system.
+    tokenwise_malloc::return_large_buffers_to_the_system();
     let cli = Cli::parse();
     // Before the runtime starts any thread (it sets an environment variable).
     tokenwise_local::confine_engine_cache(&tokenwise_app::AppPaths::from_env().engine_cache_dir());

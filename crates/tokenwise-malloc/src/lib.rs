@@ -1,0 +1,59 @@
+//! Large freed buffers go back to the system, so a long prompt's peak does not stay resident.
+//!
+//! Reading a long prompt allocates large short-lived buffers (a 4,000-token prompt: 9–25 MB of
+//! activations per layer). glibc serves a large request with its own memory mapping, returned
+//! on free, but it *raises* that threshold to the size of each mapping freed (up to 32 MB), so
+//! from then on such buffers come from its arenas, which keep freed memory for reuse: the
+//! process stayed ~90 MiB larger after a long prompt than the buffers it still held (peak
+//! 661 MiB against 574 MiB with a fixed 1 MiB threshold, `tokenwise bench local`,
+//! 2026-12-07, speeds unchanged within noise; `docs/performance.md`). A fixed threshold
+//! (glibc's `M_MMAP_THRESHOLD`, the same as the `MALLOC_MMAP_THRESHOLD_` environment
+//! variable) keeps every buffer of 1 MiB or more in its own mapping. Small allocations, and
+//! the attention scratch of each decoded token, stay below it and are reused as before.
+//!
+//! The workspace forbids `unsafe`; this crate allows exactly one call, `mallopt`, which only
+//! sets an allocator parameter. Other platforms and C libraries: nothing is changed.
+
+/// Allocations of at least this many bytes get their own mapping, returned when freed.
+pub const LARGE_BUFFER_BYTES: usize = 1 << 20;
+
+/// What [`return_large_buffers_to_the_system`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The threshold is now fixed at [`LARGE_BUFFER_BYTES`].
+    Set,
+    /// `MALLOC_MMAP_THRESHOLD_` is set in the environment: the person's own choice stands.
+    LeftToEnvironment,
+    /// Not glibc (or glibc refused): the allocator keeps its defaults.
+    Unsupported,
+}
+
+/// Fixes glibc's mapping threshold at [`LARGE_BUFFER_BYTES`]. Call it first thing in `main`,
+/// before the engine allocates; calling it again is harmless.
+pub fn return_large_buffers_to_the_system() -> Outcome {
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some() {
+        return Outcome::LeftToEnvironment;
+    }
+    set_mmap_threshold(LARGE_BUFFER_BYTES)
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn set_mmap_threshold(bytes: usize) -> Outcome {
+    let Ok(value) = libc::c_int::try_from(bytes) else {
+        return Outcome::Unsupported;
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: `mallopt` takes two integers and only changes a parameter of the allocator,
+    // under the allocator's own lock; it touches no memory of ours. It returns 1 on success.
+    let accepted = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, value) };
+    if accepted == 1 {
+        Outcome::Set
+    } else {
+        Outcome::Unsupported
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn set_mmap_threshold(_bytes: usize) -> Outcome {
+    Outcome::Unsupported
+}
