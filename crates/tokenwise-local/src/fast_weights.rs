@@ -136,7 +136,12 @@ fn repacked_copy(
     {
         return Ok(None);
     }
-    write_copy(&content, &mut reader, original, &copy)?;
+    let written = write_copy(&content, &mut reader, original, &copy);
+    // Every tensor of the model was built, written and freed on this thread; glibc keeps that
+    // memory in this thread's arena, which the engine, loading on another, would not reuse
+    // (first start's peak 686 → see docs/performance.md).
+    tokenwise_malloc::release_free_memory();
+    written?;
     Ok(Some(copy))
 }
 

@@ -11,8 +11,13 @@
 //! variable) keeps every buffer of 1 MiB or more in its own mapping. Small allocations, and
 //! the attention scratch of each decoded token, stay below it and are reused as before.
 //!
-//! The workspace forbids `unsafe`; this crate allows exactly one call, `mallopt`, which only
-//! sets an allocator parameter. Other platforms and C libraries: nothing is changed.
+//! [`release_free_memory`] is for after a one-off burst of allocation (making the Q8_0 copy of
+//! a model at its first start: 145 MB of tensors built, written and freed, which glibc kept in
+//! the arena of the thread that made them while the engine loaded in another).
+//!
+//! The workspace forbids `unsafe`; this crate allows exactly two calls, `mallopt` and
+//! `malloc_trim`, which only set an allocator parameter or hand free pages back. Other
+//! platforms and C libraries: nothing is changed.
 
 /// Allocations of at least this many bytes get their own mapping, returned when freed.
 pub const LARGE_BUFFER_BYTES: usize = 1 << 20;
@@ -56,4 +61,26 @@ fn set_mmap_threshold(bytes: usize) -> Outcome {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn set_mmap_threshold(_bytes: usize) -> Outcome {
     Outcome::Unsupported
+}
+
+/// Hands the free memory glibc keeps in all its arenas back to the system; true when some was
+/// released. For after a one-off burst, not per request: memory given back is faulted in
+/// again when next needed (that is what made jemalloc slow here, `docs/performance.md`).
+pub fn release_free_memory() -> bool {
+    trim()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() -> bool {
+    #[allow(unsafe_code)]
+    // SAFETY: `malloc_trim` takes an integer (bytes to leave at the top of the heap) and only
+    // returns free pages of the allocator's arenas to the system, under the allocator's own
+    // locks; memory in use is untouched. It returns 1 when memory was released.
+    let released = unsafe { libc::malloc_trim(0) };
+    released == 1
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() -> bool {
+    false
 }
