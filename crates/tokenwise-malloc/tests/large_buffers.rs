@@ -4,13 +4,11 @@
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
-use tokenwise_malloc::{return_large_buffers_to_the_system, Outcome};
+mod common;
 
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
+use common::resident_bytes;
+
+use tokenwise_malloc::{return_large_buffers_to_the_system, Outcome};
 
 /// Allocates `bytes`, writes every page, and frees it.
 fn use_and_free(bytes: usize) {

@@ -5,13 +5,11 @@
 
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
-use tokenwise_malloc::{release_free_memory, return_large_buffers_to_the_system};
+mod common;
 
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
-    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
-    pages * 4096
-}
+use common::resident_bytes;
+
+use tokenwise_malloc::{release_free_memory, return_large_buffers_to_the_system};
 
 #[test]
 fn free_memory_kept_by_the_allocator_is_released() {
