@@ -68,46 +68,20 @@ pub(crate) fn vec_dot_q4_0_q8_0(n: usize, xs: &[BlockQ4_0], ys: &[BlockQ8_0]) ->
     }
 }
 
-// TOKENWISE PATCH: two independent accumulators (upstream: one). Each block's fused
-// multiply-add waited for the previous block's; with two chains the CPU overlaps them, the
-// way llama.cpp's kernel keeps several blocks in flight. Decoding a token is this loop over
-// every weight of the model. The sum is the same up to the order of float additions.
-#[inline(always)]
-pub(crate) fn vec_dot_q8_0_q8_0(n: usize, xs: &[BlockQ8_0], ys: &[BlockQ8_0]) -> f32 {
-    debug_assert!(
-        n.is_multiple_of(QK8_0),
-        "vec_dot_q8_0_q8_0: {n} is not divisible by {QK8_0}"
-    );
-    #[inline(always)]
-    unsafe fn block(x: &BlockQ8_0, y: &BlockQ8_0, acc: __m256) -> __m256 {
-        let d = _mm256_set1_ps(f16::to_f32(x.d) * f16::to_f32(y.d));
-        let bx = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
-        let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-        let q = mul_sum_i8_pairs_float(bx, by);
-        _mm256_fmadd_ps(d, q, acc)
-    }
-    unsafe {
-        let mut acc0 = _mm256_setzero_ps();
-        let mut acc1 = _mm256_setzero_ps();
-        let mut x_pairs = xs.chunks_exact(2);
-        let mut y_pairs = ys.chunks_exact(2);
-        for (x, y) in (&mut x_pairs).zip(&mut y_pairs) {
-            prefetch_weights_ahead(x.as_ptr());
-            acc0 = block(&x[0], &y[0], acc0);
-            acc1 = block(&x[1], &y[1], acc1);
-        }
-        for (x, y) in x_pairs.remainder().iter().zip(y_pairs.remainder()) {
-            acc0 = block(x, y, acc0);
-        }
-        hsum_float_8(_mm256_add_ps(acc0, acc1))
-    }
-}
+// TOKENWISE PATCH (this block down to `get_scale_shuffle`): the Q8_0 and Q4_1 dot products.
+// Each splits a block's work into the weight side (`*_weights`: scale, values, decoded once)
+// and one activation row's side (`*_row`), so the one-row kernel and the four-row kernel of
+// the prompt matmul run the same operations in the same order: their results are the same
+// bits by construction (and tested).
+//
+// Two accumulators, alternating blocks, a lone last block into the first (upstream: one
+// accumulator, so each block's fused multiply-add waited for the previous block's).
 
-// TOKENWISE PATCH: decoding a token streams every weight of the model from memory once, one
-// weight row after the next (the rows are contiguous), and the profile showed the dot product
-// waiting on those loads. Each pair of blocks asks for the cache lines `PREFETCH_BYTES` ahead:
-// past the end of this row they are the next row's, which the next call reads. A prefetch
-// never faults, so reading ahead of the slice's end is safe.
+// Decoding a token streams every weight of the model from memory once, one weight row after
+// the next (the rows are contiguous), and the profile showed the dot product waiting on those
+// loads. Each pair of blocks asks for the cache lines `PREFETCH_BYTES` ahead: past the end of
+// this row they are the next row's, which the next call reads. A prefetch never faults, so
+// reading ahead of the slice's end is safe. (512 B and 2 KB measured slower.)
 const PREFETCH_BYTES: usize = 1024;
 
 #[inline(always)]
@@ -117,26 +91,91 @@ unsafe fn prefetch_weights_ahead<T>(block: *const T) {
     _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(64));
 }
 
-// TOKENWISE PATCH: an AVX2 dot product for Q4_1 weights (upstream has none, so Q4_1 models,
-// among them Tokenwise's default SmolLM2 file, ran the scalar `vec_dot_unopt`: 44 % of a
-// prompt's time, perf 2026-12-04). The same sum as `vec_dot_unopt`, after llama.cpp's
-// `ggml_vec_dot_q4_1_q8_1`: per block d_x·d_y·Σ q_x·q_y (unsigned nibbles times signed bytes,
-// `vpmaddubsw`) plus m_x·s_y, where s_y = d_y·Σ q_y; two accumulators as above.
+/// A Q8_0 weight block, loaded: its scale, its values and their magnitudes.
+struct Q8_0Weights {
+    d: f32,
+    values: __m256i,
+    magnitudes: __m256i,
+}
+
+#[inline(always)]
+unsafe fn q8_0_weights(x: &BlockQ8_0) -> Q8_0Weights {
+    let values = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
+    Q8_0Weights {
+        d: f16::to_f32(x.d),
+        values,
+        magnitudes: _mm256_sign_epi8(values, values),
+    }
+}
+
+/// Adds one activation block's product with the weight block into `acc`.
+#[inline(always)]
+unsafe fn q8_0_row(w: &Q8_0Weights, y: &BlockQ8_0, acc: __m256) -> __m256 {
+    let d = _mm256_set1_ps(w.d * f16::to_f32(y.d));
+    let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+    let q = mul_sum_us8_pairs_float(w.magnitudes, _mm256_sign_epi8(by, w.values));
+    _mm256_fmadd_ps(d, q, acc)
+}
+
+/// A Q4_1 weight block, unpacked: scale, minimum and the 32 values as bytes.
+struct Q4_1Weights {
+    d: f32,
+    m: f32,
+    values: __m256i,
+}
+
+#[inline(always)]
+unsafe fn q4_1_weights(x: &BlockQ4_1) -> Q4_1Weights {
+    Q4_1Weights {
+        d: f16::to_f32(x.d),
+        m: f16::to_f32(x.m),
+        values: bytes_from_nibbles_32(x.qs.as_ptr()),
+    }
+}
+
+/// Adds d_x·d_y·Σ q_x·q_y (unsigned nibbles times signed bytes) into `acc`; returns the
+/// block's offset m_x·s_y, where s_y = d_y·Σ q_y.
+#[inline(always)]
+unsafe fn q4_1_row(w: &Q4_1Weights, y: &BlockQ8_1, acc: &mut __m256) -> f32 {
+    let d = _mm256_set1_ps(w.d * f16::to_f32(y.d));
+    let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+    let q = mul_sum_us8_pairs_float(w.values, by);
+    *acc = _mm256_fmadd_ps(d, q, *acc);
+    w.m * f16::to_f32(y.s)
+}
+
+#[inline(always)]
+pub(crate) fn vec_dot_q8_0_q8_0(n: usize, xs: &[BlockQ8_0], ys: &[BlockQ8_0]) -> f32 {
+    debug_assert!(
+        n.is_multiple_of(QK8_0),
+        "vec_dot_q8_0_q8_0: {n} is not divisible by {QK8_0}"
+    );
+    unsafe {
+        let mut acc0 = _mm256_setzero_ps();
+        let mut acc1 = _mm256_setzero_ps();
+        let mut x_pairs = xs.chunks_exact(2);
+        let mut y_pairs = ys.chunks_exact(2);
+        for (x, y) in (&mut x_pairs).zip(&mut y_pairs) {
+            prefetch_weights_ahead(x.as_ptr());
+            acc0 = q8_0_row(&q8_0_weights(&x[0]), &y[0], acc0);
+            acc1 = q8_0_row(&q8_0_weights(&x[1]), &y[1], acc1);
+        }
+        for (x, y) in x_pairs.remainder().iter().zip(y_pairs.remainder()) {
+            acc0 = q8_0_row(&q8_0_weights(x), y, acc0);
+        }
+        hsum_float_8(_mm256_add_ps(acc0, acc1))
+    }
+}
+
+// An AVX2 dot product for Q4_1 weights: upstream has none, so Q4_1 models, among them
+// Tokenwise's default SmolLM2 file, ran the scalar `vec_dot_unopt` (44 % of a prompt's time,
+// perf 2026-12-04). The same sum, after llama.cpp's `ggml_vec_dot_q4_1_q8_1`.
 #[inline(always)]
 pub(crate) fn vec_dot_q4_1_q8_1(n: usize, xs: &[BlockQ4_1], ys: &[BlockQ8_1]) -> f32 {
     debug_assert!(
         n.is_multiple_of(QK8_1),
         "vec_dot_q4_1_q8_1: {n} is not divisible by {QK8_1}"
     );
-    #[inline(always)]
-    unsafe fn block(x: &BlockQ4_1, y: &BlockQ8_1, acc: __m256) -> (__m256, f32) {
-        let d = _mm256_set1_ps(f16::to_f32(x.d) * f16::to_f32(y.d));
-        let bx = bytes_from_nibbles_32(x.qs.as_ptr());
-        let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-        let q = mul_sum_us8_pairs_float(bx, by);
-        let offset = f16::to_f32(x.m) * f16::to_f32(y.s);
-        (_mm256_fmadd_ps(d, q, acc), offset)
-    }
     unsafe {
         let mut acc0 = _mm256_setzero_ps();
         let mut acc1 = _mm256_setzero_ps();
@@ -145,26 +184,20 @@ pub(crate) fn vec_dot_q4_1_q8_1(n: usize, xs: &[BlockQ4_1], ys: &[BlockQ8_1]) ->
         let mut y_pairs = ys.chunks_exact(2);
         for (x, y) in (&mut x_pairs).zip(&mut y_pairs) {
             prefetch_weights_ahead(x.as_ptr());
-            let (a0, o0) = block(&x[0], &y[0], acc0);
-            let (a1, o1) = block(&x[1], &y[1], acc1);
-            acc0 = a0;
-            acc1 = a1;
+            let o0 = q4_1_row(&q4_1_weights(&x[0]), &y[0], &mut acc0);
+            let o1 = q4_1_row(&q4_1_weights(&x[1]), &y[1], &mut acc1);
             offsets += o0 + o1;
         }
         for (x, y) in x_pairs.remainder().iter().zip(y_pairs.remainder()) {
-            let (a0, o0) = block(x, y, acc0);
-            acc0 = a0;
-            offsets += o0;
+            offsets += q4_1_row(&q4_1_weights(x), y, &mut acc0);
         }
         hsum_float_8(_mm256_add_ps(acc0, acc1)) + offsets
     }
 }
 
-// TOKENWISE PATCH: one Q8_0 weight row against four activation rows (four prompt tokens): the
-// weight block is loaded and its signs taken once for the four. Per row, the same operations
-// in the same order as `vec_dot_q8_0_q8_0` (two accumulators, alternating blocks, a lone last
-// block into the first), so each result is bit for bit that function's. Written out row by
-// row (a macro, not a loop over arrays) so the eight accumulators stay in registers.
+// One Q8_0 weight row against four activation rows (four prompt tokens): each weight block is
+// loaded once for the four. The accumulators are named variables, not an array indexed in a
+// loop, so they stay in registers (an array version kept them on the stack).
 #[inline(always)]
 pub(crate) fn vec_dot_q8_0_q8_0_rows4(
     n: usize,
@@ -177,53 +210,39 @@ pub(crate) fn vec_dot_q8_0_q8_0_rows4(
     );
     let blocks = xs.len().min(ys.iter().map(|y| y.len()).min().unwrap_or(0));
     let [y0, y1, y2, y3] = ys;
-    // Adds block `$i` of row `$y` into `$acc`, given the weight block's scale and values.
-    macro_rules! row {
-        ($y:ident, $i:expr, $dx:expr, $bx:expr, $ax:expr, $acc:ident) => {{
-            let y = $y.get_unchecked($i);
-            let d = _mm256_set1_ps($dx * f16::to_f32(y.d));
-            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-            let q = mul_sum_us8_pairs_float($ax, _mm256_sign_epi8(by, $bx));
-            $acc = _mm256_fmadd_ps(d, q, $acc);
-        }};
-    }
-    macro_rules! block {
-        ($i:expr, $a0:ident, $a1:ident, $a2:ident, $a3:ident) => {{
-            let x = xs.get_unchecked($i);
-            let dx = f16::to_f32(x.d);
-            let bx = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
-            let ax = _mm256_sign_epi8(bx, bx);
-            row!(y0, $i, dx, bx, ax, $a0);
-            row!(y1, $i, dx, bx, ax, $a1);
-            row!(y2, $i, dx, bx, ax, $a2);
-            row!(y3, $i, dx, bx, ax, $a3);
-        }};
-    }
     // SAFETY: every index is below `blocks`, the length of the shortest slice.
     unsafe {
-        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
-        let (mut b0, mut b1, mut b2, mut b3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
-        for pair in 0..blocks / 2 {
-            let i = 2 * pair;
-            prefetch_weights_ahead(xs.as_ptr().add(i));
-            block!(i, a0, a1, a2, a3);
-            block!(i + 1, b0, b1, b2, b3);
+        let zero = _mm256_setzero_ps();
+        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+        let (mut b0, mut b1, mut b2, mut b3) = (zero, zero, zero, zero);
+        let mut pair = 0;
+        while pair + 1 < blocks {
+            prefetch_weights_ahead(xs.as_ptr().add(pair));
+            let w = q8_0_weights(xs.get_unchecked(pair));
+            a0 = q8_0_row(&w, y0.get_unchecked(pair), a0);
+            a1 = q8_0_row(&w, y1.get_unchecked(pair), a1);
+            a2 = q8_0_row(&w, y2.get_unchecked(pair), a2);
+            a3 = q8_0_row(&w, y3.get_unchecked(pair), a3);
+            let w = q8_0_weights(xs.get_unchecked(pair + 1));
+            b0 = q8_0_row(&w, y0.get_unchecked(pair + 1), b0);
+            b1 = q8_0_row(&w, y1.get_unchecked(pair + 1), b1);
+            b2 = q8_0_row(&w, y2.get_unchecked(pair + 1), b2);
+            b3 = q8_0_row(&w, y3.get_unchecked(pair + 1), b3);
+            pair += 2;
         }
-        if blocks % 2 == 1 {
-            block!(blocks - 1, a0, a1, a2, a3);
+        if pair < blocks {
+            let w = q8_0_weights(xs.get_unchecked(pair));
+            a0 = q8_0_row(&w, y0.get_unchecked(pair), a0);
+            a1 = q8_0_row(&w, y1.get_unchecked(pair), a1);
+            a2 = q8_0_row(&w, y2.get_unchecked(pair), a2);
+            a3 = q8_0_row(&w, y3.get_unchecked(pair), a3);
         }
-        [
-            hsum_float_8(_mm256_add_ps(a0, b0)),
-            hsum_float_8(_mm256_add_ps(a1, b1)),
-            hsum_float_8(_mm256_add_ps(a2, b2)),
-            hsum_float_8(_mm256_add_ps(a3, b3)),
-        ]
+        [(a0, b0), (a1, b1), (a2, b2), (a3, b3)].map(|(a, b)| hsum_float_8(_mm256_add_ps(a, b)))
     }
 }
 
-// TOKENWISE PATCH: one Q4_1 weight row against four activation rows: the nibbles are unpacked
-// once for the four. Per row, the same operations in the same order as `vec_dot_q4_1_q8_1`
-// (including its offsets: `o0 + o1` added per pair, a lone last block's alone).
+// One Q4_1 weight row against four activation rows: each block's nibbles are unpacked once
+// for the four. Offsets are added as the one-row kernel adds them (`o0 + o1` per pair).
 #[inline(always)]
 pub(crate) fn vec_dot_q4_1_q8_1_rows4(
     n: usize,
@@ -236,59 +255,43 @@ pub(crate) fn vec_dot_q4_1_q8_1_rows4(
     );
     let blocks = xs.len().min(ys.iter().map(|y| y.len()).min().unwrap_or(0));
     let [y0, y1, y2, y3] = ys;
-    // Adds block `$i` of row `$y` into `$acc`; evaluates to the row's offset m_x·s_y.
-    macro_rules! row {
-        ($y:ident, $i:expr, $dx:expr, $mx:expr, $bx:expr, $acc:ident) => {{
-            let y = $y.get_unchecked($i);
-            let d = _mm256_set1_ps($dx * f16::to_f32(y.d));
-            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-            let q = mul_sum_us8_pairs_float($bx, by);
-            $acc = _mm256_fmadd_ps(d, q, $acc);
-            $mx * f16::to_f32(y.s)
-        }};
-    }
-    macro_rules! block {
-        ($i:expr, $a0:ident, $a1:ident, $a2:ident, $a3:ident) => {{
-            let x = xs.get_unchecked($i);
-            let dx = f16::to_f32(x.d);
-            let mx = f16::to_f32(x.m);
-            let bx = bytes_from_nibbles_32(x.qs.as_ptr());
-            [
-                row!(y0, $i, dx, mx, bx, $a0),
-                row!(y1, $i, dx, mx, bx, $a1),
-                row!(y2, $i, dx, mx, bx, $a2),
-                row!(y3, $i, dx, mx, bx, $a3),
-            ]
-        }};
-    }
     // SAFETY: every index is below `blocks`, the length of the shortest slice.
     unsafe {
-        let (mut a0, mut a1, mut a2, mut a3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
-        let (mut b0, mut b1, mut b2, mut b3) = (_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps());
-        let (mut s0, mut s1, mut s2, mut s3) = (0f32, 0f32, 0f32, 0f32);
-        for pair in 0..blocks / 2 {
-            let i = 2 * pair;
-            prefetch_weights_ahead(xs.as_ptr().add(i));
-            let o = block!(i, a0, a1, a2, a3);
-            let p = block!(i + 1, b0, b1, b2, b3);
-            s0 += o[0] + p[0];
-            s1 += o[1] + p[1];
-            s2 += o[2] + p[2];
-            s3 += o[3] + p[3];
+        let zero = _mm256_setzero_ps();
+        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+        let (mut b0, mut b1, mut b2, mut b3) = (zero, zero, zero, zero);
+        let mut offsets = [0f32; 4];
+        let mut pair = 0;
+        while pair + 1 < blocks {
+            prefetch_weights_ahead(xs.as_ptr().add(pair));
+            let w = q4_1_weights(xs.get_unchecked(pair));
+            let o = [
+                q4_1_row(&w, y0.get_unchecked(pair), &mut a0),
+                q4_1_row(&w, y1.get_unchecked(pair), &mut a1),
+                q4_1_row(&w, y2.get_unchecked(pair), &mut a2),
+                q4_1_row(&w, y3.get_unchecked(pair), &mut a3),
+            ];
+            let w = q4_1_weights(xs.get_unchecked(pair + 1));
+            let p = [
+                q4_1_row(&w, y0.get_unchecked(pair + 1), &mut b0),
+                q4_1_row(&w, y1.get_unchecked(pair + 1), &mut b1),
+                q4_1_row(&w, y2.get_unchecked(pair + 1), &mut b2),
+                q4_1_row(&w, y3.get_unchecked(pair + 1), &mut b3),
+            ];
+            for r in 0..4 {
+                offsets[r] += o[r] + p[r];
+            }
+            pair += 2;
         }
-        if blocks % 2 == 1 {
-            let o = block!(blocks - 1, a0, a1, a2, a3);
-            s0 += o[0];
-            s1 += o[1];
-            s2 += o[2];
-            s3 += o[3];
+        if pair < blocks {
+            let w = q4_1_weights(xs.get_unchecked(pair));
+            offsets[0] += q4_1_row(&w, y0.get_unchecked(pair), &mut a0);
+            offsets[1] += q4_1_row(&w, y1.get_unchecked(pair), &mut a1);
+            offsets[2] += q4_1_row(&w, y2.get_unchecked(pair), &mut a2);
+            offsets[3] += q4_1_row(&w, y3.get_unchecked(pair), &mut a3);
         }
-        [
-            hsum_float_8(_mm256_add_ps(a0, b0)) + s0,
-            hsum_float_8(_mm256_add_ps(a1, b1)) + s1,
-            hsum_float_8(_mm256_add_ps(a2, b2)) + s2,
-            hsum_float_8(_mm256_add_ps(a3, b3)) + s3,
-        ]
+        let sums = [(a0, b0), (a1, b1), (a2, b2), (a3, b3)].map(|(a, b)| hsum_float_8(_mm256_add_ps(a, b)));
+        [0, 1, 2, 3].map(|r| sums[r] + offsets[r])
     }
 }
 

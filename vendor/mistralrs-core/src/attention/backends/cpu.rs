@@ -416,42 +416,6 @@ where
 /// All intermediate maths is done in `f32`; we down‑cast to `T` exactly once
 /// when writing the output buffer.
 #[allow(clippy::too_many_arguments)]
-// TOKENWISE PATCH: whether the decode attention prefetches the next tile (on unless
-// `TOKENWISE_ATTENTION_PREFETCH=off`).
-fn attention_prefetch() -> bool {
-    static ON: LazyLock<bool> = LazyLock::new(|| {
-        std::env::var("TOKENWISE_ATTENTION_PREFETCH").map_or(true, |value| value != "off")
-    });
-    *ON
-}
-
-// TOKENWISE PATCH: asks the cache for the rows of one tile (positions `from..` up to
-// `TILE_KV` of them, each `row_len` values, `row_stride` apart, starting at `base`), one
-// prefetch per 64-byte line. Only addresses inside `data` are touched.
-#[inline(always)]
-fn prefetch_tile<T>(
-    data: &[T],
-    base: usize,
-    from: usize,
-    kv_len: usize,
-    row_stride: usize,
-    row_len: usize,
-) {
-    let row_bytes = row_len * std::mem::size_of::<T>();
-    for pos in from..(from + TILE_KV).min(kv_len) {
-        let row = base + pos * row_stride;
-        if row + row_len > data.len() {
-            return;
-        }
-        let first = data[row..].as_ptr() as *const u8;
-        for offset in (0..row_bytes).step_by(64) {
-            // SAFETY: `offset` is inside the row, which is inside `data`; a prefetch only
-            // hints the cache and never faults.
-            unsafe { prefetch(first.add(offset)) };
-        }
-    }
-}
-
 fn flash_attn_cpu_single_q<T>(
     q_data: &[T],
     k_data: &[T],
@@ -534,17 +498,6 @@ where
                     // maximum, the weights through a vectorized exp, and the values; upstream
                     // did an exp, a compare and sometimes a rescale of the accumulator per key.
                     let n = end - start;
-                    // TOKENWISE PATCH: the first query head of a group asks for the next
-                    // tile's key and value rows of its key head while this tile is computed:
-                    // decoding after a long prompt streams the whole KV cache from memory.
-                    // `TOKENWISE_ATTENTION_PREFETCH=off` leaves it out, to measure both.
-                    let prefetch_next = end < kv_len && attention_prefetch();
-                    if h_i % rk2 == 0 && prefetch_next {
-                        prefetch_tile(k_data, b_i * kstride[0] + k_head * kstride[2], end, kv_len, kstride[1], d);
-                    }
-                    if h_i % rv2 == 0 && prefetch_next {
-                        prefetch_tile(v_data, b_i * vstride[0] + v_head * vstride[2], end, kv_len, vstride[1], dv);
-                    }
                     let mut scores = [0f32; TILE_KV];
                     for (score, kv_pos) in scores.iter_mut().zip(start..end) {
                         let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
