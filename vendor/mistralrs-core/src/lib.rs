@@ -11,6 +11,8 @@ pub use lora::Ordering;
 pub use pipeline::ModelCategory;
 // TOKENWISE PATCH (vendor/README.md): bound the CPU memory of the prefix caches.
 pub use prefix_cacher::set_prefix_cache_max_bytes;
+// TOKENWISE PATCH (vendor/README.md): stacked projections, public for their tests.
+pub use models::stacked_projection::StackedProjection;
 pub use pipeline::Pipeline;
 #[cfg(feature = "pyo3_macros")]
 use pyo3::exceptions::PyValueError;

@@ -26,4 +26,6 @@ pub(crate) mod qwen3;
 pub(crate) mod qwen3_moe;
 pub(crate) mod qwen3_next;
 pub(crate) mod smollm3;
+// TOKENWISE PATCH (vendor/README.md): Q/K/V and gate/up stacked into one matrix each.
+pub mod stacked_projection;
 pub(crate) mod starcoder2;

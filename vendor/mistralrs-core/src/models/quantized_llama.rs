@@ -14,6 +14,7 @@ use crate::device_map::{DeviceMappedMask, DeviceMapper};
 use crate::gguf::Content;
 use crate::layers::{CausalMasker, MatMul, QRmsNorm, RotaryEmbedding, Sdpa};
 use crate::layers_masker::PastKvLenCache;
+use crate::models::stacked_projection::StackedProjection;
 use crate::paged_attention::{AttentionImplementation, PagedAttention};
 use crate::pipeline::extract_logits;
 use crate::pipeline::text_models_inputs_processor::PagedAttentionInputMetadata;
@@ -27,15 +28,28 @@ use crate::utils::progress::{new_multi_progress, NiceProgressBar};
 const DEFAULT_MAX_SEQ_LEN: u32 = 4096;
 
 struct Mlp {
-    feed_forward_w1: Arc<dyn QuantMethod>,
+    // TOKENWISE PATCH (vendor/README.md): gate (w1) and up (w3) as one stacked projection.
+    feed_forward_w1_w3: StackedProjection,
     feed_forward_w2: Arc<dyn QuantMethod>,
-    feed_forward_w3: Arc<dyn QuantMethod>,
 }
 
 impl Mlp {
+    fn new(w1: QTensor, w2: QTensor, w3: QTensor) -> Result<Self> {
+        Ok(Self {
+            feed_forward_w1_w3: StackedProjection::new(vec![w1, w3])?,
+            feed_forward_w2: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
+                q_weight: Arc::new(w2),
+                b: None,
+            })?),
+        })
+    }
+
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let w1 = MatMul.qmethod_matmul(xs, &*self.feed_forward_w1)?;
-        let w3 = MatMul.qmethod_matmul(xs, &*self.feed_forward_w3)?;
+        let [w1, w3]: [Tensor; 2] = self
+            .feed_forward_w1_w3
+            .forward(xs)?
+            .try_into()
+            .map_err(|_| candle_core::Error::Msg("gate and up projections expected".into()))?;
         let y = crate::ops::mul_and_act(&w1, &w3, crate::layers::Activation::Silu)?;
         MatMul.qmethod_matmul(&y, &*self.feed_forward_w2)
     }
@@ -121,9 +135,8 @@ impl MlpOrMoe {
 }
 
 struct LayerWeights {
-    attention_wq: Arc<dyn QuantMethod>,
-    attention_wk: Arc<dyn QuantMethod>,
-    attention_wv: Arc<dyn QuantMethod>,
+    // TOKENWISE PATCH (vendor/README.md): Q, K and V as one stacked projection.
+    attention_wq_wk_wv: StackedProjection,
     attention_wo: Arc<dyn QuantMethod>,
     attention_norm: QRmsNorm,
     mlp_or_moe: MlpOrMoe,
@@ -148,15 +161,14 @@ impl LayerWeights {
     ) -> Result<Tensor> {
         let (b_sz, seq_len, _) = x.dims3()?;
 
-        let q = MatMul
-            .qmethod_matmul(x, &*self.attention_wq)?
-            .to_dtype(self.dtype)?;
-        let k = MatMul
-            .qmethod_matmul(x, &*self.attention_wk)?
-            .to_dtype(self.dtype)?;
-        let v = MatMul
-            .qmethod_matmul(x, &*self.attention_wv)?
-            .to_dtype(self.dtype)?;
+        let [q, k, v]: [Tensor; 3] = self
+            .attention_wq_wk_wv
+            .forward(x)?
+            .try_into()
+            .map_err(|_| candle_core::Error::Msg("Q, K and V projections expected".into()))?;
+        let q = q.to_dtype(self.dtype)?;
+        let k = k.to_dtype(self.dtype)?;
+        let v = v.to_dtype(self.dtype)?;
 
         let (q, k, v) = if seq_len != 1 {
             let q = q
@@ -218,7 +230,10 @@ impl LayerWeights {
 enum TokenEmbeddings {
     /// Upstream's f32 table: other devices, and rows that do not start on a block boundary.
     Dense(Embedding),
-    Quantized { table: Arc<QTensor>, hidden: usize },
+    Quantized {
+        table: Arc<QTensor>,
+        hidden: usize,
+    },
 }
 
 impl TokenEmbeddings {
@@ -227,7 +242,10 @@ impl TokenEmbeddings {
         if device.is_cpu() && hidden > 0 && hidden % dtype.block_size() == 0 {
             Ok(Self::Quantized { table, hidden })
         } else {
-            Ok(Self::Dense(Embedding::new(table.dequantize(device)?, hidden)))
+            Ok(Self::Dense(Embedding::new(
+                table.dequantize(device)?,
+                hidden,
+            )))
         }
     }
 
@@ -248,7 +266,8 @@ impl TokenEmbeddings {
                 candle_core::bail!("token id {token} is outside the vocabulary ({vocab} tokens)");
             }
             let bytes = &data[token * row_bytes..(token + 1) * row_bytes];
-            let storage = QStorage::from_data(std::borrow::Cow::Borrowed(bytes), &Device::Cpu, dtype)?;
+            let storage =
+                QStorage::from_data(std::borrow::Cow::Borrowed(bytes), &Device::Cpu, dtype)?;
             let row = QTensor::new(storage, (hidden,))?.dequantize(&Device::Cpu)?;
             rows.extend(row.to_vec1::<f32>()?);
         }
@@ -300,37 +319,17 @@ impl ModelConfig::FromGGML for ModelWeights {
                 let feed_forward_w1 = ct.remove(&format!("{prefix}.feed_forward.w1.weight"))?;
                 let feed_forward_w2 = ct.remove(&format!("{prefix}.feed_forward.w2.weight"))?;
                 let feed_forward_w3 = ct.remove(&format!("{prefix}.feed_forward.w3.weight"))?;
-                MlpOrMoe::Mlp(Mlp {
-                    feed_forward_w1: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w1),
-                        b: None,
-                    })?),
-                    feed_forward_w2: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w2),
-                        b: None,
-                    })?),
-                    feed_forward_w3: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w3),
-                        b: None,
-                    })?),
-                })
+                MlpOrMoe::Mlp(Mlp::new(feed_forward_w1, feed_forward_w2, feed_forward_w3)?)
             };
             let attention_norm = ct.remove(&format!("{prefix}.attention_norm.weight"))?;
             let ffn_norm = ct.remove(&format!("{prefix}.ffn_norm.weight"))?;
             let n_kv_head = ct.hparams.n_head as usize / gqa;
             layers.push(LayerWeights {
-                attention_wq: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wq),
-                    b: None,
-                })?),
-                attention_wk: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wk),
-                    b: None,
-                })?),
-                attention_wv: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wv),
-                    b: None,
-                })?),
+                attention_wq_wk_wv: StackedProjection::new(vec![
+                    attention_wq,
+                    attention_wk,
+                    attention_wv,
+                ])?,
                 attention_wo: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
                     q_weight: Arc::new(attention_wo),
                     b: None,
@@ -489,7 +488,8 @@ impl ModelConfig::FromGGUF for ModelWeights {
         // `TokenEmbeddings`), and a model whose output layer is its embeddings (tied weights)
         // uses the one copy for both instead of reading the tensor twice.
         let qtok_embeddings = Arc::new(ct.tensor("token_embd.weight", device)?);
-        let tok_embeddings = TokenEmbeddings::new(qtok_embeddings.clone(), embedding_length, device)?;
+        let tok_embeddings =
+            TokenEmbeddings::new(qtok_embeddings.clone(), embedding_length, device)?;
         let norm = QRmsNorm::new(ct.tensor("output_norm.weight", device)?, rms_norm_eps)?;
         let output = if !ct.has_tensor("output.weight") {
             qtok_embeddings
@@ -541,20 +541,7 @@ impl ModelConfig::FromGGUF for ModelWeights {
                 let feed_forward_w1 = ct.tensor(&format!("{prefix}.ffn_gate.weight"), device)?;
                 let feed_forward_w2 = ct.tensor(&format!("{prefix}.ffn_down.weight"), device)?;
                 let feed_forward_w3 = ct.tensor(&format!("{prefix}.ffn_up.weight"), device)?;
-                MlpOrMoe::Mlp(Mlp {
-                    feed_forward_w1: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w1),
-                        b: None,
-                    })?),
-                    feed_forward_w2: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w2),
-                        b: None,
-                    })?),
-                    feed_forward_w3: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w3),
-                        b: None,
-                    })?),
-                })
+                MlpOrMoe::Mlp(Mlp::new(feed_forward_w1, feed_forward_w2, feed_forward_w3)?)
             } else {
                 let feed_forward_gate_inp =
                     ct.tensor(&format!("{prefix}.ffn_gate_inp.weight"), device)?;
@@ -588,26 +575,11 @@ impl ModelConfig::FromGGUF for ModelWeights {
                             .into_iter()
                             .zip(dequant_ffn_down.into_iter().zip(dequant_ffn_up))
                         {
-                            experts.push(Mlp {
-                                feed_forward_w1: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(QTensor::quantize(&ff_w1, gate_type)?),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w2: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(QTensor::quantize(&ff_w2, down_type)?),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w3: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(QTensor::quantize(&ff_w3, up_type)?),
-                                        b: None,
-                                    },
-                                )?),
-                            })
+                            experts.push(Mlp::new(
+                                QTensor::quantize(&ff_w1, gate_type)?,
+                                QTensor::quantize(&ff_w2, down_type)?,
+                                QTensor::quantize(&ff_w3, up_type)?,
+                            )?)
                         }
                     }
                     Err(_) => {
@@ -618,26 +590,11 @@ impl ModelConfig::FromGGUF for ModelWeights {
                                 ct.tensor(&format!("{prefix}.ffn_down.{i}.weight"), device)?;
                             let feed_forward_w3 =
                                 ct.tensor(&format!("{prefix}.ffn_up.{i}.weight"), device)?;
-                            experts.push(Mlp {
-                                feed_forward_w1: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(feed_forward_w1),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w2: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(feed_forward_w2),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w3: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(feed_forward_w3),
-                                        b: None,
-                                    },
-                                )?),
-                            })
+                            experts.push(Mlp::new(
+                                feed_forward_w1,
+                                feed_forward_w2,
+                                feed_forward_w3,
+                            )?)
                         }
                     }
                 }
@@ -659,18 +616,11 @@ impl ModelConfig::FromGGUF for ModelWeights {
                 }
             };
             layers.push(LayerWeights {
-                attention_wq: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wq),
-                    b: None,
-                })?),
-                attention_wk: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wk),
-                    b: None,
-                })?),
-                attention_wv: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wv),
-                    b: None,
-                })?),
+                attention_wq_wk_wv: StackedProjection::new(vec![
+                    attention_wq,
+                    attention_wk,
+                    attention_wv,
+                ])?,
                 attention_wo: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
                     q_weight: Arc::new(attention_wo),
                     b: None,
