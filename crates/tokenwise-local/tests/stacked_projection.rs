@@ -62,7 +62,12 @@ fn same_as_separate(weights: Vec<QTensor>, xs: &Tensor) -> bool {
     let separate: Vec<Vec<f32>> = weights
         .iter()
         .map(|w| {
-            flat(&QMatMul::from_qtensor(copy_of(w)).unwrap().forward(xs).unwrap())
+            flat(
+                &QMatMul::from_qtensor(copy_of(w))
+                    .unwrap()
+                    .forward(xs)
+                    .unwrap(),
+            )
         })
         .collect();
     let widths: Vec<usize> = weights.iter().map(|w| w.shape().dims()[0]).collect();
