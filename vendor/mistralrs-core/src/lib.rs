@@ -13,6 +13,8 @@ pub use pipeline::ModelCategory;
 pub use prefix_cacher::set_prefix_cache_max_bytes;
 // TOKENWISE PATCH (vendor/README.md): stacked projections, public for their tests.
 pub use models::stacked_projection::StackedProjection;
+// TOKENWISE PATCH (vendor/README.md): long prompts read in chunks (GGUF llama, CPU).
+pub use models::quantized_llama::set_prompt_chunk_tokens;
 pub use pipeline::Pipeline;
 #[cfg(feature = "pyo3_macros")]
 use pyo3::exceptions::PyValueError;

@@ -668,6 +668,50 @@ impl ModelWeights {
         context_lens: Vec<(usize, usize)>,
         metadata: Option<(Vec<(Tensor, Tensor)>, &PagedAttentionInputMetadata)>,
     ) -> Result<Tensor> {
+        // TOKENWISE PATCH (vendor/README.md): a long prompt of one sequence is read in chunks.
+        let (batch, seq_len) = x.dims2()?;
+        let chunk = prompt_chunk();
+        let last_start = if chunk > 0 {
+            seq_len.saturating_sub(1) / chunk * chunk
+        } else {
+            0
+        };
+        let only_last_chunk_logits = context_lens
+            .first()
+            .is_some_and(|&(first, _)| first >= last_start);
+        if metadata.is_none()
+            && self.device.is_cpu()
+            && batch == 1
+            && last_start > 0
+            && only_last_chunk_logits
+        {
+            let offset = start_offsets[0];
+            for start in (0..last_start).step_by(chunk) {
+                let tokens = x.narrow(1, start, chunk)?;
+                self.forward_tokens(&tokens, &[offset + start], None, None)?;
+            }
+            let tokens = x.narrow(1, last_start, seq_len - last_start)?;
+            let context_lens = context_lens
+                .into_iter()
+                .map(|(first, len)| (first - last_start, len))
+                .collect();
+            return self
+                .forward_tokens(&tokens, &[offset + last_start], Some(context_lens), None)?
+                .ok_or_else(|| candle_core::Error::Msg("logits expected".into()));
+        }
+        self.forward_tokens(x, start_offsets, Some(context_lens), metadata)?
+            .ok_or_else(|| candle_core::Error::Msg("logits expected".into()))
+    }
+
+    /// Runs `x` through the layers, filling the KV cache; the logits of the positions
+    /// `context_lens` names, or none when it is `None` (a prompt chunk before the last).
+    fn forward_tokens(
+        &self,
+        x: &Tensor,
+        start_offsets: &[usize],
+        context_lens: Option<Vec<(usize, usize)>>,
+        metadata: Option<(Vec<(Tensor, Tensor)>, &PagedAttentionInputMetadata)>,
+    ) -> Result<Option<Tensor>> {
         let mut layer_in = self.tok_embeddings.forward(x)?;
         let cache = &mut self.cache.normal().0;
         let mask = CausalMasker.make_causal_mask_matrix(
@@ -716,9 +760,44 @@ impl ModelWeights {
             let x = (x + residual)?;
             layer_in = x;
         }
+        let Some(context_lens) = context_lens else {
+            return Ok(None);
+        };
         let layer_in = layer_in.to_device(&self.device)?;
         let x = self.norm.forward(&layer_in)?;
         let x = extract_logits(&x, context_lens)?;
-        MatMul.qmethod_matmul(&x.contiguous()?, &*self.output)
+        MatMul
+            .qmethod_matmul(&x.contiguous()?, &*self.output)
+            .map(Some)
     }
+}
+
+// TOKENWISE PATCH (vendor/README.md): the tokens of a prompt read per forward pass. A prompt
+// read whole holds a mask of prompt × prompt and activations of every token in every layer at
+// once (a 4,000-token prompt: a 65 MB mask, ~110 MB of activations); in chunks of 256 each
+// chunk attends to the KV cache of the ones before it, the same arithmetic on smaller pieces
+// (llama.cpp reads batches of 512). `TOKENWISE_PROMPT_CHUNK` or `set_prompt_chunk_tokens`
+// sets it; 0 reads prompts whole.
+const DEFAULT_PROMPT_CHUNK: usize = 256;
+const PROMPT_CHUNK_UNSET: usize = usize::MAX;
+static PROMPT_CHUNK: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(PROMPT_CHUNK_UNSET);
+
+/// TOKENWISE PATCH: the most prompt tokens a GGUF llama model reads in one forward pass on the
+/// CPU (0: the whole prompt at once).
+pub fn set_prompt_chunk_tokens(tokens: usize) {
+    PROMPT_CHUNK.store(tokens, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn prompt_chunk() -> usize {
+    let chunk = PROMPT_CHUNK.load(std::sync::atomic::Ordering::Relaxed);
+    if chunk != PROMPT_CHUNK_UNSET {
+        return chunk;
+    }
+    let chunk = std::env::var("TOKENWISE_PROMPT_CHUNK")
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(DEFAULT_PROMPT_CHUNK);
+    set_prompt_chunk_tokens(chunk);
+    chunk
 }
