@@ -13,6 +13,12 @@
 //! They are generic over the element type with a conversion to `f32`, so one function serves
 //! the f32, f16 and bf16 attention paths. The vendored copy of mistralrs-core
 //! (`vendor/mistralrs-core`, see `vendor/README.md`) calls them.
+//!
+//! Attention scores now go through [`dot4`] (four rows against one vector, explicit 8-lane
+//! vectors from the `wide` crate: the compiler did not vectorize the plain-array version the
+//! right way) and [`dot1`] (the same arithmetic for one row, so a score never depends on how
+//! it was grouped). [`dot`] was the first fix and stays as the baseline of
+//! `benches/attention_dots.rs` (`cargo bench -p tokenwise-kernels`).
 
 use wide::f32x8;
 
