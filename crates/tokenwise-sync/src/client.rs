@@ -247,7 +247,9 @@ impl QuotaClient {
     }
 
     /// The server's `Date` against this laptop's time (a missing or unreadable one is let
-    /// pass: a proxy may strip it).
+    /// pass: a proxy may strip it). The `Date` is whole seconds and `now_ms` was read before
+    /// the request left, so the measured gap runs short by up to a second plus the round trip:
+    /// the message rounds it to the nearest minute (an hour fast reads "60 minutes", not 59).
     fn check_clock(&self, headers: &header::HeaderMap, now_ms: i64) -> Result<(), SyncError> {
         let Some(server_ms) = headers
             .get(header::DATE)
@@ -263,7 +265,7 @@ impl QuotaClient {
         }
         Err(SyncError::ClockOff {
             server: self.server().to_string(),
-            minutes: off_ms.abs() / 60_000,
+            minutes: (off_ms.abs() + 30_000) / 60_000,
             direction: if off_ms > 0 { "ahead of" } else { "behind" },
         })
     }
@@ -389,6 +391,35 @@ mod tests {
     fn a_path_prefix_is_kept() {
         let client = QuotaClient::new("https://example.com/tokenwise/", DEFAULT_TIMEOUT).unwrap();
         assert_eq!(client.server(), "https://example.com/tokenwise");
+    }
+
+    fn clock_check(now_ms: i64, date: &str) -> Result<(), SyncError> {
+        let client = QuotaClient::new("http://127.0.0.1:8787", DEFAULT_TIMEOUT).unwrap();
+        let mut headers = header::HeaderMap::new();
+        headers.insert(header::DATE, header::HeaderValue::from_str(date).unwrap());
+        client.check_clock(&headers, now_ms)
+    }
+
+    #[test]
+    fn a_clock_gap_is_told_in_whole_minutes_rounded() {
+        // 2026-12-07 07:00:00 UTC.
+        let date = "Mon, 07 Dec 2026 07:00:00 GMT";
+        let server_ms = chrono::DateTime::parse_from_rfc2822(date)
+            .unwrap()
+            .timestamp_millis();
+        // An hour fast, read 1.5 s before the server stamped its reply: still "60 minutes".
+        let error = clock_check(server_ms + 3_600_000 - 1_500, date).unwrap_err();
+        assert!(error.to_string().contains("60 minutes ahead of"), "{error}");
+        let error = clock_check(server_ms - 3_600_000 + 1_500, date).unwrap_err();
+        assert!(error.to_string().contains("60 minutes behind"), "{error}");
+        // Within five minutes either way, and no Date at all, pass.
+        assert!(clock_check(server_ms + MAX_CLOCK_OFF_MS, date).is_ok());
+        assert!(clock_check(server_ms - MAX_CLOCK_OFF_MS, date).is_ok());
+        assert!(clock_check(server_ms + MAX_CLOCK_OFF_MS + 1, date).is_err());
+        let client = QuotaClient::new("http://127.0.0.1:8787", DEFAULT_TIMEOUT).unwrap();
+        assert!(client.check_clock(&header::HeaderMap::new(), 0).is_ok());
+        // An unreadable Date is let pass too (a proxy may rewrite it).
+        assert!(clock_check(0, "yesterday").is_ok());
     }
 
     #[test]
