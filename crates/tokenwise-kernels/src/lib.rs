@@ -118,6 +118,101 @@ pub fn add_scaled<T: Copy>(acc: &mut [f32], x: &[T], scale: f32, to_f32: impl Fn
     }
 }
 
+/// The weighted sum of value rows for four query rows at once, added into their
+/// accumulators: `acc[r][c] += Σ_j weights[r][j] · values[j·width + c]`.
+///
+/// `values` is a tile of value rows, `width` apart; the tile has as many rows as the shortest
+/// of `weights` (and of `values.len() / width`), and the sums cover the columns every `acc`
+/// row has (at most `width`). Each 8-column slice of a value row is loaded once for the four
+/// rows, and each row's partial sums stay in registers over the whole tile, written back once
+/// (attention's value step, which before added every key's row into every query's
+/// accumulator in memory, one at a time). [`weighted_sum1`] is the same arithmetic for one
+/// row, so a result never depends on how the rows were grouped.
+#[inline]
+pub fn weighted_sum4(weights: [&[f32]; 4], values: &[f32], width: usize, acc: [&mut [f32]; 4]) {
+    let rows = weighted_rows(&weights, values, width);
+    let columns = acc.iter().map(|row| row.len()).fold(width, usize::min);
+    let [acc0, acc1, acc2, acc3] = acc;
+    let whole = columns - columns % 8;
+    for start in (0..whole).step_by(8) {
+        let mut sums = [f32x8::ZERO; 4];
+        for j in 0..rows {
+            let value = load8(&values[j * width + start..]);
+            for (sum, row_weights) in sums.iter_mut().zip(weights) {
+                *sum = f32x8::splat(row_weights[j]).mul_add(value, *sum);
+            }
+        }
+        for (row_acc, sum) in [&mut *acc0, &mut *acc1, &mut *acc2, &mut *acc3]
+            .into_iter()
+            .zip(sums)
+        {
+            add_into8(&mut row_acc[start..start + 8], sum);
+        }
+    }
+    for column in whole..columns {
+        for (row_acc, row_weights) in [&mut *acc0, &mut *acc1, &mut *acc2, &mut *acc3]
+            .into_iter()
+            .zip(weights)
+        {
+            row_acc[column] += weighted_column(row_weights, values, width, column, rows);
+        }
+    }
+}
+
+/// One row of [`weighted_sum4`], with the same arithmetic: bit for bit the row's result there.
+#[inline]
+pub fn weighted_sum1(weights: &[f32], values: &[f32], width: usize, acc: &mut [f32]) {
+    let rows = weighted_rows(&[weights], values, width);
+    let columns = acc.len().min(width);
+    let whole = columns - columns % 8;
+    for start in (0..whole).step_by(8) {
+        let mut sum = f32x8::ZERO;
+        for (j, weight) in weights[..rows].iter().enumerate() {
+            sum = f32x8::splat(*weight).mul_add(load8(&values[j * width + start..]), sum);
+        }
+        add_into8(&mut acc[start..start + 8], sum);
+    }
+    for column in whole..columns {
+        acc[column] += weighted_column(weights, values, width, column, rows);
+    }
+}
+
+/// How many value rows a weighted sum covers: the shortest weight row, and whole value rows.
+fn weighted_rows(weights: &[&[f32]], values: &[f32], width: usize) -> usize {
+    let value_rows = values.len().checked_div(width).unwrap_or(0);
+    weights
+        .iter()
+        .map(|row| row.len())
+        .fold(value_rows, usize::min)
+}
+
+/// One column of a weighted sum, for the columns after the last whole 8-lane vector.
+fn weighted_column(
+    weights: &[f32],
+    values: &[f32],
+    width: usize,
+    column: usize,
+    rows: usize,
+) -> f32 {
+    let mut sum = 0f32;
+    for (j, weight) in weights[..rows].iter().enumerate() {
+        sum += weight * values[j * width + column];
+    }
+    sum
+}
+
+#[inline(always)]
+fn load8(values: &[f32]) -> f32x8 {
+    let values: [f32; 8] = values[..8].try_into().expect("eight values");
+    f32x8::new(values)
+}
+
+#[inline(always)]
+fn add_into8(acc: &mut [f32], sum: f32x8) {
+    let total = load8(acc) + sum;
+    acc[..8].copy_from_slice(&total.to_array());
+}
+
 /// `e^x` for every element, in place, for the softmax of attention scores. One formula for all
 /// lanes (no call into libm per element), so the loop vectorizes: `x = n·ln 2 + r` with
 /// `|r| ≤ ln 2 / 2`, `e^r` by its degree-6 Taylor polynomial (truncation error below 1.3e-7
@@ -309,6 +404,113 @@ mod tests {
         let mut acc = vec![1.0f32; 5];
         add_scaled(&mut acc, &[1.0f32, 2.0, 3.0, 4.0], 0.5, |x| x);
         assert_eq!(acc, [1.5, 2.0, 2.5, 3.0, 1.0]);
+    }
+
+    /// `acc[c] + Σ_j w[j]·v[j][c]` in double precision.
+    fn reference_weighted(acc: &[f32], weights: &[f32], values: &[f32], width: usize) -> Vec<f64> {
+        (0..acc.len().min(width))
+            .map(|c| {
+                f64::from(acc[c])
+                    + weights
+                        .iter()
+                        .enumerate()
+                        .map(|(j, w)| f64::from(*w) * f64::from(values[j * width + c]))
+                        .sum::<f64>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn weighted_sum4_adds_the_weighted_value_rows_at_every_width() {
+        // Head sizes of real models and every awkward width around the 8 lanes.
+        for width in (1..=20).chain([64, 80, 128]) {
+            for rows in [1, 7, 64] {
+                let values = noise(width as u64 * 31 + rows as u64, rows * width);
+                let weights: Vec<Vec<f32>> = (0..4)
+                    .map(|r| noise(500 + r * 11 + width as u64, rows))
+                    .collect();
+                let mut acc: Vec<Vec<f32>> = (0..4)
+                    .map(|r| noise(900 + r + width as u64, width))
+                    .collect();
+                let expected: Vec<Vec<f64>> = (0..4)
+                    .map(|r| reference_weighted(&acc[r], &weights[r], &values, width))
+                    .collect();
+                let [a0, a1, a2, a3] = &mut acc[..] else {
+                    unreachable!()
+                };
+                weighted_sum4(
+                    [&weights[0], &weights[1], &weights[2], &weights[3]],
+                    &values,
+                    width,
+                    [a0, a1, a2, a3],
+                );
+                for (got, want) in acc.iter().zip(&expected) {
+                    for (g, w) in got.iter().zip(want) {
+                        assert!(
+                            (f64::from(*g) - w).abs() <= 1e-5 * (rows as f64 + 1.0),
+                            "width {width}, rows {rows}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weighted_sum1_is_bit_for_bit_one_row_of_weighted_sum4() {
+        for width in [3, 8, 13, 64, 72] {
+            let rows = 37;
+            let values = noise(width as u64, rows * width);
+            let weights: Vec<Vec<f32>> = (0..4).map(|r| noise(70 + r, rows)).collect();
+            let start: Vec<Vec<f32>> = (0..4).map(|r| noise(80 + r, width)).collect();
+            let mut four = start.clone();
+            let [a0, a1, a2, a3] = &mut four[..] else {
+                unreachable!()
+            };
+            weighted_sum4(
+                [&weights[0], &weights[1], &weights[2], &weights[3]],
+                &values,
+                width,
+                [a0, a1, a2, a3],
+            );
+            for r in 0..4 {
+                let mut one = start[r].clone();
+                weighted_sum1(&weights[r], &values, width, &mut one);
+                let bits = |row: &[f32]| row.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&one), bits(&four[r]), "width {width}, row {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn weighted_sums_stop_at_the_shortest_weights_values_and_accumulators() {
+        // Two value rows of width 3; the weights of row 0 are longer than the tile.
+        let values = [1.0f32, 2.0, 3.0, 10.0, 20.0, 30.0];
+        let mut acc = [0.0f32; 3];
+        weighted_sum1(&[1.0, 0.5, 99.0], &values, 3, &mut acc);
+        assert_eq!(acc, [6.0, 12.0, 18.0]);
+        // An accumulator shorter than the width: only its columns.
+        let mut short = [1.0f32; 2];
+        weighted_sum1(&[1.0], &values, 3, &mut short);
+        assert_eq!(short, [2.0, 3.0]);
+        // Zero weights (masked keys) add nothing, and a zero width does nothing.
+        let mut untouched = [5.0f32; 3];
+        weighted_sum1(&[0.0, 0.0], &values, 3, &mut untouched);
+        assert_eq!(untouched, [5.0; 3]);
+        weighted_sum1(&[1.0], &values, 0, &mut untouched);
+        assert_eq!(untouched, [5.0; 3]);
+        let (mut a, mut b, mut c, mut d) = ([0.0f32; 3], [0.0f32; 3], [0.0f32; 3], [0.0f32; 1]);
+        weighted_sum4(
+            [&[1.0, 1.0], &[0.0, 1.0], &[1.0], &[2.0, 0.0]],
+            &values,
+            3,
+            [&mut a, &mut b, &mut c, &mut d],
+        );
+        // The tile is one row long (the shortest weights); every row stops at column 1.
+        assert_eq!(
+            (a, b, c, d),
+            ([1.0, 0.0, 0.0], [0.0; 3], [1.0, 0.0, 0.0], [2.0])
+        );
     }
 
     #[test]

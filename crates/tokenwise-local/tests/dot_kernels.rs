@@ -4,7 +4,8 @@
 //! at every block count from 1 to 40 (odd counts take the remainder path) and on weights with
 //! an offset, which only Q4_1's minimum `m` carries. The kernels sum in another order, so they
 //! agree within float rounding, not bit for bit. The four-row kernels (`vec_dot_rows4`, used
-//! for prompts) give exactly what the one-row kernel gives for each row.
+//! for prompts) give exactly what the one-row kernel gives for each row, and so does the
+//! Q8_0 one that takes the activation scales converted beforehand (`vec_dot_rows4_scaled`).
 
 use candle_core::quantized::k_quants::{BlockQ4_1, BlockQ8_0, GgmlType};
 
@@ -59,6 +60,22 @@ fn four_rows_match_one_row<T: GgmlType>(blocks: usize, seed: u64) {
         .map(|r| quantize::<T::VecDotType>(&values(n, seed + 10 + r, -1.0, 1.0)))
         .collect();
     let four = T::vec_dot_rows4(n, &xs, [&rows[0], &rows[1], &rows[2], &rows[3]]);
+    // With the activation scales converted beforehand (the prompt matmul's path), where the
+    // type's kernel takes them: the same bits again.
+    if let Some(scales) = rows
+        .iter()
+        .map(|row| T::activation_scales(row))
+        .collect::<Option<Vec<Vec<f32>>>>()
+    {
+        let scaled = T::vec_dot_rows4_scaled(
+            n,
+            &xs,
+            [&rows[0], &rows[1], &rows[2], &rows[3]],
+            [&scales[0], &scales[1], &scales[2], &scales[3]],
+        );
+        let bits = |dots: [f32; 4]| dots.map(f32::to_bits);
+        assert_eq!(bits(scaled), bits(four), "{:?}, {blocks} blocks", T::DTYPE);
+    }
     for (r, row) in rows.iter().enumerate() {
         let one = T::vec_dot(n, &xs, row);
         assert_eq!(

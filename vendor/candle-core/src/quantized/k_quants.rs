@@ -59,6 +59,25 @@ pub trait GgmlType: Sized + Clone + Send + Sync {
     fn vec_dot_rows4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
         ys.map(|ys| Self::vec_dot(n, xs, ys))
     }
+
+    /// TOKENWISE PATCH: the scale of each activation block as `f32`, when this type's
+    /// four-row kernel can use them (`vec_dot_rows4_scaled`); `None` otherwise. The prompt
+    /// matmul converts them once per matrix instead of once per weight row a block meets.
+    fn activation_scales(_ys: &[Self::VecDotType]) -> Option<Vec<f32>> {
+        None
+    }
+
+    /// TOKENWISE PATCH: `vec_dot_rows4` given `y_scales[r][b]`, the `f32` scale of block `b`
+    /// of activation row `r` (from `activation_scales`); the same bits as `vec_dot_rows4`.
+    /// This default ignores the scales.
+    fn vec_dot_rows4_scaled(
+        n: usize,
+        xs: &[Self],
+        ys: [&[Self::VecDotType]; 4],
+        _y_scales: [&[f32]; 4],
+    ) -> [f32; 4] {
+        Self::vec_dot_rows4(n, xs, ys)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -667,6 +686,22 @@ impl GgmlType for BlockQ8_0 {
     #[cfg(target_feature = "avx2")]
     fn vec_dot_rows4(n: usize, xs: &[Self], ys: [&[Self::VecDotType]; 4]) -> [f32; 4] {
         super::avx::vec_dot_q8_0_q8_0_rows4(n, xs, ys)
+    }
+
+    // TOKENWISE PATCH: the activation scales converted once per matrix (see `GgmlType`).
+    #[cfg(target_feature = "avx2")]
+    fn activation_scales(ys: &[Self::VecDotType]) -> Option<Vec<f32>> {
+        Some(ys.iter().map(|y| y.d.to_f32()).collect())
+    }
+
+    #[cfg(target_feature = "avx2")]
+    fn vec_dot_rows4_scaled(
+        n: usize,
+        xs: &[Self],
+        ys: [&[Self::VecDotType]; 4],
+        y_scales: [&[f32]; 4],
+    ) -> [f32; 4] {
+        super::avx::vec_dot_q8_0_q8_0_rows4_scaled(n, xs, ys, y_scales)
     }
 
     #[allow(unreachable_code)]
@@ -2331,6 +2366,7 @@ pub fn matmul<T: GgmlType>(
     if m >= TILED_MIN_ROWS && n > 0 {
         let threads = rayon::current_num_threads().max(1);
         let rows_per_block = (m / (threads * 4)).clamp(1, TILED_MAX_ROWS_PER_BLOCK);
+        let lhs_scales = T::activation_scales(&lhs_b);
         dst.par_chunks_mut(rows_per_block * n)
             .enumerate()
             .for_each(|(block_idx, dst_block)| {
@@ -2347,11 +2383,21 @@ pub fn matmul<T: GgmlType>(
                         // Four rows at a time share each weight block (`vec_dot_rows4`).
                         let mut row = 0;
                         while row + 4 <= rows {
-                            let dots = T::vec_dot_rows4(
-                                k,
-                                rhs_col,
-                                [lhs_row(row), lhs_row(row + 1), lhs_row(row + 2), lhs_row(row + 3)],
-                            );
+                            let rows4 =
+                                [lhs_row(row), lhs_row(row + 1), lhs_row(row + 2), lhs_row(row + 3)];
+                            let dots = match lhs_scales.as_deref() {
+                                Some(scales) => T::vec_dot_rows4_scaled(
+                                    k,
+                                    rhs_col,
+                                    rows4,
+                                    std::array::from_fn(|r| {
+                                        let lhs_row_idx = first_row + row + r;
+                                        &scales[lhs_row_idx * k_in_blocks
+                                            ..(lhs_row_idx + 1) * k_in_blocks]
+                                    }),
+                                ),
+                                None => T::vec_dot_rows4(k, rhs_col, rows4),
+                            };
                             for (i, dot) in dots.into_iter().enumerate() {
                                 dst_block[(row + i) * n + col_idx] = dot;
                             }

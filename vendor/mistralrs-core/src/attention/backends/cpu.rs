@@ -230,6 +230,19 @@ struct MaskInfo<'a> {
 }
 
 impl<'a> MaskInfo<'a> {
+    /// TOKENWISE PATCH: the mask values of one query as a slice over key positions, when the
+    /// mask's last dimension is the keys (every layout `mask_offset` knows): position `p`
+    /// reads `row[min(p, len - 1)]`, exactly what `value` reads, without the index arithmetic
+    /// per key. `None` when the mask has no such row (then `value` answers).
+    fn row(&self, b_i: usize, h_i: usize, q_pos: usize) -> Option<&'a [f32]> {
+        let start = mask_offset(self.dims, self.b, self.h, b_i, h_i, q_pos, 0)?;
+        let len = self.dims.last().copied().unwrap_or(1);
+        if len == 0 {
+            return None;
+        }
+        self.data.get(start..start.checked_add(len)?)
+    }
+
     #[inline]
     fn value(&self, b_i: usize, h_i: usize, q_pos: usize, kv_pos: usize) -> f32 {
         if let Some(idx) = mask_offset(self.dims, self.b, self.h, b_i, h_i, q_pos, kv_pos) {
@@ -846,62 +859,97 @@ where
                     .for_each(|(q_block, block_out)| {
                         let q0 = q_block * PROMPT_Q_BLOCK;
                         let nq = block_out.len() / dv;
-                        let q_rows: Vec<&[T]> = (0..nq)
-                            .map(|i| {
+                        // TOKENWISE PATCH: the block's queries, and each tile's keys and
+                        // values, converted to f32 once (f16/bf16 to f32 is exact), instead
+                        // of once per query the key or value row meets.
+                        let q_rows: Vec<f32> = (0..nq)
+                            .flat_map(|i| {
                                 let base =
                                     b_i * qstride[0] + (q0 + i) * qstride[1] + h_i * qstride[2];
-                                &q_data[base..base + d]
+                                q_data[base..base + d].iter().map(|x| x.to_f32())
                             })
                             .collect();
+                        let q_row = |i: usize| &q_rows[i * d..(i + 1) * d];
+                        let mask_rows: Vec<Option<&[f32]>> = (0..nq)
+                            .map(|i| mask_info.as_ref().and_then(|m| m.row(b_i, h_i, q0 + i)))
+                            .collect();
+                        let mut k_tile = vec![0f32; PROMPT_KV_TILE * d];
+                        let mut v_tile = vec![0f32; PROMPT_KV_TILE * dv];
                         let mut acc = vec![0f32; nq * dv];
                         let mut max = vec![f32::NEG_INFINITY; nq];
                         let mut sum = vec![0f32; nq];
                         let mut p = vec![0f32; nq * PROMPT_KV_TILE];
                         for t0 in (0..kv_len).step_by(PROMPT_KV_TILE) {
                             let nt = PROMPT_KV_TILE.min(kv_len - t0);
-                            // Scores of the tile: each key row against every query of the block.
+                            // The mask first: a tile no query of the block may see (the
+                            // future, in a causal prompt) is skipped whole, as it weighs
+                            // nothing.
+                            let mut any_visible = false;
+                            for i in 0..nq {
+                                for j in 0..nt {
+                                    let kv_pos = t0 + j;
+                                    let mask_value = match (mask_rows[i], &mask_info) {
+                                        (Some(row), _) => row[kv_pos.min(row.len() - 1)],
+                                        (None, Some(mask)) => mask.value(b_i, h_i, q0 + i, kv_pos),
+                                        (None, None) => 0.0,
+                                    };
+                                    let mask_value = slope * mask_value;
+                                    any_visible |= mask_value != f32::NEG_INFINITY;
+                                    p[i * PROMPT_KV_TILE + j] = mask_value;
+                                }
+                            }
+                            if !any_visible {
+                                continue;
+                            }
                             for j in 0..nt {
                                 let kv_pos = t0 + j;
                                 let k_base =
                                     b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
-                                let k_row = &k_data[k_base..k_base + d];
-                                let mask_value = |i: usize| {
-                                    mask_info
-                                        .as_ref()
-                                        .map(|mask| slope * mask.value(b_i, h_i, q0 + i, kv_pos))
-                                        .unwrap_or(0.0)
-                                };
+                                let v_base =
+                                    b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
+                                for (to, from) in k_tile[j * d..(j + 1) * d]
+                                    .iter_mut()
+                                    .zip(&k_data[k_base..k_base + d])
+                                {
+                                    *to = from.to_f32();
+                                }
+                                for (to, from) in v_tile[j * dv..(j + 1) * dv]
+                                    .iter_mut()
+                                    .zip(&v_data[v_base..v_base + dv])
+                                {
+                                    *to = from.to_f32();
+                                }
+                            }
+                            // Scores of the tile: each key row against every query of the
+                            // block, added to the mask value already in `p`.
+                            for j in 0..nt {
+                                let k_row = &k_tile[j * d..(j + 1) * d];
                                 // TOKENWISE PATCH: the key against four queries at a time
                                 // (`tokenwise_kernels::dot4`), unless all four are masked.
                                 let mut i = 0;
                                 while i + 4 <= nq {
-                                    let mv: [f32; 4] = std::array::from_fn(|r| mask_value(i + r));
-                                    let dots = if mv.iter().all(|m| *m == f32::NEG_INFINITY) {
-                                        [0f32; 4]
-                                    } else {
-                                        tokenwise_kernels::dot4(
+                                    if !(i..i + 4).all(|r| p[r * PROMPT_KV_TILE + j] == f32::NEG_INFINITY) {
+                                        let dots = tokenwise_kernels::dot4(
                                             k_row,
-                                            [q_rows[i], q_rows[i + 1], q_rows[i + 2], q_rows[i + 3]],
-                                            |x: T| x.to_f32(),
-                                        )
-                                    };
-                                    for r in 0..4 {
-                                        p[(i + r) * PROMPT_KV_TILE + j] =
-                                            if mv[r] == f32::NEG_INFINITY {
-                                                f32::NEG_INFINITY
-                                            } else {
-                                                dots[r] * scale + mv[r]
-                                            };
+                                            [q_row(i), q_row(i + 1), q_row(i + 2), q_row(i + 3)],
+                                            |x: f32| x,
+                                        );
+                                        for (r, dot) in dots.into_iter().enumerate() {
+                                            let score = &mut p[(i + r) * PROMPT_KV_TILE + j];
+                                            if *score != f32::NEG_INFINITY {
+                                                *score += dot * scale;
+                                            }
+                                        }
                                     }
                                     i += 4;
                                 }
-                                for (i, q_row) in q_rows.iter().enumerate().skip(i) {
-                                    let mv = mask_value(i);
-                                    p[i * PROMPT_KV_TILE + j] = if mv == f32::NEG_INFINITY {
-                                        f32::NEG_INFINITY
-                                    } else {
-                                        vec_dot_f32(q_row, k_row) * scale + mv
-                                    };
+                                for i in i..nq {
+                                    let score = &mut p[i * PROMPT_KV_TILE + j];
+                                    if *score != f32::NEG_INFINITY {
+                                        *score +=
+                                            tokenwise_kernels::dot1(q_row(i), k_row, |x: f32| x)
+                                                * scale;
+                                    }
                                 }
                             }
                             // Online softmax, once per tile: new maximum, rescale, weights.
@@ -928,23 +976,28 @@ where
                                 tokenwise_kernels::exp_in_place(row);
                                 sum[i] += row.iter().sum::<f32>();
                             }
-                            // Values: each value row added into every query it weighs on.
-                            for j in 0..nt {
-                                let kv_pos = t0 + j;
-                                let v_base =
-                                    b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                                let v_row = &v_data[v_base..v_base + dv];
-                                for i in 0..nq {
-                                    let weight = p[i * PROMPT_KV_TILE + j];
-                                    if weight != 0.0 {
-                                        tokenwise_kernels::add_scaled(
-                                            &mut acc[i * dv..(i + 1) * dv],
-                                            v_row,
-                                            weight,
-                                            |x: T| x.to_f32(),
-                                        );
-                                    }
-                                }
+                            // TOKENWISE PATCH: values as a small matrix product, four queries
+                            // at a time (`tokenwise_kernels::weighted_sum4`): each value row is
+                            // read once per four queries and each sum stays in registers over
+                            // the tile (upstream added every value row into every query's
+                            // accumulator in memory, one at a time).
+                            let v_rows = &v_tile[..nt * dv];
+                            let weights = |i: usize| &p[i * PROMPT_KV_TILE..i * PROMPT_KV_TILE + nt];
+                            let mut i = 0;
+                            for accs in acc.chunks_exact_mut(4 * dv) {
+                                let (a0, rest) = accs.split_at_mut(dv);
+                                let (a1, rest) = rest.split_at_mut(dv);
+                                let (a2, a3) = rest.split_at_mut(dv);
+                                tokenwise_kernels::weighted_sum4(
+                                    [weights(i), weights(i + 1), weights(i + 2), weights(i + 3)],
+                                    v_rows,
+                                    dv,
+                                    [a0, a1, a2, a3],
+                                );
+                                i += 4;
+                            }
+                            for (r, row_acc) in acc[i * dv..].chunks_exact_mut(dv).enumerate() {
+                                tokenwise_kernels::weighted_sum1(weights(i + r), v_rows, dv, row_acc);
                             }
                         }
                         for i in 0..nq {
