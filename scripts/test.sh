@@ -33,6 +33,12 @@ export TOKENWISE_MODELS_DIR="$PWD/models"
 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
     dbus-run-session -- cargo test --release --workspace --all-features
 
+step "the prompt kernels again without AVX-VNNI (the AVX2 path every other CPU takes)"
+# The Q8_0 prompt kernel picks AVX-VNNI at run time where the CPU has it; this runs the
+# kernel tests on the other path too (no rebuild: the same test binaries).
+TOKENWISE_NO_VNNI=1 cargo test --release --workspace --all-features \
+    --test dot_kernels --test prompt_matmul --test prompt_chunks
+
 step "generated TypeScript types match the Rust types"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     stale=$(git status --porcelain -- ui/src/bindings)

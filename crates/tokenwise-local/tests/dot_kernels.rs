@@ -114,3 +114,47 @@ const _: () = assert!(
         || option_env!("TOKENWISE_PORTABLE").is_some(),
     "built without AVX2: the patched kernels are not compiled in"
 );
+
+/// candle's scalar Q8_0 quantization (upstream's loop), the reference for the AVX2 one.
+fn quantize_q8_0_reference(xs: &[f32]) -> Vec<(u16, [i8; 32])> {
+    xs.chunks_exact(32)
+        .map(|block| {
+            let amax = block.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let d = amax / 127.0;
+            let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+            let qs = std::array::from_fn(|i| f32::round(block[i] * id) as i8);
+            (half::f16::from_f32(d).to_bits(), qs)
+        })
+        .collect()
+}
+
+#[test]
+fn q8_0_quantization_gives_the_scalar_loop_s_bits_on_every_kind_of_block() {
+    let mut blocks: Vec<f32> = values(32 * 200, 77, -3.0, 3.0);
+    // Values that land exactly on halves after scaling (127 · k/254), ties either side of
+    // zero, a block of zeros, tiny values, huge ones, and blocks with NaN and infinities
+    // (the scalar loop's edges: NaN to 0, saturation).
+    blocks.extend((0..32).map(|k| (k as f32 - 16.0) * 0.5 / 127.0 * 2.0));
+    blocks.extend((0..32).map(|k| if k == 0 { 127.0 } else { k as f32 - 15.5 }));
+    blocks.extend([0.0f32; 32]);
+    blocks.extend((0..32).map(|k| (k as f32 - 16.0) * 1e-39));
+    blocks.extend((0..32).map(|k| (k as f32 - 16.0) * 1e37));
+    blocks.extend((0..32).map(|k| if k == 5 { f32::NAN } else { k as f32 }));
+    blocks.extend((0..32).map(|k| if k == 9 { f32::NEG_INFINITY } else { 1.0 }));
+    let mut quantized = vec![BlockQ8_0::zeros(); blocks.len() / 32];
+    BlockQ8_0::from_float(&blocks, &mut quantized);
+    let reference = quantize_q8_0_reference(&blocks);
+    for (i, (block, (d, qs))) in quantized.iter().zip(&reference).enumerate() {
+        let mut values = [0f32; 32];
+        BlockQ8_0::to_float(std::slice::from_ref(block), &mut values);
+        let expected: Vec<f32> = qs
+            .iter()
+            .map(|q| f32::from(*q) * half::f16::from_bits(*d).to_f32())
+            .collect();
+        let same_bits = values
+            .iter()
+            .zip(&expected)
+            .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        assert!(same_bits, "block {i}: {values:?} vs {expected:?}");
+    }
+}

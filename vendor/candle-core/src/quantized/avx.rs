@@ -246,8 +246,48 @@ pub(crate) fn vec_dot_q8_0_q8_0_rows4(
 // prompt, loading and converting the f16 scale was four of the ten instructions per row and
 // block. The product `w.d · y.d` is the same single-precision product as before (a vector
 // multiply of two broadcasts rounds each lane as the scalar multiply did): the same bits.
-#[inline(always)]
 pub(crate) fn vec_dot_q8_0_q8_0_rows4_scaled(
+    n: usize,
+    xs: &[BlockQ8_0],
+    ys: [&[BlockQ8_0]; 4],
+    y_scales: [&[f32]; 4],
+) -> [f32; 4] {
+    if has_avx_vnni() {
+        // SAFETY: the CPU has AVX-VNNI (checked above); the build has AVX2 and FMA.
+        unsafe { q8_0_rows4_scaled_vnni(n, xs, ys, y_scales) }
+    } else {
+        // SAFETY: the build has AVX2 and FMA (this module is compiled only then).
+        unsafe { q8_0_rows4_scaled::<false>(n, xs, ys, y_scales) }
+    }
+}
+
+/// Whether this CPU has AVX-VNNI (Intel Alder Lake and Sapphire Rapids on, AMD Zen 5): one
+/// instruction, `vpdpbusd`, does what `vpmaddubsw` + `vpmaddwd` do for a block's byte products.
+/// Asked once per process; `TOKENWISE_NO_VNNI=1` keeps the AVX2 instructions (to measure both
+/// in one build).
+fn has_avx_vnni() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        std::env::var_os("TOKENWISE_NO_VNNI").is_none() && std::is_x86_feature_detected!("avxvnni")
+    })
+}
+
+#[target_feature(enable = "avx2,fma,avxvnni")]
+unsafe fn q8_0_rows4_scaled_vnni(
+    n: usize,
+    xs: &[BlockQ8_0],
+    ys: [&[BlockQ8_0]; 4],
+    y_scales: [&[f32]; 4],
+) -> [f32; 4] {
+    q8_0_rows4_scaled::<true>(n, xs, ys, y_scales)
+}
+
+/// The body of `vec_dot_q8_0_q8_0_rows4_scaled`. With `VNNI`, a block's 32 byte products are
+/// summed four to a lane by `vpdpbusd`; without, by `vpmaddubsw` then `vpmaddwd`. The lanes
+/// hold the same integers either way (the pairs `vpmaddubsw` adds never saturate: the weight
+/// magnitudes are at most 128, the activations at most 127), so both give the same bits.
+#[inline(always)]
+unsafe fn q8_0_rows4_scaled<const VNNI: bool>(
     n: usize,
     xs: &[BlockQ8_0],
     ys: [&[BlockQ8_0]; 4],
@@ -264,44 +304,108 @@ pub(crate) fn vec_dot_q8_0_q8_0_rows4_scaled(
         .fold(xs.len(), usize::min);
     let [y0, y1, y2, y3] = ys;
     let [s0, s1, s2, s3] = y_scales;
-    // SAFETY: every index is below `blocks`, the length of the shortest slice.
-    unsafe {
-        let row = |w: &Q8_0Weights, wd: __m256, y: &BlockQ8_0, scale: &f32, acc: __m256| {
-            let d = _mm256_mul_ps(wd, _mm256_broadcast_ss(scale));
-            let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-            let q = mul_sum_us8_pairs_float(w.magnitudes, _mm256_sign_epi8(by, w.values));
-            _mm256_fmadd_ps(d, q, acc)
+    let row = |w: &Q8_0Weights, wd: __m256, y: &BlockQ8_0, scale: &f32, acc: __m256| {
+        let d = _mm256_mul_ps(wd, _mm256_broadcast_ss(scale));
+        let by = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
+        let signed = _mm256_sign_epi8(by, w.values);
+        let q = if VNNI {
+            _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(
+                _mm256_setzero_si256(),
+                w.magnitudes,
+                signed,
+            ))
+        } else {
+            mul_sum_us8_pairs_float(w.magnitudes, signed)
         };
-        let zero = _mm256_setzero_ps();
-        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
-        let (mut b0, mut b1, mut b2, mut b3) = (zero, zero, zero, zero);
-        let mut pair = 0;
-        while pair + 1 < blocks {
-            prefetch_weights_ahead(xs.as_ptr().add(pair));
-            let w = q8_0_weights(xs.get_unchecked(pair));
-            let wd = _mm256_set1_ps(w.d);
-            a0 = row(&w, wd, y0.get_unchecked(pair), s0.get_unchecked(pair), a0);
-            a1 = row(&w, wd, y1.get_unchecked(pair), s1.get_unchecked(pair), a1);
-            a2 = row(&w, wd, y2.get_unchecked(pair), s2.get_unchecked(pair), a2);
-            a3 = row(&w, wd, y3.get_unchecked(pair), s3.get_unchecked(pair), a3);
-            let next = pair + 1;
-            let w = q8_0_weights(xs.get_unchecked(next));
-            let wd = _mm256_set1_ps(w.d);
-            b0 = row(&w, wd, y0.get_unchecked(next), s0.get_unchecked(next), b0);
-            b1 = row(&w, wd, y1.get_unchecked(next), s1.get_unchecked(next), b1);
-            b2 = row(&w, wd, y2.get_unchecked(next), s2.get_unchecked(next), b2);
-            b3 = row(&w, wd, y3.get_unchecked(next), s3.get_unchecked(next), b3);
-            pair += 2;
+        _mm256_fmadd_ps(d, q, acc)
+    };
+    // Every index below is below `blocks`, the length of the shortest slice.
+    let zero = _mm256_setzero_ps();
+    let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
+    let (mut b0, mut b1, mut b2, mut b3) = (zero, zero, zero, zero);
+    let mut pair = 0;
+    while pair + 1 < blocks {
+        prefetch_weights_ahead(xs.as_ptr().add(pair));
+        let w = q8_0_weights(xs.get_unchecked(pair));
+        let wd = _mm256_set1_ps(w.d);
+        a0 = row(&w, wd, y0.get_unchecked(pair), s0.get_unchecked(pair), a0);
+        a1 = row(&w, wd, y1.get_unchecked(pair), s1.get_unchecked(pair), a1);
+        a2 = row(&w, wd, y2.get_unchecked(pair), s2.get_unchecked(pair), a2);
+        a3 = row(&w, wd, y3.get_unchecked(pair), s3.get_unchecked(pair), a3);
+        let next = pair + 1;
+        let w = q8_0_weights(xs.get_unchecked(next));
+        let wd = _mm256_set1_ps(w.d);
+        b0 = row(&w, wd, y0.get_unchecked(next), s0.get_unchecked(next), b0);
+        b1 = row(&w, wd, y1.get_unchecked(next), s1.get_unchecked(next), b1);
+        b2 = row(&w, wd, y2.get_unchecked(next), s2.get_unchecked(next), b2);
+        b3 = row(&w, wd, y3.get_unchecked(next), s3.get_unchecked(next), b3);
+        pair += 2;
+    }
+    if pair < blocks {
+        let w = q8_0_weights(xs.get_unchecked(pair));
+        let wd = _mm256_set1_ps(w.d);
+        a0 = row(&w, wd, y0.get_unchecked(pair), s0.get_unchecked(pair), a0);
+        a1 = row(&w, wd, y1.get_unchecked(pair), s1.get_unchecked(pair), a1);
+        a2 = row(&w, wd, y2.get_unchecked(pair), s2.get_unchecked(pair), a2);
+        a3 = row(&w, wd, y3.get_unchecked(pair), s3.get_unchecked(pair), a3);
+    }
+    [(a0, b0), (a1, b1), (a2, b2), (a3, b3)].map(|(a, b)| hsum_float_8(_mm256_add_ps(a, b)))
+}
+
+// TOKENWISE PATCH: one block of 32 values quantized to Q8_0 in AVX2, the same bits as
+// candle's scalar loop (`BlockQ8_0::from_float`): the largest magnitude by vector maxima (exact
+// in any order), the same scalar `d` and `1/d`, the same products, and rounding half away from
+// zero as `f32::round` does (truncate, then step away from zero when the dropped fraction is
+// at least one half; every step is exact). Returns `false`, writing nothing, when a value or
+// `1/d` is not finite: the scalar loop handles those edges (NaN to 0, saturation).
+#[inline]
+pub(crate) fn quantize_block_q8_0(xs: &[f32], block: &mut BlockQ8_0) -> bool {
+    let Some(xs) = xs.get(..QK8_0) else {
+        return false;
+    };
+    // SAFETY: `xs` has 32 values (four unaligned loads of 8); the build has AVX2.
+    unsafe {
+        let v: [__m256; 4] = std::array::from_fn(|i| _mm256_loadu_ps(xs.as_ptr().add(8 * i)));
+        let sign_bit = _mm256_set1_ps(-0.0);
+        let magnitude = |x: __m256| _mm256_andnot_ps(sign_bit, x);
+        // A NaN compares unordered with itself; an infinity has the largest magnitude.
+        let mut finite = true;
+        for x in v {
+            finite &= _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_UNORD_Q>(x, x)) == 0;
         }
-        if pair < blocks {
-            let w = q8_0_weights(xs.get_unchecked(pair));
-            let wd = _mm256_set1_ps(w.d);
-            a0 = row(&w, wd, y0.get_unchecked(pair), s0.get_unchecked(pair), a0);
-            a1 = row(&w, wd, y1.get_unchecked(pair), s1.get_unchecked(pair), a1);
-            a2 = row(&w, wd, y2.get_unchecked(pair), s2.get_unchecked(pair), a2);
-            a3 = row(&w, wd, y3.get_unchecked(pair), s3.get_unchecked(pair), a3);
+        let amax_v = _mm256_max_ps(
+            _mm256_max_ps(magnitude(v[0]), magnitude(v[1])),
+            _mm256_max_ps(magnitude(v[2]), magnitude(v[3])),
+        );
+        let mut lanes = [0f32; 8];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), amax_v);
+        let amax = lanes.iter().copied().fold(0f32, f32::max);
+        let d = amax / ((1 << 7) - 1) as f32;
+        let id = if d != 0f32 { 1. / d } else { 0. };
+        if !finite || !amax.is_finite() || !id.is_finite() {
+            return false;
         }
-        [(a0, b0), (a1, b1), (a2, b2), (a3, b3)].map(|(a, b)| hsum_float_8(_mm256_add_ps(a, b)))
+        let idv = _mm256_set1_ps(id);
+        let half = _mm256_set1_ps(0.5);
+        let one = _mm256_set1_ps(1.0);
+        let rounded = v.map(|x| {
+            let scaled = _mm256_mul_ps(x, idv);
+            let truncated = _mm256_round_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(scaled);
+            let dropped = magnitude(_mm256_sub_ps(scaled, truncated));
+            let step_away = _mm256_cmp_ps::<_CMP_GE_OQ>(dropped, half);
+            // ±1 with the sign of the value, where the dropped part was at least a half.
+            let step = _mm256_and_ps(step_away, _mm256_or_ps(one, _mm256_and_ps(scaled, sign_bit)));
+            _mm256_cvttps_epi32(_mm256_add_ps(truncated, step))
+        });
+        // i32 -> i16 -> i8 (the values are within ±127: no saturation), then the lanes back
+        // in order (the packs work within 128-bit halves).
+        let words_low = _mm256_packs_epi32(rounded[0], rounded[1]);
+        let words_high = _mm256_packs_epi32(rounded[2], rounded[3]);
+        let bytes = _mm256_packs_epi16(words_low, words_high);
+        let bytes = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256(block.qs.as_mut_ptr() as *mut __m256i, bytes);
+        block.d = f16::from_f32(d);
+        true
     }
 }
 

@@ -668,8 +668,15 @@ impl GgmlType for BlockQ8_0 {
             Self::BLCK_SIZE
         );
         for (i, ys) in ys.iter_mut().enumerate() {
-            let mut amax = 0f32;
             let xs = &xs[i * Self::BLCK_SIZE..(i + 1) * Self::BLCK_SIZE];
+            // TOKENWISE PATCH: the same block in AVX2 when the build has it (4 % of a
+            // prompt's time went to this loop); it answers `false`, and the loop below runs,
+            // for the blocks whose values are not all finite.
+            #[cfg(target_feature = "avx2")]
+            if super::avx::quantize_block_q8_0(xs, ys) {
+                continue;
+            }
+            let mut amax = 0f32;
             for &x in xs.iter() {
                 amax = amax.max(x.abs())
             }
