@@ -172,8 +172,8 @@ pub fn weighted_sum1(weights: &[f32], values: &[f32], width: usize, acc: &mut [f
         }
         add_into8(&mut acc[start..start + 8], sum);
     }
-    for column in whole..columns {
-        acc[column] += weighted_column(weights, values, width, column, rows);
+    for (column, sum) in acc.iter_mut().enumerate().take(columns).skip(whole) {
+        *sum += weighted_column(weights, values, width, column, rows);
     }
 }
 
