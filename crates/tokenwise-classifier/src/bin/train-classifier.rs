@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p tokenwise-classifier --features training --bin train-classifier -- \
-//!     --data data/routing/train.jsonl \
+//!     --data data/routing/train.jsonl --data data/routing/rubric_written.jsonl \
 //!     --out crates/tokenwise-classifier/weights/classifier-v1.json --report docs/classifier.md
 //! ```
 //!
@@ -23,15 +23,20 @@ use tokenwise_classifier::{Classifier, ClassifierError};
 /// The command documented in the report (paths relative to the repository root).
 const REPRODUCE_COMMAND: &str =
     "cargo run --release -p tokenwise-classifier --features training --bin train-classifier -- \\\n    \
-     --data data/routing/train.jsonl \\\n    \
+     --data data/routing/train.jsonl --data data/routing/rubric_written.jsonl \\\n    \
      --out crates/tokenwise-classifier/weights/classifier-v1.json --report docs/classifier.md";
 
 #[derive(Debug, Parser)]
 #[command(about = "Train the Tokenwise prompt-complexity classifier")]
 struct Arguments {
-    /// Labelled prompts (JSONL with prompt, tier and source fields).
-    #[arg(long, default_value = "data/routing/train.jsonl")]
-    data: PathBuf,
+    /// Labelled prompts (JSONL with prompt, tier and source fields); repeat for several
+    /// files, read in order as one dataset.
+    #[arg(
+        long,
+        num_args = 1,
+        default_values = ["data/routing/train.jsonl", "data/routing/rubric_written.jsonl"]
+    )]
+    data: Vec<PathBuf>,
     /// Where to write the weights JSON.
     #[arg(
         long,
@@ -56,6 +61,10 @@ struct Arguments {
     /// A labelled set never trained on, reported beside LOSO ("none" to skip).
     #[arg(long, default_value = "data/routing/workplace_eval.jsonl")]
     evaluate: PathBuf,
+    /// Also write every record's held-out (LOSO) logits as JSON lines
+    /// (`{"id", "source", "tier", "logits"}`), to study decision rules away from the trainer.
+    #[arg(long)]
+    held_out: Option<PathBuf>,
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), ClassifierError> {
@@ -72,7 +81,7 @@ fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
         variants: !arguments.skip_variants,
     };
     let started = std::time::Instant::now();
-    let mut dataset = Dataset::load(&arguments.data)?;
+    let mut dataset = Dataset::load_all(&arguments.data)?;
     if let Some(labels) = &arguments.labels {
         dataset.relabel(labels, arguments.consensus)?;
     }
@@ -99,6 +108,26 @@ fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
         "\ntemperature {:.3} (held-out NLL {:.3} -> {:.3})",
         outcome.calibration.temperature, outcome.calibration.nll.0, outcome.calibration.nll.1
     );
+
+    if let Some(path) = &arguments.held_out {
+        let logits = outcome.shipped.logits.clone().unwrap_or_default();
+        let lines: String = records
+            .iter()
+            .zip(&logits)
+            .map(|(record, logits)| {
+                serde_json::json!({
+                    "id": record.id,
+                    "source": record.source,
+                    "tier": record.difficulty.as_str(),
+                    "logits": logits,
+                })
+                .to_string()
+                    + "\n"
+            })
+            .collect();
+        write(path, &lines)?;
+        println!("wrote {}", path.display());
+    }
 
     write(&arguments.out, &outcome.weights_json)?;
     println!(

@@ -21,6 +21,9 @@ pub struct Record {
     pub source: String,
     /// Finer category inside the source.
     pub category: String,
+    /// The label was given per item by the rubric (`"labelled_by": "rubric"`): it serves as
+    /// its own second label.
+    pub labelled_by_rubric: bool,
 }
 
 #[derive(Deserialize)]
@@ -31,6 +34,9 @@ struct RawRecord {
     source: String,
     #[serde(default)]
     category: String,
+    /// `"rubric"` for prompts labelled per item by `RUBRIC_v2.md` (no second label needed).
+    #[serde(default)]
+    labelled_by: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -62,10 +68,31 @@ impl Dataset {
         Ok(Self { records, sha256 })
     }
 
+    /// Reads several JSONL files into one dataset, in order. With one file the fingerprint is
+    /// that file's SHA-256; with several, the SHA-256 of their fingerprints joined by `+`.
+    pub fn load_all(paths: &[impl AsRef<Path>]) -> Result<Self> {
+        let mut parts = paths.iter().map(|path| Self::load(path.as_ref()));
+        let mut dataset = parts.next().ok_or_else(|| ClassifierError::InvalidRecord {
+            line: 0,
+            message: "no data file given".into(),
+        })??;
+        let mut fingerprints = vec![dataset.sha256.clone()];
+        for part in parts {
+            let part = part?;
+            fingerprints.push(part.sha256);
+            dataset.records.extend(part.records);
+        }
+        if fingerprints.len() > 1 {
+            dataset.sha256 = sha256_hex(fingerprints.join("+").as_bytes());
+        }
+        Ok(dataset)
+    }
+
     /// Replaces each record's label with the one `labels` (a `labels_v2.jsonl`: `{"id",
     /// "tier", ...}` lines) gives it; with `consensus_only`, keeps only the records whose two
-    /// labels agree instead. Every record must have a second label. The fingerprint then
-    /// covers both files.
+    /// labels agree instead. Every record must have a second label, except those labelled per
+    /// item by the rubric (`"labelled_by": "rubric"`), whose label is already of the second
+    /// kind: they keep it and count as agreeing. The fingerprint then covers both files.
     pub fn relabel(&mut self, labels_path: &Path, consensus_only: bool) -> Result<()> {
         let bytes = std::fs::read(labels_path)
             .map_err(|e| ClassifierError::io(labels_path.display().to_string(), e))?;
@@ -86,6 +113,9 @@ impl Dataset {
                     message: format!("unknown tier {:?}", raw.tier),
                 })?;
             labels.insert(raw.id, tier);
+        }
+        for record in self.records.iter().filter(|r| r.labelled_by_rubric) {
+            labels.entry(record.id.clone()).or_insert(record.difficulty);
         }
         if let Some(missing) = self.records.iter().find(|r| !labels.contains_key(&r.id)) {
             return Err(ClassifierError::InvalidRecord {
@@ -141,6 +171,7 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Record>> {
             difficulty: tier,
             source: raw.source,
             category: raw.category,
+            labelled_by_rubric: raw.labelled_by.as_deref() == Some("rubric"),
         });
     }
     Ok(records)
@@ -182,6 +213,50 @@ mod tests {
             .relabel(&labels, false)
             .unwrap_err();
         assert!(error.to_string().contains("no second label"), "{error}");
+    }
+
+    #[test]
+    fn rubric_labelled_records_are_their_own_second_label_and_files_load_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("train.jsonl");
+        std::fs::write(
+            &data,
+            "{\"id\":\"a\",\"prompt\":\"x\",\"tier\":\"simple\",\"source\":\"s\"}\n",
+        )
+        .unwrap();
+        let written = dir.path().join("rubric_written.jsonl");
+        std::fs::write(
+            &written,
+            "{\"id\":\"r\",\"prompt\":\"z\",\"tier\":\"complex\",\"source\":\"w\",\
+             \"labelled_by\":\"rubric\"}\n",
+        )
+        .unwrap();
+        let labels = dir.path().join("labels.jsonl");
+        std::fs::write(&labels, "{\"id\":\"a\",\"tier\":\"medium\"}\n").unwrap();
+
+        let both = Dataset::load_all(&[&data, &written]).unwrap();
+        let ids: Vec<_> = both.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "r"]);
+        assert!(!both.records[0].labelled_by_rubric && both.records[1].labelled_by_rubric);
+        let alone = Dataset::load_all(&[&data]).unwrap();
+        assert_eq!(alone.sha256, Dataset::load(&data).unwrap().sha256);
+        assert_ne!(both.sha256, alone.sha256);
+        let no_files: [&Path; 0] = [];
+        assert!(Dataset::load_all(&no_files).is_err());
+
+        // v2: the rubric record keeps its label; consensus: it agrees with itself, `a` does not.
+        let mut v2 = both.clone();
+        v2.relabel(&labels, false).unwrap();
+        let tiers: Vec<_> = v2.records.iter().map(|r| r.difficulty).collect();
+        assert_eq!(tiers, [Difficulty::Medium, Difficulty::Complex]);
+        let mut consensus = both.clone();
+        consensus.relabel(&labels, true).unwrap();
+        let ids: Vec<_> = consensus.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r"]);
+        // A record of another file still needs its second label.
+        std::fs::write(&labels, "{\"id\":\"q\",\"tier\":\"medium\"}\n").unwrap();
+        let error = both.clone().relabel(&labels, false).unwrap_err();
+        assert!(error.to_string().contains("record a has no second label"), "{error}");
     }
 
     #[test]

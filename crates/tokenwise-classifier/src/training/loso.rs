@@ -258,6 +258,7 @@ mod tests {
             difficulty: tier,
             source: source.to_string(),
             category: String::new(),
+            labelled_by_rubric: false,
         }
     }
 

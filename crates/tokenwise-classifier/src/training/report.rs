@@ -228,9 +228,11 @@ Reproduce (from the repository root):
 
 ## Data
 
-{records} records from `train.jsonl` (SHA-256 `{sha}`), {sources} sources. Labels follow
-rules keyed on each source, so a source's wording predicts its label better than difficulty
-does. All figures below are therefore **leave-one-source-out (LOSO)**: each source is held out
+{records} records from the files in the command above (SHA-256 `{sha}`), {sources} sources:
+the public datasets of `train.jsonl`, whose labels follow rules keyed on each source, and
+`tokenwise_rubric` (`rubric_written.jsonl`, prompts written for this project and labelled per
+item by `RUBRIC_v2.md`; `data/routing/README.md` says why). In the public sources a source's
+wording predicts its label better than difficulty does. All figures below are therefore **leave-one-source-out (LOSO)**: each source is held out
 in turn, the model is trained on the other sources, and the held-out predictions of all folds
 are pooled. Nothing (weights, thresholds, temperature) is fitted on the fold being predicted.
 
@@ -366,7 +368,7 @@ evaluation, written by `train-encoder-head`:
   so few variants the optimism this adds is small, but the figures are not from a separate
   test set. An informal one-at-a-time ablation of the dense features (dense-only model) moved
   LOSO macro-F1 by at most about ±3 points; no feature was removed on that basis, to avoid
-  fitting the feature set to these eleven folds.
+  fitting the feature set to these folds.
 * Known weak spots: held-out `mbpp` (code from a one-line spec is *medium* there, but all other
   code in the data is *complex*), `gsm8k` (no other *medium* word problems), `webquestions`
   (other short questions in the data are *medium*). Prompts like these from new users will often

@@ -33,8 +33,13 @@ enum Labels {
 #[derive(Debug, Parser)]
 #[command(about = "Train the second stage's head (all-MiniLM-L6-v2 embeddings → tier)")]
 struct Arguments {
-    #[arg(long, default_value = "data/routing/train.jsonl")]
-    data: PathBuf,
+    /// Labelled prompts; repeat for several files, read in order as one dataset.
+    #[arg(
+        long,
+        num_args = 1,
+        default_values = ["data/routing/train.jsonl", "data/routing/rubric_written.jsonl"]
+    )]
+    data: Vec<PathBuf>,
     #[arg(long, default_value = "data/routing/labels_v2.jsonl")]
     labels: PathBuf,
     #[arg(long, default_value = "data/routing/workplace_eval.jsonl")]
@@ -78,7 +83,7 @@ fn main() -> ExitCode {
 fn train(args: Arguments) -> Result<(), EncoderError> {
     let training_error =
         |e: tokenwise_classifier::ClassifierError| EncoderError::Training(e.to_string());
-    let dataset = Dataset::load(&args.data).map_err(training_error)?;
+    let dataset = Dataset::load_all(&args.data).map_err(training_error)?;
     let mut relabelled = dataset.clone();
     relabelled
         .relabel(&args.labels, false)
