@@ -72,10 +72,12 @@ impl Dataset {
     /// that file's SHA-256; with several, the SHA-256 of their fingerprints joined by `+`.
     pub fn load_all(paths: &[impl AsRef<Path>]) -> Result<Self> {
         let mut parts = paths.iter().map(|path| Self::load(path.as_ref()));
-        let mut dataset = parts.next().ok_or_else(|| ClassifierError::InvalidRecord {
-            line: 0,
-            message: "no data file given".into(),
-        })??;
+        let mut dataset = parts
+            .next()
+            .ok_or_else(|| ClassifierError::InvalidRecord {
+                line: 0,
+                message: "no data file given".into(),
+            })??;
         let mut fingerprints = vec![dataset.sha256.clone()];
         for part in parts {
             let part = part?;
@@ -256,7 +258,10 @@ mod tests {
         // A record of another file still needs its second label.
         std::fs::write(&labels, "{\"id\":\"q\",\"tier\":\"medium\"}\n").unwrap();
         let error = both.clone().relabel(&labels, false).unwrap_err();
-        assert!(error.to_string().contains("record a has no second label"), "{error}");
+        assert!(
+            error.to_string().contains("record a has no second label"),
+            "{error}"
+        );
     }
 
     #[test]
