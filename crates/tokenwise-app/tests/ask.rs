@@ -102,6 +102,15 @@ fn ask(prompt: &str, conversation: Option<&str>) -> AskInput {
     }
 }
 
+/// A question for the local model whatever the classifier makes of it: for tests of what
+/// happens around a local answer, which should not move when the classifier is retrained.
+fn ask_locally(prompt: &str) -> AskInput {
+    AskInput {
+        choice: UserChoice::ForceLocal,
+        ..ask(prompt, None)
+    }
+}
+
 #[tokio::test]
 async fn an_answer_streams_in_order_and_is_saved_with_its_figures() {
     let dir = tempfile::tempdir().unwrap();
@@ -237,7 +246,7 @@ async fn empty_and_oversized_prompts_are_refused_before_anything_is_saved() {
     assert_eq!(binary.code(), "empty_prompt", "control characters only");
 
     let long = app
-        .ask(ask(&"word ".repeat(100), None), |_| {})
+        .ask(ask_locally(&"word ".repeat(100)), |_| {})
         .await
         .unwrap_err();
     assert_eq!(long.code(), "prompt_too_long");
@@ -305,7 +314,7 @@ async fn a_damaged_history_file_leaves_the_app_working_in_memory_with_a_warning(
         warning.contains("tokenwise.sqlite3") && warning.contains("not saved"),
         "{warning}"
     );
-    app.ask(ask("still works?", None), |_| {}).await.unwrap();
+    app.ask(ask_locally("still works?"), |_| {}).await.unwrap();
     assert_eq!(app.conversations().await.unwrap().len(), 1);
     assert_eq!(
         std::fs::read(dir.path().join("tokenwise.sqlite3")).unwrap(),

@@ -20,12 +20,16 @@
 use crate::features::{Dense, Features, DENSE_COUNT};
 use crate::Difficulty;
 
-/// The largest change of any tier's score (in calibrated logits) the corrections can make.
-/// The shipped model's calibrated scores of a workplace prompt span at most about 0.9.
-pub const MAX_SHIFT: f64 = 1.0;
+/// The largest change of any tier's score (in calibrated logits) the corrections can make: just
+/// above the widest spread of the shipped model's calibrated scores over a workplace prompt, so
+/// one click can give its own prompt any neighbouring tier. That spread follows the model's
+/// calibration: about 0.9 at temperature 7.4 (first training data), 2.97 at 2.9 (since the
+/// rubric-written prompts joined, 2026-12-07; median 1.25). Recheck it when retraining.
+pub const MAX_SHIFT: f64 = 3.0;
 
-/// A correction gives its own prompt's wanted tier this much lead over the next.
-pub const MARGIN: f64 = 0.1;
+/// A correction gives its own prompt's wanted tier this much lead over the next (in calibrated
+/// logits; 0.1 at the first model's temperature 7.4, scaled with it to 0.25 at 2.9).
+pub const MARGIN: f64 = 0.25;
 
 /// Examples whose task cues have at least this cosine with a prompt's move it.
 pub const SIMILAR_FROM: f64 = 0.8;

@@ -4,29 +4,41 @@ use sha2::{Digest, Sha256};
 use tokenwise_classifier::{Classifier, Difficulty};
 
 /// The training data, in the repository's `data/routing/` (see its README for sources and
-/// licences).
-const DATASET_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../data/routing/train.jsonl"
-);
+/// licences), in the order the trainer reads them.
+const DATASET_PATHS: [&str; 2] = [
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/routing/train.jsonl"
+    ),
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/routing/rubric_written.jsonl"
+    ),
+];
 
 fn classifier() -> Classifier {
     Classifier::embedded().expect("embedded weights must load")
 }
 
 #[test]
-fn embedded_weights_were_trained_on_the_dataset_file() {
-    let bytes = std::fs::read(DATASET_PATH)
-        .unwrap_or_else(|e| panic!("dataset {DATASET_PATH} must be present: {e}"));
+fn embedded_weights_were_trained_on_the_dataset_files() {
+    // The trainer's fingerprint of several files: the SHA-256 of their SHA-256s joined by "+".
+    let mut fingerprints = Vec::new();
+    let mut lines = 0;
+    for path in DATASET_PATHS {
+        let bytes =
+            std::fs::read(path).unwrap_or_else(|e| panic!("dataset {path} must be present: {e}"));
+        fingerprints.push(hex::encode(Sha256::digest(&bytes)));
+        lines += bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
+    }
     let classifier = classifier();
     assert_eq!(
         classifier.trained_on_sha256(),
-        hex::encode(Sha256::digest(&bytes))
+        hex::encode(Sha256::digest(fingerprints.join("+").as_bytes()))
     );
-    let lines = bytes
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .count();
     assert_eq!(classifier.training_records(), lines);
 }
 

@@ -406,6 +406,24 @@ mod tests {
         assert_eq!(acc, [1.5, 2.0, 2.5, 3.0, 1.0]);
     }
 
+    /// [`weighted_sum4`] on four weight rows and four accumulator rows held in vectors.
+    fn weighted_sum4_of_rows(
+        weights: &[Vec<f32>],
+        values: &[f32],
+        width: usize,
+        acc: &mut [Vec<f32>],
+    ) {
+        let [a0, a1, a2, a3] = acc else {
+            panic!("four accumulator rows")
+        };
+        weighted_sum4(
+            [&weights[0], &weights[1], &weights[2], &weights[3]],
+            values,
+            width,
+            [a0, a1, a2, a3],
+        );
+    }
+
     /// `acc[c] + Σ_j w[j]·v[j][c]` in double precision.
     fn reference_weighted(acc: &[f32], weights: &[f32], values: &[f32], width: usize) -> Vec<f64> {
         (0..acc.len().min(width))
@@ -435,15 +453,7 @@ mod tests {
                 let expected: Vec<Vec<f64>> = (0..4)
                     .map(|r| reference_weighted(&acc[r], &weights[r], &values, width))
                     .collect();
-                let [a0, a1, a2, a3] = &mut acc[..] else {
-                    unreachable!()
-                };
-                weighted_sum4(
-                    [&weights[0], &weights[1], &weights[2], &weights[3]],
-                    &values,
-                    width,
-                    [a0, a1, a2, a3],
-                );
+                weighted_sum4_of_rows(&weights, &values, width, &mut acc);
                 for (got, want) in acc.iter().zip(&expected) {
                     for (g, w) in got.iter().zip(want) {
                         assert!(
@@ -464,15 +474,7 @@ mod tests {
             let weights: Vec<Vec<f32>> = (0..4).map(|r| noise(70 + r, rows)).collect();
             let start: Vec<Vec<f32>> = (0..4).map(|r| noise(80 + r, width)).collect();
             let mut four = start.clone();
-            let [a0, a1, a2, a3] = &mut four[..] else {
-                unreachable!()
-            };
-            weighted_sum4(
-                [&weights[0], &weights[1], &weights[2], &weights[3]],
-                &values,
-                width,
-                [a0, a1, a2, a3],
-            );
+            weighted_sum4_of_rows(&weights, &values, width, &mut four);
             for r in 0..4 {
                 let mut one = start[r].clone();
                 weighted_sum1(&weights[r], &values, width, &mut one);
