@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use tokenwise_classifier::training::dataset::Dataset;
+use tokenwise_classifier::training::dataset::{Dataset, SecondLabels};
 use tokenwise_classifier::training::pipeline::{run_on, TrainingOptions};
 use tokenwise_classifier::training::report::{comparison_table, render, KeptSections};
 use tokenwise_classifier::training::workplace;
@@ -56,8 +56,11 @@ struct Arguments {
     #[arg(long)]
     labels: Option<PathBuf>,
     /// With --labels: train and validate only on the records whose two labels agree.
-    #[arg(long, requires = "labels")]
+    #[arg(long, requires = "labels", conflicts_with = "both")]
     consensus: bool,
+    /// With --labels: keep both labels, a record whose labels differ once with each.
+    #[arg(long, requires = "labels")]
+    both: bool,
     /// A labelled set never trained on, reported beside LOSO ("none" to skip).
     #[arg(long, default_value = "data/routing/workplace_eval.jsonl")]
     evaluate: PathBuf,
@@ -83,7 +86,14 @@ fn train(arguments: &Arguments) -> Result<(), ClassifierError> {
     let started = std::time::Instant::now();
     let mut dataset = Dataset::load_all(&arguments.data)?;
     if let Some(labels) = &arguments.labels {
-        dataset.relabel(labels, arguments.consensus)?;
+        let use_as = if arguments.consensus {
+            SecondLabels::ConsensusOnly
+        } else if arguments.both {
+            SecondLabels::Both
+        } else {
+            SecondLabels::Replace
+        };
+        dataset.relabel(labels, use_as)?;
     }
     let outcome = run_on(&dataset, &options)?;
     let records = &outcome.dataset.records;

@@ -45,6 +45,19 @@ struct SecondLabel {
     tier: String,
 }
 
+/// How `Dataset::relabel` uses the second labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondLabels {
+    /// Each record takes its second label.
+    Replace,
+    /// Only the records whose two labels agree are kept.
+    ConsensusOnly,
+    /// Both labels count: a record whose labels differ is kept with its first label and
+    /// joined by a twin (id `…#v2`) with the second, so the model learns both answers for it
+    /// (soft targets of one half each, within its source's balancing).
+    Both,
+}
+
 /// A loaded dataset and the SHA-256 of the file it came from.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -90,12 +103,11 @@ impl Dataset {
         Ok(dataset)
     }
 
-    /// Replaces each record's label with the one `labels` (a `labels_v2.jsonl`: `{"id",
-    /// "tier", ...}` lines) gives it; with `consensus_only`, keeps only the records whose two
-    /// labels agree instead. Every record must have a second label, except those labelled per
-    /// item by the rubric (`"labelled_by": "rubric"`), whose label is already of the second
-    /// kind: they keep it and count as agreeing. The fingerprint then covers both files.
-    pub fn relabel(&mut self, labels_path: &Path, consensus_only: bool) -> Result<()> {
+    /// Applies second labels (a `labels_v2.jsonl`: `{"id", "tier", ...}` lines) as `use_as`
+    /// says. Every record must have a second label, except those labelled per item by the
+    /// rubric (`"labelled_by": "rubric"`), whose label is already of the second kind: they keep
+    /// it and count as agreeing. The fingerprint then covers both files.
+    pub fn relabel(&mut self, labels_path: &Path, use_as: SecondLabels) -> Result<()> {
         let bytes = std::fs::read(labels_path)
             .map_err(|e| ClassifierError::io(labels_path.display().to_string(), e))?;
         let text = String::from_utf8_lossy(&bytes);
@@ -125,11 +137,25 @@ impl Dataset {
                 message: format!("record {} has no second label", missing.id),
             });
         }
-        if consensus_only {
-            self.records.retain(|r| labels[&r.id] == r.difficulty);
-        } else {
-            for record in &mut self.records {
-                record.difficulty = labels[&record.id];
+        match use_as {
+            SecondLabels::Replace => {
+                for record in &mut self.records {
+                    record.difficulty = labels[&record.id];
+                }
+            }
+            SecondLabels::ConsensusOnly => self.records.retain(|r| labels[&r.id] == r.difficulty),
+            SecondLabels::Both => {
+                let twins: Vec<Record> = self
+                    .records
+                    .iter()
+                    .filter(|r| labels[&r.id] != r.difficulty)
+                    .map(|r| Record {
+                        id: format!("{}#v2", r.id),
+                        difficulty: labels[&r.id],
+                        ..r.clone()
+                    })
+                    .collect();
+                self.records.extend(twins);
             }
         }
         self.sha256 = sha256_hex(format!("{}+{}", self.sha256, sha256_hex(&bytes)).as_bytes());
@@ -201,18 +227,35 @@ mod tests {
         .unwrap();
         let mut v2 = Dataset::load(&data).unwrap();
         let first = v2.sha256.clone();
-        v2.relabel(&labels, false).unwrap();
+        v2.relabel(&labels, SecondLabels::Replace).unwrap();
         let tiers: Vec<_> = v2.records.iter().map(|r| r.difficulty).collect();
         assert_eq!(tiers, [Difficulty::Simple, Difficulty::Medium]);
         assert_ne!(v2.sha256, first);
         let mut consensus = Dataset::load(&data).unwrap();
-        consensus.relabel(&labels, true).unwrap();
+        consensus
+            .relabel(&labels, SecondLabels::ConsensusOnly)
+            .unwrap();
         assert_eq!(consensus.records.len(), 1);
         assert_eq!(consensus.records[0].id, "a");
+        let mut both = Dataset::load(&data).unwrap();
+        both.relabel(&labels, SecondLabels::Both).unwrap();
+        let kept: Vec<_> = both
+            .records
+            .iter()
+            .map(|r| (r.id.as_str(), r.difficulty, r.source.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("a", Difficulty::Simple, "s"),
+                ("b", Difficulty::Complex, "t"),
+                ("b#v2", Difficulty::Medium, "t"),
+            ]
+        );
         std::fs::write(&labels, "{\"id\":\"a\",\"tier\":\"simple\"}\n").unwrap();
         let error = Dataset::load(&data)
             .unwrap()
-            .relabel(&labels, false)
+            .relabel(&labels, SecondLabels::Replace)
             .unwrap_err();
         assert!(error.to_string().contains("no second label"), "{error}");
     }
@@ -248,16 +291,21 @@ mod tests {
 
         // v2: the rubric record keeps its label; consensus: it agrees with itself, `a` does not.
         let mut v2 = both.clone();
-        v2.relabel(&labels, false).unwrap();
+        v2.relabel(&labels, SecondLabels::Replace).unwrap();
         let tiers: Vec<_> = v2.records.iter().map(|r| r.difficulty).collect();
         assert_eq!(tiers, [Difficulty::Medium, Difficulty::Complex]);
         let mut consensus = both.clone();
-        consensus.relabel(&labels, true).unwrap();
+        consensus
+            .relabel(&labels, SecondLabels::ConsensusOnly)
+            .unwrap();
         let ids: Vec<_> = consensus.records.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["r"]);
         // A record of another file still needs its second label.
         std::fs::write(&labels, "{\"id\":\"q\",\"tier\":\"medium\"}\n").unwrap();
-        let error = both.clone().relabel(&labels, false).unwrap_err();
+        let error = both
+            .clone()
+            .relabel(&labels, SecondLabels::Replace)
+            .unwrap_err();
         assert!(
             error.to_string().contains("record a has no second label"),
             "{error}"

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use tokenwise_classifier::training::dataset::Dataset;
+use tokenwise_classifier::training::dataset::{Dataset, SecondLabels};
 use tokenwise_classifier::training::report::{with_marked_section, SECOND_STAGE_SECTION};
 use tokenwise_classifier::Classifier;
 use tokenwise_core::Difficulty;
@@ -86,7 +86,7 @@ fn train(args: Arguments) -> Result<(), EncoderError> {
     let dataset = Dataset::load_all(&args.data).map_err(training_error)?;
     let mut relabelled = dataset.clone();
     relabelled
-        .relabel(&args.labels, false)
+        .relabel(&args.labels, SecondLabels::Replace)
         .map_err(training_error)?;
     let v2: Vec<Difficulty> = relabelled.records.iter().map(|r| r.difficulty).collect();
     let workplace = read_workplace(&args.workplace)?;
