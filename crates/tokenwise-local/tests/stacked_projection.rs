@@ -117,3 +117,41 @@ fn weights_of_different_types_stay_separate_and_give_the_same_results() {
         ));
     }
 }
+
+/// candle 0.10.2 freed `Cow::Owned` bytes inside `QStorage::from_data` and then copied them
+/// (`vendor/candle-core`, `as_t_slice`). A weight of 37 MB is above the highest mmap threshold
+/// glibc adapts to (32 MiB), so the freed buffer is always unmapped and the copy would crash;
+/// fixed, owned and borrowed bytes make the same weight.
+#[test]
+fn owned_bytes_make_the_same_weight_as_borrowed_ones() {
+    let original = weight(60_000, GgmlDType::Q8_0, 31);
+    let bytes = original.data().unwrap().into_owned();
+    assert!(
+        bytes.len() > 1 << 20,
+        "large enough to be unmapped when freed"
+    );
+    let owned =
+        QStorage::from_data(Cow::Owned(bytes.clone()), &Device::Cpu, GgmlDType::Q8_0).unwrap();
+    let borrowed =
+        QStorage::from_data(Cow::Borrowed(&bytes), &Device::Cpu, GgmlDType::Q8_0).unwrap();
+    let dims = original.shape().dims().to_vec();
+    let values = |storage: QStorage| {
+        QTensor::new(storage, dims.as_slice())
+            .unwrap()
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    let expected = original
+        .dequantize(&Device::Cpu)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_eq!(values(owned), expected);
+    assert_eq!(values(borrowed), expected);
+}

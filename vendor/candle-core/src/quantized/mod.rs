@@ -36,7 +36,11 @@ use half::{bf16, f16};
 
 pub use k_quants::GgmlType;
 
-fn as_t_slice<T>(data: Cow<'_, [u8]>) -> &[T] {
+// TOKENWISE PATCH: takes the bytes borrowed. Upstream took the `Cow` by value and returned a
+// slice into it, so `Cow::Owned` bytes were freed when this function returned and the caller's
+// `.to_vec()` read freed memory (a crash when the buffer was large enough to be unmapped).
+// Borrowing ties the slice to the caller's `Cow`, which lives until the copy is made.
+fn as_t_slice<T>(data: &[u8]) -> &[T] {
     let size = std::mem::size_of::<T>();
     assert_eq!(
         data.len() % size,
@@ -87,38 +91,38 @@ impl QStorage {
         match device {
             Device::Cpu => Ok(Self::Cpu(dtype.from_data(data))),
             Device::Metal(d) => match dtype {
-                GgmlDType::F32 => metal::load_quantized(d, as_t_slice::<f32>(data)),
-                GgmlDType::F16 => metal::load_quantized(d, as_t_slice::<f16>(data)),
-                GgmlDType::Q4_0 => metal::load_quantized(d, as_t_slice::<BlockQ4_0>(data)),
-                GgmlDType::Q4_1 => metal::load_quantized(d, as_t_slice::<BlockQ4_1>(data)),
-                GgmlDType::Q5_0 => metal::load_quantized(d, as_t_slice::<BlockQ5_0>(data)),
-                GgmlDType::Q5_1 => metal::load_quantized(d, as_t_slice::<BlockQ5_1>(data)),
-                GgmlDType::Q8_0 => metal::load_quantized(d, as_t_slice::<BlockQ8_0>(data)),
-                GgmlDType::Q8_1 => metal::load_quantized(d, as_t_slice::<BlockQ8_1>(data)),
-                GgmlDType::Q2K => metal::load_quantized(d, as_t_slice::<BlockQ2K>(data)),
-                GgmlDType::Q3K => metal::load_quantized(d, as_t_slice::<BlockQ3K>(data)),
-                GgmlDType::Q4K => metal::load_quantized(d, as_t_slice::<BlockQ4K>(data)),
-                GgmlDType::Q5K => metal::load_quantized(d, as_t_slice::<BlockQ5K>(data)),
-                GgmlDType::Q6K => metal::load_quantized(d, as_t_slice::<BlockQ6K>(data)),
-                GgmlDType::Q8K => metal::load_quantized(d, as_t_slice::<BlockQ8K>(data)),
-                GgmlDType::BF16 => metal::load_quantized(d, as_t_slice::<bf16>(data)),
+                GgmlDType::F32 => metal::load_quantized(d, as_t_slice::<f32>(&data)),
+                GgmlDType::F16 => metal::load_quantized(d, as_t_slice::<f16>(&data)),
+                GgmlDType::Q4_0 => metal::load_quantized(d, as_t_slice::<BlockQ4_0>(&data)),
+                GgmlDType::Q4_1 => metal::load_quantized(d, as_t_slice::<BlockQ4_1>(&data)),
+                GgmlDType::Q5_0 => metal::load_quantized(d, as_t_slice::<BlockQ5_0>(&data)),
+                GgmlDType::Q5_1 => metal::load_quantized(d, as_t_slice::<BlockQ5_1>(&data)),
+                GgmlDType::Q8_0 => metal::load_quantized(d, as_t_slice::<BlockQ8_0>(&data)),
+                GgmlDType::Q8_1 => metal::load_quantized(d, as_t_slice::<BlockQ8_1>(&data)),
+                GgmlDType::Q2K => metal::load_quantized(d, as_t_slice::<BlockQ2K>(&data)),
+                GgmlDType::Q3K => metal::load_quantized(d, as_t_slice::<BlockQ3K>(&data)),
+                GgmlDType::Q4K => metal::load_quantized(d, as_t_slice::<BlockQ4K>(&data)),
+                GgmlDType::Q5K => metal::load_quantized(d, as_t_slice::<BlockQ5K>(&data)),
+                GgmlDType::Q6K => metal::load_quantized(d, as_t_slice::<BlockQ6K>(&data)),
+                GgmlDType::Q8K => metal::load_quantized(d, as_t_slice::<BlockQ8K>(&data)),
+                GgmlDType::BF16 => metal::load_quantized(d, as_t_slice::<bf16>(&data)),
             },
             Device::Cuda(d) => match dtype {
-                GgmlDType::F32 => cuda::load_quantized(d, as_t_slice::<f32>(data)),
-                GgmlDType::F16 => cuda::load_quantized(d, as_t_slice::<f16>(data)),
-                GgmlDType::Q4_0 => cuda::load_quantized(d, as_t_slice::<BlockQ4_0>(data)),
-                GgmlDType::Q4_1 => cuda::load_quantized(d, as_t_slice::<BlockQ4_1>(data)),
-                GgmlDType::Q5_0 => cuda::load_quantized(d, as_t_slice::<BlockQ5_0>(data)),
-                GgmlDType::Q5_1 => cuda::load_quantized(d, as_t_slice::<BlockQ5_1>(data)),
-                GgmlDType::Q8_0 => cuda::load_quantized(d, as_t_slice::<BlockQ8_0>(data)),
-                GgmlDType::Q8_1 => cuda::load_quantized(d, as_t_slice::<BlockQ8_1>(data)),
-                GgmlDType::Q2K => cuda::load_quantized(d, as_t_slice::<BlockQ2K>(data)),
-                GgmlDType::Q3K => cuda::load_quantized(d, as_t_slice::<BlockQ3K>(data)),
-                GgmlDType::Q4K => cuda::load_quantized(d, as_t_slice::<BlockQ4K>(data)),
-                GgmlDType::Q5K => cuda::load_quantized(d, as_t_slice::<BlockQ5K>(data)),
-                GgmlDType::Q6K => cuda::load_quantized(d, as_t_slice::<BlockQ6K>(data)),
-                GgmlDType::Q8K => cuda::load_quantized(d, as_t_slice::<BlockQ8K>(data)),
-                GgmlDType::BF16 => cuda::load_quantized(d, as_t_slice::<bf16>(data)),
+                GgmlDType::F32 => cuda::load_quantized(d, as_t_slice::<f32>(&data)),
+                GgmlDType::F16 => cuda::load_quantized(d, as_t_slice::<f16>(&data)),
+                GgmlDType::Q4_0 => cuda::load_quantized(d, as_t_slice::<BlockQ4_0>(&data)),
+                GgmlDType::Q4_1 => cuda::load_quantized(d, as_t_slice::<BlockQ4_1>(&data)),
+                GgmlDType::Q5_0 => cuda::load_quantized(d, as_t_slice::<BlockQ5_0>(&data)),
+                GgmlDType::Q5_1 => cuda::load_quantized(d, as_t_slice::<BlockQ5_1>(&data)),
+                GgmlDType::Q8_0 => cuda::load_quantized(d, as_t_slice::<BlockQ8_0>(&data)),
+                GgmlDType::Q8_1 => cuda::load_quantized(d, as_t_slice::<BlockQ8_1>(&data)),
+                GgmlDType::Q2K => cuda::load_quantized(d, as_t_slice::<BlockQ2K>(&data)),
+                GgmlDType::Q3K => cuda::load_quantized(d, as_t_slice::<BlockQ3K>(&data)),
+                GgmlDType::Q4K => cuda::load_quantized(d, as_t_slice::<BlockQ4K>(&data)),
+                GgmlDType::Q5K => cuda::load_quantized(d, as_t_slice::<BlockQ5K>(&data)),
+                GgmlDType::Q6K => cuda::load_quantized(d, as_t_slice::<BlockQ6K>(&data)),
+                GgmlDType::Q8K => cuda::load_quantized(d, as_t_slice::<BlockQ8K>(&data)),
+                GgmlDType::BF16 => cuda::load_quantized(d, as_t_slice::<bf16>(&data)),
             },
         }
     }
@@ -339,21 +343,21 @@ impl GgmlDType {
 
     pub fn from_data(&self, data: Cow<'_, [u8]>) -> Box<dyn QuantizedType> {
         match self {
-            Self::F32 => Box::new(as_t_slice::<f32>(data).to_vec()),
-            Self::F16 => Box::new(as_t_slice::<f16>(data).to_vec()),
-            Self::Q4_0 => Box::new(as_t_slice::<BlockQ4_0>(data).to_vec()),
-            Self::Q4_1 => Box::new(as_t_slice::<BlockQ4_1>(data).to_vec()),
-            Self::Q5_0 => Box::new(as_t_slice::<BlockQ5_0>(data).to_vec()),
-            Self::Q5_1 => Box::new(as_t_slice::<BlockQ5_1>(data).to_vec()),
-            Self::Q8_0 => Box::new(as_t_slice::<BlockQ8_0>(data).to_vec()),
-            Self::Q8_1 => Box::new(as_t_slice::<BlockQ8_1>(data).to_vec()),
-            Self::Q2K => Box::new(as_t_slice::<BlockQ2K>(data).to_vec()),
-            Self::Q3K => Box::new(as_t_slice::<BlockQ3K>(data).to_vec()),
-            Self::Q4K => Box::new(as_t_slice::<BlockQ4K>(data).to_vec()),
-            Self::Q5K => Box::new(as_t_slice::<BlockQ5K>(data).to_vec()),
-            Self::Q6K => Box::new(as_t_slice::<BlockQ6K>(data).to_vec()),
-            Self::Q8K => Box::new(as_t_slice::<BlockQ8K>(data).to_vec()),
-            Self::BF16 => Box::new(as_t_slice::<bf16>(data).to_vec()),
+            Self::F32 => Box::new(as_t_slice::<f32>(&data).to_vec()),
+            Self::F16 => Box::new(as_t_slice::<f16>(&data).to_vec()),
+            Self::Q4_0 => Box::new(as_t_slice::<BlockQ4_0>(&data).to_vec()),
+            Self::Q4_1 => Box::new(as_t_slice::<BlockQ4_1>(&data).to_vec()),
+            Self::Q5_0 => Box::new(as_t_slice::<BlockQ5_0>(&data).to_vec()),
+            Self::Q5_1 => Box::new(as_t_slice::<BlockQ5_1>(&data).to_vec()),
+            Self::Q8_0 => Box::new(as_t_slice::<BlockQ8_0>(&data).to_vec()),
+            Self::Q8_1 => Box::new(as_t_slice::<BlockQ8_1>(&data).to_vec()),
+            Self::Q2K => Box::new(as_t_slice::<BlockQ2K>(&data).to_vec()),
+            Self::Q3K => Box::new(as_t_slice::<BlockQ3K>(&data).to_vec()),
+            Self::Q4K => Box::new(as_t_slice::<BlockQ4K>(&data).to_vec()),
+            Self::Q5K => Box::new(as_t_slice::<BlockQ5K>(&data).to_vec()),
+            Self::Q6K => Box::new(as_t_slice::<BlockQ6K>(&data).to_vec()),
+            Self::Q8K => Box::new(as_t_slice::<BlockQ8K>(&data).to_vec()),
+            Self::BF16 => Box::new(as_t_slice::<bf16>(&data).to_vec()),
         }
     }
 

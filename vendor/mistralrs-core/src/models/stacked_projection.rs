@@ -122,8 +122,8 @@ fn stack_rows(parts: &[QTensor]) -> Result<Option<QTensor>> {
     for part in parts {
         bytes.extend_from_slice(&part.data()?);
     }
-    // Borrowed, not `Cow::Owned`: candle 0.10.2's `as_t_slice` returns a slice into the `Cow`
-    // it takes by value, so owned bytes would be freed before they are copied.
+    // Borrowed: the bytes live here until `from_data` has copied them. (With `Cow::Owned`,
+    // candle 0.10.2 read them after freeing them; fixed in `vendor/candle-core`, and tested.)
     let storage = QStorage::from_data(Cow::Borrowed(&bytes), &Device::Cpu, dtype)?;
     Ok(Some(QTensor::new(storage, (rows, inputs))?))
 }
