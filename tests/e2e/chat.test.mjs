@@ -56,21 +56,12 @@ test("chat streams an answer, stops, and the conversation survives a restart", a
 
     await driver.type(input, "Tell me a story about a brave knight and a dragon.");
     await driver.click(await driver.find("send-button"));
-    // A story is medium work by the rubric, so the router may propose a cloud tier: the person
-    // answers with the free local model from the cost dialog. (Were the classifier unsure, the
-    // router would try the local model first and no dialog would come; either way the answer
-    // below is local.)
-    const started = await driver.waitFor(
-      "the answer to start or the cost dialog",
-      async () =>
-        (await driver.findAll("message-streaming"))[0] ?? (await driver.findAll("cloud-confirm"))[0] ?? null,
-      60_000,
-      50,
-    );
-    if ((await driver.attribute(started, "data-testid")) === "cloud-confirm") {
-      await driver.click(await driver.find("answer-locally"));
-      await driver.waitFor("the local answer to start", () => driver.find("message-streaming"), 60_000, 50);
-    }
+    // A story is medium work by the rubric: the router proposes a cloud tier, and the person
+    // answers with the free local model from the cost dialog instead.
+    await driver.waitFor("the cost dialog", () => driver.find("cloud-confirm"), 60_000, 50);
+    assert.equal((await driver.findAll("message-streaming")).length, 0, "nothing starts before a choice");
+    await driver.click(await driver.find("answer-locally"));
+    await driver.waitFor("the local answer to start", () => driver.find("message-streaming"), 60_000, 50);
     assert.equal((await driver.findAll("cloud-confirm")).length, 0, "no dialog left open");
 
     // The answer streams: the in-progress text is seen to grow.
